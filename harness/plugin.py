@@ -1,0 +1,200 @@
+"""The pytest plugin: options, parametrization of the eval tests, result collection, reports, gate.
+
+Collection only parses YAML: no torch, no model. Workers under xdist send their per-question
+records to the controller inside test reports (``user_properties``); only the controller (or a
+plain serial run) writes the scorecard and results.json, once, at the end.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from harness.errors import HarnessError, Unavailable
+from harness.gate import evaluate_gate, gate_passed
+from harness.results import Results, results_json, write_atomic, write_json
+from harness.run import Case, EvalRun, select_systems
+from harness.scorecard import RunInfo, render_scorecard
+from harness.suite import load_suite
+
+RUN = pytest.StashKey[EvalRun]()
+RECORD = "harness"  # user_properties key carrying one record
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("harness", "RAG vs fine-tuning evaluation harness")
+    group.addoption("--suite", default="fixtures/touch_rugby", help="suite folder (default: %(default)s)")
+    group.addoption("--systems", default=None, help="comma-separated systems to run (default: the suite's)")
+    group.addoption("--generator", default=None, help="generator model: HF id, local path, or backend:model")
+    group.addoption("--judge", default=None, help="judge name (default: the suite's, 'match')")
+    group.addoption("--gate", action="store_true",
+                    help="exit status reflects the suite's thresholds; wrong answers are reported, not failed")
+    group.addoption("--scorecard", default="reports/scorecard.md", help="markdown scorecard path")
+    group.addoption("--results-json", default="reports/results.json", help="machine-readable results path")
+    group.addoption("--cache-dir", default=".cache/harness", help="answers, embeddings and converted models")
+
+
+def _path(config: pytest.Config, option: str) -> Path:
+    path = Path(config.getoption(option))
+    return path if path.is_absolute() else Path(config.rootpath) / path
+
+
+def start_eval_run(config: pytest.Config) -> None:
+    """Load and validate the suite; called by evals/conftest.py so `pytest tests` never loads it."""
+    if RUN in config.stash:
+        return
+    try:
+        suite = load_suite(_path(config, "suite"))
+        systems = select_systems(suite, config.getoption("systems"))
+        config.stash[RUN] = EvalRun(suite, systems, generator=config.getoption("generator"),
+                                    judge=config.getoption("judge"), cache_dir=_path(config, "cache_dir"))
+    except HarnessError as err:
+        raise pytest.UsageError(str(err)) from None
+    config.pluginmanager.register(ReportWriter(config, config.stash[RUN]), "harness-report-writer")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    # Keep each system's questions on one worker, so its batch is generated once.
+    if getattr(config.option, "dist", "no") == "load":
+        config.option.dist = "loadgroup"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    for argname, retrieval in (("answer_case", False), ("retrieval_case", True)):
+        if argname not in metafunc.fixturenames:
+            continue
+        run = metafunc.config.stash.get(RUN, None)
+        if run is None:
+            raise pytest.UsageError("eval tests need evals/conftest.py to call harness.plugin.start_eval_run")
+        cases = list(run.cases(retrieval))
+        metafunc.parametrize(argname, [pytest.param(c, marks=pytest.mark.xdist_group(c.system)) for c in cases],
+                             ids=[f"{c.system}-{c.question.id}" for c in cases], indirect=True)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    run = session.config.stash.get(RUN, None)
+    if run is None:
+        return
+    for item in session.items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        for case in (params.get("answer_case"), params.get("retrieval_case")):
+            if case is not None and case.question.id not in run.wanted.setdefault(case.system, []):
+                run.wanted[case.system].append(case.question.id)
+
+
+def _case(request: pytest.FixtureRequest) -> Case:
+    case: Case = request.param
+    try:
+        request.config.stash[RUN].system(case.system)
+    except Unavailable as why:
+        request.node.user_properties.append((RECORD, {"system": case.system, "skipped": str(why)}))
+        pytest.skip(f"{case.system}: {why}")
+    return case
+
+
+@pytest.fixture
+def answer_case(request: pytest.FixtureRequest) -> Case:
+    return _case(request)
+
+
+@pytest.fixture
+def retrieval_case(request: pytest.FixtureRequest) -> Case:
+    return _case(request)
+
+
+@pytest.fixture(scope="session")
+def eval_run(pytestconfig: pytest.Config) -> EvalRun:
+    return pytestconfig.stash[RUN]
+
+
+@pytest.fixture
+def record(request: pytest.FixtureRequest, eval_run: EvalRun):
+    """Attach what this test learned about (system, question) to its report."""
+    def add(case: Case, *, answer=None, verdict=None, retrieved=None) -> dict:
+        entry: dict = {"system": case.system, "id": case.question.id}
+        if answer is not None:
+            entry.update(answer=answer.text, seconds=answer.seconds, cached=answer.cached)
+            retrieved = answer.retrieved if retrieved is None else retrieved
+        if verdict is not None:
+            entry.update(correct=verdict.correct, explanation=verdict.explanation)
+        if retrieved is not None:
+            entry["retrieved"] = [{"source": h.source, "text": h.text, "score": h.score} for h in retrieved]
+            if case.question.evidence:
+                entry["evidence_rank"] = eval_run.evidence_rank(case.question, retrieved)
+        request.node.user_properties.append((RECORD, entry))
+        return entry
+    return add
+
+
+@pytest.fixture
+def check(pytestconfig: pytest.Config):
+    """Fail on a wrong result; under --gate, report it as xfail and let the thresholds decide."""
+    gate = pytestconfig.getoption("gate")
+
+    def verify(ok: bool | None, message: str) -> None:
+        if ok:
+            return
+        if gate:
+            pytest.xfail(message)
+        pytest.fail(message, pytrace=False)
+    return verify
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+class ReportWriter:
+    """Collects records from test reports (its own or xdist workers') and writes the reports once."""
+
+    def __init__(self, config: pytest.Config, run: EvalRun):
+        self.config = config
+        self.run = run
+        self.results = Results()
+        self.cached = {True: 0, False: 0}
+        self.summary = None
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "teardown":  # every phase's report repeats the item's properties
+            return
+        for key, value in report.user_properties:
+            if key == RECORD:
+                self.results.add(value)
+                if "cached" in value:
+                    self.cached[value["cached"]] += 1
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if _is_worker(self.config) or not self.results:
+            return
+        run, config = self.run, self.config
+        metrics = self.results.metrics(run.suite)
+        gate = evaluate_gate(run.suite.config.thresholds, metrics, self.results.skipped)
+        info = RunInfo(generator=run.generator.identity, judge=run.judge.name, gate_enabled=config.getoption("gate"))
+        write_atomic(_path(config, "scorecard"), render_scorecard(run.suite, self.results, metrics, gate, info))
+        write_json(_path(config, "results_json"), results_json(run.suite, self.results, metrics))
+        self.summary = (metrics, gate)
+        if info.gate_enabled and not gate_passed(gate) and session.exitstatus == 0:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if self.summary is None:
+            return
+        metrics, gate = self.summary
+        tr, config = terminalreporter, self.config
+        tr.section("harness")
+        for name, m in metrics.items():
+            retrieval = "" if m.recall is None else f"  recall@{m.k} {m.recall:.1%}  mrr {m.mrr:.3f}"
+            tr.write_line(f"{name:<14} accuracy {m.correct}/{m.n} ({m.accuracy:.1%}){retrieval}")
+        for system, reason in self.results.skipped.items():
+            tr.write_line(f"{system:<14} skipped: {reason}")
+        tr.write_line(f"answers generated now: {self.cached[False]}, from cache: {self.cached[True]}")
+        if config.getoption("gate"):
+            tr.write_line(("gate PASSED:" if gate_passed(gate) else "gate FAILED:") if gate
+                          else "gate: no thresholds in suite.yaml")
+            for r in gate:
+                value = "–" if r.value is None else f"{r.value:.3f}"
+                tr.write_line(f"  {r.status:<12} {r.system} {r.metric} = {value} (threshold {r.threshold:.3f}) {r.note}")
+        tr.write_line(f"scorecard: {config.getoption('scorecard')}   results: {config.getoption('results_json')}")

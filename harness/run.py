@@ -1,0 +1,119 @@
+"""One evaluation in one process: the suite, the shared models, and each system's answers.
+
+Models load lazily and once: every system shares one generator, and embedders are shared by
+name. A system answers all of its selected questions in one batched pass on first use.
+"""
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Iterable, NamedTuple, Sequence
+
+from harness.answering import Answerer
+from harness.cache import DiskCache
+from harness.config import Question
+from harness.embedders import Embedder, make_embedder
+from harness.errors import HarnessError, Unavailable, did_you_mean
+from harness.evidence import Span, evidence_rank
+from harness.generators import Generator, make_generator
+from harness.judges import Judge, make_judge
+from harness.suite import Suite
+from harness.system import Answer, Hit, System
+from systems import KINDS, SystemSpec
+
+
+class Case(NamedTuple):
+    system: str
+    question: Question
+
+
+def select_systems(suite: Suite, names: str | None) -> list[SystemSpec]:
+    """The suite's systems, or those named in a comma-separated list (validated)."""
+    if not names:
+        return list(suite.systems)
+    known = [s.name for s in suite.systems]
+    chosen = []
+    for name in (n.strip() for n in names.split(",") if n.strip()):
+        if name not in known:
+            raise HarnessError(f"--systems: unknown system {name!r}{did_you_mean(name, known)}")
+        chosen.append(suite.system(name))
+    return chosen
+
+
+class EvalRun:
+    def __init__(self, suite: Suite, systems: Sequence[SystemSpec], *, generator: str | None = None,
+                 judge: str | None = None, cache_dir: str | Path = ".cache/harness"):
+        # Models come from local paths and the local HF cache only (see hub_unavailable_reason);
+        # set before transformers/huggingface_hub are imported, which read it once.
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        self.suite = suite
+        self.systems = list(systems)
+        self.generator_spec = generator or suite.config.generator
+        self.cache = DiskCache(cache_dir)
+        self.judge: Judge = make_judge(judge or suite.config.judge)
+        self._built: dict[str, System | Unavailable] = {}
+        self._embedders: dict[str, Embedder] = {}
+        self._answers: dict[str, dict[str, Answer] | Exception] = {}
+        self.wanted: dict[str, list[str]] = {}  # system -> question ids selected in this session
+
+    @cached_property
+    def generator(self) -> Generator:
+        return make_generator(self.generator_spec, self.suite.config.generation, self.cache.root)
+
+    @cached_property
+    def answerer(self) -> Answerer:
+        cfg = self.suite.config
+        return Answerer(lambda: self.generator, self.generator.identity, cfg.generation,
+                        cfg.instructions, cfg.examples, self.cache)
+
+    def embedder(self, name: str) -> Embedder:
+        if name not in self._embedders:
+            self._embedders[name] = make_embedder(name, self.generator)
+        return self._embedders[name]
+
+    def cases(self, retrieval: bool) -> Iterable[Case]:
+        for spec in self.systems:
+            if retrieval and not spec.retrieves:
+                continue
+            for q in self.suite.questions:
+                if not retrieval or q.evidence:
+                    yield Case(spec.name, q)
+
+    def system(self, name: str) -> System:
+        """The built system; raises Unavailable (remembered) when it cannot run here."""
+        if name not in self._built:
+            spec = self.suite.system(name)
+            try:
+                self._built[name] = KINDS.get(spec.kind).build(name, spec.options, self)
+            except Unavailable as why:
+                self._built[name] = why
+        built = self._built[name]
+        if isinstance(built, Unavailable):
+            raise built
+        return built
+
+    def answer(self, case: Case) -> Answer:
+        if case.system not in self._answers:
+            ids = set(self.wanted.get(case.system) or [case.question.id])
+            questions = [q for q in self.suite.questions if q.id in ids]
+            try:
+                answers = self.system(case.system).answer(questions)
+                self._answers[case.system] = {q.id: a for q, a in zip(questions, answers)}
+            except Exception as err:  # remembered: one failing batch, not one retry per test
+                self._answers[case.system] = err
+        batch = self._answers[case.system]
+        if isinstance(batch, Exception):
+            raise batch
+        if case.question.id not in batch:  # not foreseen at collection
+            batch[case.question.id] = self.system(case.system).answer([case.question])[0]
+        return batch[case.question.id]
+
+    def retrieve(self, case: Case) -> tuple[Hit, ...]:
+        retriever = getattr(self.system(case.system), "retriever", None)
+        if retriever is None:
+            raise HarnessError(f"system {case.system!r} does not retrieve")
+        return retriever.retrieve([case.question.question])[0]
+
+    def evidence_rank(self, question: Question, hits: Sequence[Hit]) -> int | None:
+        return evidence_rank(self.suite.evidence[question.id], [Span(h.source, h.start, h.end) for h in hits])

@@ -1,0 +1,172 @@
+"""Load a suite folder (suite.yaml, questions.yaml, corpus/) into one validated object."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from harness.config import METRICS, Question, SuiteConfig
+from harness.corpus import Document, corpus_hash, read_corpus
+from harness.errors import HarnessError, did_you_mean
+from harness.evidence import Span, find_span
+from harness.yamlfile import LineDict, load_yaml
+from systems import BUILTIN, KINDS, SystemSpec
+
+
+@dataclass(frozen=True)
+class Suite:
+    root: Path
+    name: str
+    config: SuiteConfig
+    questions: tuple[Question, ...]
+    documents: tuple[Document, ...]
+    systems: tuple[SystemSpec, ...]  # every system the suite defines, in order
+    evidence: dict[str, tuple[Span, ...]]  # question id -> where its evidence occurs
+    corpus_hash: str
+
+    def system(self, name: str) -> SystemSpec:
+        for spec in self.systems:
+            if spec.name == name:
+                return spec
+        raise HarnessError(f"unknown system {name!r}{did_you_mean(name, [s.name for s in self.systems])}")
+
+
+def _line_of(data: Any, loc: tuple) -> int | None:
+    """The line of the deepest key along ``loc`` that the YAML recorded."""
+    line = data.line if isinstance(data, LineDict) else None
+    for key in loc:
+        if isinstance(data, LineDict) and key in data.key_lines:
+            line = data.key_lines[key]
+            data = data[key]
+        elif isinstance(data, list) and isinstance(key, int) and key < len(data):
+            data = data[key]
+            line = getattr(data, "line", line)
+        else:
+            break
+    return line
+
+
+def validate(model: type[BaseModel], data: Any, path: Path, item: str | None = None) -> Any:
+    """``model(**data)`` or a HarnessError naming the file, line, item and field."""
+    if not isinstance(data, dict):
+        raise HarnessError(f"expected a mapping, got {type(data).__name__}", path=path,
+                           line=getattr(data, "line", None), item=item)
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        loc = tuple(first["loc"])
+        field = ".".join(str(part) for part in loc)
+        if first["type"] == "extra_forbidden":
+            message = f"unknown field {field!r}{did_you_mean(str(loc[-1]), model.model_fields)}"
+        elif first["type"] == "missing":
+            message = f"missing field {field!r}"
+        else:
+            message = f"field {field!r}: {first['msg']}"
+        raise HarnessError(message, path=path, line=_line_of(data, loc), item=item) from None
+
+
+def _load_questions(path: Path) -> tuple[list[Question], dict[str, int]]:
+    if not path.is_file():
+        raise HarnessError("questions file is missing", path=path)
+    raw = load_yaml(path)
+    if not isinstance(raw, list) or not raw:
+        raise HarnessError("expected a non-empty list of questions", path=path)
+    questions, lines = [], {}
+    for entry in raw:
+        qid = entry.get("id") if isinstance(entry, dict) else None
+        question = validate(Question, entry, path, item=f"question {qid}" if qid else None)
+        if question.id in lines:
+            raise HarnessError(f"duplicate question id (first on line {lines[question.id]})",
+                               path=path, line=entry.line, item=f"question {question.id}")
+        lines[question.id] = entry.line
+        questions.append(question)
+    return questions, lines
+
+
+def _locate_evidence(questions, lines, docs, path: Path) -> dict[str, tuple[Span, ...]]:
+    located = {}
+    for q in questions:
+        spans: list[Span] = []
+        for text in q.evidence:
+            found = find_span(docs, text)
+            if not found:
+                raise HarnessError(f"evidence span not found in the corpus: {text!r}", path=path,
+                                   line=lines[q.id], item=f"question {q.id}")
+            spans.extend(found)
+        located[q.id] = tuple(spans)
+    return located
+
+
+def _system_specs(config: SuiteConfig, raw: Any, path: Path) -> tuple[SystemSpec, ...]:
+    entries = config.systems if config.systems is not None else list(BUILTIN)
+    raw_entries = raw.get("systems") if isinstance(raw, dict) and raw.get("systems") else entries
+    specs: list[SystemSpec] = []
+    for entry, raw_entry in zip(entries, raw_entries):
+        line = getattr(raw_entry, "line", None)
+        if isinstance(entry, str):
+            if entry not in BUILTIN:
+                raise HarnessError(f"unknown built-in system {entry!r}{did_you_mean(entry, BUILTIN)}",
+                                   path=path, line=line)
+            name, entry = entry, BUILTIN[entry]
+        else:
+            name = entry.get("name")
+            if not name:
+                raise HarnessError("a system mapping needs a 'name'", path=path, line=line)
+        options = dict(entry)
+        options.pop("name", None)
+        kind_name = options.pop("kind", None)
+        if not kind_name:
+            raise HarnessError("a system needs a 'kind'", path=path, line=line, item=f"system {name}")
+        try:
+            kind = KINDS.get(kind_name)
+        except HarnessError as err:
+            raise HarnessError(str(err), path=path, line=line, item=f"system {name}") from None
+        options = validate(kind.options, {**kind.defaults(config), **options}, path, item=f"system {name}")
+        if any(s.name == name for s in specs):
+            raise HarnessError("duplicate system name", path=path, line=line, item=f"system {name}")
+        specs.append(SystemSpec(name, kind_name, options))
+    return tuple(specs)
+
+
+def _check_thresholds(config: SuiteConfig, specs, raw: Any, path: Path) -> None:
+    by_name = {s.name: s for s in specs}
+    lines = raw.get("thresholds", LineDict()) if isinstance(raw, dict) else LineDict()
+    for system, metrics in config.thresholds.items():
+        line = getattr(lines, "key_lines", {}).get(system)
+        if system not in by_name:
+            raise HarnessError(f"threshold names unknown system {system!r}{did_you_mean(system, by_name)}",
+                               path=path, line=line)
+        for metric in metrics:
+            mline = getattr(lines.get(system), "key_lines", {}).get(metric, line)
+            if metric not in METRICS:
+                raise HarnessError(f"threshold names unknown metric {metric!r}{did_you_mean(metric, METRICS)}",
+                                   path=path, line=mline, item=f"system {system}")
+            if metric != "answer_accuracy" and not by_name[system].retrieves:
+                raise HarnessError(f"metric {metric!r} needs retrieval, which system {system!r} does not do",
+                                   path=path, line=mline)
+
+
+def load_suite(root: str | Path) -> Suite:
+    root = Path(root)
+    if not root.is_dir():
+        raise HarnessError("suite folder not found", path=root)
+    config_path = root / "suite.yaml"
+    raw = load_yaml(config_path) if config_path.is_file() else LineDict()
+    config = validate(SuiteConfig, raw if raw is not None else LineDict(), config_path)
+    questions, lines = _load_questions(root / "questions.yaml")
+    documents = read_corpus(root / "corpus")
+    specs = _system_specs(config, raw, config_path)
+    _check_thresholds(config, specs, raw, config_path)
+    return Suite(
+        root=root,
+        name=config.name or root.name,
+        config=config,
+        questions=tuple(questions),
+        documents=documents,
+        systems=specs,
+        evidence=_locate_evidence(questions, lines, documents, root / "questions.yaml"),
+        corpus_hash=corpus_hash(documents),
+    )

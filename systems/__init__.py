@@ -1,0 +1,58 @@
+"""System kinds: one module per kind, registered by name with the options it accepts.
+
+A suite names systems; each is a kind plus options. ``build(spec, ctx)`` makes the System,
+whose only job is ``answer(questions)``. Modules here must not import torch at import time.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from pydantic import BaseModel
+
+from harness.registry import Registry
+from harness.system import Answer, Hit, System
+
+__all__ = ["Answer", "Hit", "System", "KINDS", "BUILTIN", "SystemSpec", "system_kind"]
+
+
+@dataclass(frozen=True)
+class Kind:
+    options: type[BaseModel]
+    build: Callable[..., System]  # build(name, options, ctx) -> System
+    retrieves: bool = False
+    defaults: Callable[[Any], dict] = lambda suite_config: {}  # option defaults from suite.yaml
+
+
+KINDS: Registry[Kind] = Registry("system kind")
+
+
+def system_kind(name: str, options: type[BaseModel], retrieves: bool = False, defaults=None):
+    """Register ``build(name, options, ctx)`` as the system kind ``name``."""
+    def add(build):
+        KINDS.register(name)(Kind(options, build, retrieves, defaults or Kind.defaults))
+        return build
+    return add
+
+
+@dataclass(frozen=True)
+class SystemSpec:
+    name: str
+    kind: str
+    options: Any  # the kind's validated options model
+
+    @property
+    def retrieves(self) -> bool:
+        return KINDS.get(self.kind).retrieves
+
+
+# The systems a suite runs when it names none. rag-marco needs the model in the local HF cache.
+BUILTIN: dict[str, dict] = {
+    "baseline": {"kind": "baseline"},
+    "rag-minilm": {"kind": "rag", "embedder": "minilm", "similarity": "cosine"},
+    "rag-marco": {"kind": "rag", "embedder": "sentence-transformers/msmarco-distilbert-base-tas-b",
+                  "similarity": "dot"},
+    "rag-llama": {"kind": "rag", "embedder": "generator", "similarity": "dot"},
+}
+
+from systems import baseline, rag  # noqa: E402,F401  (registers the kinds)

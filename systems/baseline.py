@@ -1,0 +1,28 @@
+"""baseline: the generator alone, no context. What the model knows without help."""
+from __future__ import annotations
+
+from typing import Sequence
+
+from harness.config import Question, Strict
+from harness.system import Answer
+from systems import system_kind
+
+
+class BaselineOptions(Strict):
+    pass
+
+
+class Baseline:
+    def __init__(self, name: str, answerer):
+        self.name = name
+        self.answerer = answerer
+
+    def answer(self, questions: Sequence[Question]) -> list[Answer]:
+        generated = self.answerer.answer([q.question for q in questions])
+        return [Answer(g.text, None, g.seconds, g.cached) for g in generated]
+
+
+@system_kind("baseline", options=BaselineOptions)
+def build(name: str, options: BaselineOptions, ctx) -> Baseline:
+    ctx.generator.check_available()
+    return Baseline(name, ctx.answerer)

@@ -1,0 +1,64 @@
+"""Fake models registered through the harness's real registries, for fast library tests.
+
+``fake:copy`` answers with the sentence of the top retrieved chunk that shares most words with
+the question, and "unknown" without context: so RAG is right exactly when retrieval ranks the
+fact's chunk first, and the baseline is always wrong. ``bow`` embeds bags of hashed words, so retrieval is lexical and deterministic.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+
+import numpy as np
+
+from harness.embedders import EMBEDDERS
+from harness.generators import BACKENDS
+
+CALLS = {"generate": 0}
+
+
+@BACKENDS.register("fake")
+class CopyGenerator:
+    def __init__(self, model, settings, cache_root):
+        self.identity = f"fake:{model}"
+
+    def check_available(self):
+        pass
+
+    def generate(self, prompts):
+        CALLS["generate"] += len(prompts)
+        out = []
+        for p in prompts:
+            if not p.context:
+                out.append("unknown")
+                continue
+            asked = _words(p.question)
+            sentences = [s.strip() for s in re.split(r"[.\n]", p.context[0]) if s.strip()]
+            out.append(max(sentences, key=lambda s: len(asked & _words(s))))
+        return out
+
+
+def _words(text):
+    return set(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+class BagOfWords:
+    identity = "bow-64"
+    max_tokens = None
+
+    def check_available(self):
+        pass
+
+    def token_spans(self, text):
+        return [m.span() for m in re.finditer(r"\S+", text)]
+
+    def embed(self, texts):
+        rows = np.zeros((len(texts), 64), dtype="float32")
+        for i, text in enumerate(texts):
+            for word in re.findall(r"[a-z0-9]+", text.lower()):
+                if len(word) > 3:
+                    rows[i, int(hashlib.md5(word.encode()).hexdigest(), 16) % 64] += 1
+        return rows
+
+
+EMBEDDERS.register("bow")(lambda generator: BagOfWords())

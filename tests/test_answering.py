@@ -1,0 +1,59 @@
+from harness.answering import Answerer
+from harness.cache import DiskCache
+from harness.config import Example, Generation
+from harness.prompts import PromptParts, chat_messages, completion_prompt
+
+
+class Counting:
+    identity = "counting"
+
+    def __init__(self):
+        self.prompts = []
+
+    def generate(self, prompts):
+        self.prompts += prompts
+        return [f"answer {len(self.prompts) - len(prompts) + i}" for i in range(len(prompts))]
+
+
+def answerer(tmp_path, gen, instructions="Be brief.", max_new_tokens=24):
+    return Answerer(lambda: gen, gen.identity, Generation(max_new_tokens=max_new_tokens), instructions, [],
+                    DiskCache(tmp_path))
+
+
+def test_identical_rerun_makes_no_model_call(tmp_path):
+    gen = Counting()
+    first = answerer(tmp_path, gen).answer(["q1", "q2"], [["ctx a"], ["ctx b"]])
+    assert len(gen.prompts) == 2 and not any(a.cached for a in first)
+
+    loaded = []
+    second = Answerer(lambda: loaded.append(1), "counting", Generation(), "Be brief.", [], DiskCache(tmp_path))
+    again = second.answer(["q1", "q2"], [["ctx a"], ["ctx b"]])
+    assert [a.text for a in again] == [a.text for a in first]
+    assert all(a.cached for a in again) and loaded == []  # the generator was never even built
+
+
+def test_new_question_costs_one_generation(tmp_path):
+    gen = Counting()
+    answerer(tmp_path, gen).answer(["q1", "q2"])
+    answerer(tmp_path, gen).answer(["q1", "q2", "q3"])
+    assert [p.question for p in gen.prompts] == ["q1", "q2", "q3"]
+
+
+def test_everything_that_changes_the_answer_changes_the_key(tmp_path):
+    gen = Counting()
+    answerer(tmp_path, gen).answer(["q"], [["ctx"]])
+    answerer(tmp_path, gen).answer(["q"], [["other ctx"]])
+    answerer(tmp_path, gen).answer(["q"])
+    answerer(tmp_path, gen, instructions="Be verbose.").answer(["q"], [["ctx"]])
+    answerer(tmp_path, gen, max_new_tokens=8).answer(["q"], [["ctx"]])
+    assert len(gen.prompts) == 5
+
+
+def test_prompt_layouts():
+    parts = PromptParts("Be brief.", (Example(question="Q0?", answer="A0."),), ("fact one", "fact two"), "Q?")
+    text = completion_prompt(parts)
+    assert text.index("Q0?") < text.index("[1] fact one") < text.index("[2] fact two") < text.index("Question: Q?")
+    assert text.endswith("Question: Q?\nAnswer:")
+    messages = chat_messages(parts)
+    assert [m["role"] for m in messages] == ["user", "assistant", "user"]
+    assert messages[0]["content"].startswith("Be brief.") and "[2] fact two" in messages[-1]["content"]

@@ -1,0 +1,47 @@
+import pytest
+
+from harness.config import Question
+from harness.errors import HarnessError
+from harness.judges import make_judge, normalise
+
+SIX = Question(id="q", question="How many players?", answer="Six", accept=["six players"])
+METRES = Question(id="q", question="How far?", answer="7 metres")
+PENALTY = Question(id="q", question="Result?", answer="A penalty to the defending team", accept=["penalty"])
+LIMIT = Question(id="q", question="How many?", answer="No limit", accept=["unlimited"])
+
+
+@pytest.mark.parametrize("question, candidate, correct", [
+    (SIX, "Six.", True),
+    (SIX, "6", True),
+    (SIX, "six (6) players", True),
+    (SIX, "SIX PLAYERS!", True),
+    (SIX, "Seven.", False),
+    (SIX, "6 or 7", False),               # hedging between alternatives
+    (SIX, "Not six.", False),             # negated
+    (SIX, "14 in a squad, 6 on the field", False),  # names a number the gold does not
+    (SIX, "", False),
+    (METRES, "7m", True),
+    (METRES, "seven meters", True),
+    (METRES, "7 metres back from the mark", True),
+    (METRES, "10 metres", False),
+    (METRES, "7 or 10 metres", False),
+    (PENALTY, "A penalty.", True),
+    (PENALTY, "Penalty to the defending team", True),
+    (PENALTY, "It is not a penalty", False),
+    (PENALTY, "A scrum", False),
+    (LIMIT, "There is no limit.", True),
+    (LIMIT, "Unlimited, no restrictions", True),  # negation after the match does not flip it
+    (LIMIT, "Five", False),
+])
+def test_match_judge(question, candidate, correct):
+    verdict = make_judge("match").grade(question, candidate)
+    assert verdict.correct is correct, verdict.explanation
+
+
+def test_normalise_numbers_and_units():
+    assert normalise("Twenty-five metres, 5-minute break") == ["25", "m", "5", "min", "break"]
+
+
+def test_unknown_judge_suggests():
+    with pytest.raises(HarnessError, match=r"unknown judge 'mach' \(did you mean 'match'\?\)"):
+        make_judge("mach")

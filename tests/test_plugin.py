@@ -1,0 +1,154 @@
+"""The plugin end to end: the real eval tests on the tiny suite, with fake models."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, TINY
+
+import fakes
+
+
+@pytest.fixture
+def project(pytester, monkeypatch):
+    """A throwaway project holding the real eval tests, the fakes and a copy of the tiny suite."""
+    shutil.copytree(ROOT / "evals", pytester.path / "evals", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "tests" / "fakes.py", pytester.path / "fakes.py")
+    shutil.copytree(TINY, pytester.path / "suite")
+    pytester.makeconftest("""
+import fakes
+import harness.plugin
+pytest_plugins = ["harness.plugin"]
+
+# Count report writes in every process, to prove only the controller writes.
+_write = harness.results.write_atomic
+def counting_write(path, text):
+    with open("writes.log", "a") as log:
+        log.write(str(path.name) + "\\n")
+    _write(path, text)
+harness.plugin.write_atomic = harness.results.write_atomic = counting_write
+""")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), str(pytester.path)]))
+    return pytester
+
+
+def run(project, *args):
+    return project.runpytest("evals", "--suite", "suite", "-p", "no:cacheprovider", "-rs", *args)
+
+
+def results(project):
+    return json.loads((project.path / "reports" / "results.json").read_text())
+
+
+def test_results_contract_and_scorecard(project):
+    outcome = run(project)
+    outcome.assert_outcomes(passed=10, failed=5)  # rag-bow answers + retrieval pass; baseline answers fail
+    data = results(project)
+    assert data["suite"] == "tiny"
+    assert data["systems"] == {
+        "baseline": {"n": 5, "correct": 0, "answer_accuracy": 0.0, "retrieval": None},
+        "rag-bow": {"n": 5, "correct": 5, "answer_accuracy": 1.0, "retrieval": {"k": 2, "recall": 1.0, "mrr": 1.0}},
+    }
+    first = data["results"][0]
+    assert set(first) == {"system", "id", "answer", "correct", "evidence_rank", "retrieved"}
+    assert [(r["system"], r["id"]) for r in data["results"]][:2] == [("baseline", "t1"), ("baseline", "t2")]
+    rag_t2 = next(r for r in data["results"] if (r["system"], r["id"]) == ("rag-bow", "t2"))
+    assert rag_t2["answer"] == "Every quollball match lasts for thirty minutes"
+    assert rag_t2["correct"] is True and rag_t2["evidence_rank"] == 1
+    assert set(rag_t2["retrieved"][0]) == {"source", "text", "score"} and len(rag_t2["retrieved"]) == 2
+    card = (project.path / "reports" / "scorecard.md").read_text()
+    assert "| rag-bow | 5/5 (100.0%) | 100.0% (k=2, n=5) | 1.000 |" in card
+    assert "| evidence retrieved | 5 | 0 (model's errors) |" in card
+    assert "| t1 | How many players does a quollball team field? | Nine | ✗ unknown | ✓ r1 " in card
+    outcome.stdout.fnmatch_lines(["*baseline answered 'unknown'; gold 'Nine' (no accepted form found)*"])
+
+
+def test_gate_passes_on_thresholds_not_on_wrong_answers(project):
+    outcome = run(project, "--gate")
+    assert outcome.ret == 0
+    outcome.assert_outcomes(passed=10, xfailed=5)
+    outcome.stdout.fnmatch_lines(["gate PASSED:", "*pass*rag-bow answer_accuracy = 1.000 (threshold 0.600)*"])
+
+
+def test_gate_fails_below_a_threshold(project):
+    suite_yaml = project.path / "suite" / "suite.yaml"
+    suite_yaml.write_text(suite_yaml.read_text().replace("baseline: {answer_accuracy: 0.0}",
+                                                         "baseline: {answer_accuracy: 0.5}"))
+    outcome = run(project, "--gate")
+    assert outcome.ret == 1
+    outcome.stdout.fnmatch_lines(["gate FAILED:", "*FAIL*baseline answer_accuracy = 0.000 (threshold 0.500)*"])
+    assert "| baseline | answer_accuracy | 0.000 | ≥ 0.500 | FAIL |" in (project.path / "reports" / "scorecard.md").read_text()
+
+
+def test_k_rag_runs_only_rag_systems(project):
+    outcome = run(project, "-k", "rag", "--gate")
+    assert outcome.ret == 0
+    outcome.assert_outcomes(passed=10)
+    assert set(results(project)["systems"]) == {"rag-bow"}
+    outcome.stdout.fnmatch_lines(["*not selected*baseline answer_accuracy*"])
+
+
+def test_identical_rerun_makes_no_model_calls(project):
+    run(project)
+    calls = fakes.CALLS["generate"]
+    first = results(project)
+    outcome = run(project)
+    assert fakes.CALLS["generate"] == calls
+    outcome.stdout.fnmatch_lines(["answers generated now: 0, from cache: 10"])
+    assert results(project) == first
+
+
+def test_xdist_matches_serial_and_writes_once(project):
+    serial = run(project)
+    card, data = (project.path / "reports" / "scorecard.md").read_text(), results(project)
+    shutil.rmtree(project.path / "reports")
+    (project.path / "writes.log").unlink()
+    parallel = project.runpytest_subprocess("evals", "--suite", "suite", "-p", "no:cacheprovider", "-n", "2")
+    parallel.assert_outcomes(passed=10, failed=5)
+    assert (project.path / "reports" / "scorecard.md").read_text() == card
+    assert results(project) == data
+    assert sorted((project.path / "writes.log").read_text().split()) == ["results.json", "scorecard.md"]
+    assert serial.ret == parallel.ret == 1
+
+
+def test_unavailable_model_skips_with_one_line_and_fails_the_gate(project):
+    suite_yaml = project.path / "suite" / "suite.yaml"
+    suite_yaml.write_text(suite_yaml.read_text()
+                          .replace("  - baseline\n", "  - baseline\n  - {name: rag-absent, kind: rag, embedder: acme/absent-model}\n")
+                          .replace("thresholds:\n", "thresholds:\n  rag-absent: {recall: 0.1}\n"))
+    outcome = run(project, "--gate")
+    outcome.assert_outcomes(passed=10, xfailed=5, skipped=10)
+    outcome.stdout.fnmatch_lines([
+        "*FAIL*rag-absent recall = – (threshold 0.100) skipped: *",
+        "SKIPPED [[]5[]] evals/test_answers.py:*: rag-absent: embedder acme/absent-model is not in the local "
+        "Hugging Face cache; run `hf download acme/absent-model` *",
+    ])
+    assert outcome.ret == 1
+
+
+def test_bad_suite_is_one_line_without_traceback(project):
+    questions = project.path / "suite" / "questions.yaml"
+    questions.write_text(questions.read_text().replace("  answer: Nine\n", "  answer: Nine\n  answer: Ten\n"))
+    outcome = run(project)
+    assert outcome.ret == pytest.ExitCode.USAGE_ERROR
+    outcome.stderr.fnmatch_lines(["ERROR: *suite/questions.yaml:4: id t1: duplicate key 'answer' (first on line 3)"])
+    assert "Traceback" not in outcome.stdout.str() + outcome.stderr.str()
+
+
+def test_unknown_system_option_is_one_line(project):
+    outcome = run(project, "--systems", "rag-bw")
+    assert outcome.ret == pytest.ExitCode.USAGE_ERROR
+    outcome.stderr.fnmatch_lines(["ERROR: --systems: unknown system 'rag-bw' (did you mean 'rag-bow'?)"])
+
+
+def test_collecting_the_real_evals_imports_no_torch():
+    code = ("import sys, pytest; rc = pytest.main(['--co', '-q', 'evals', '-p', 'no:cacheprovider']); "
+            "print('HEAVY', sorted(m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules)); "
+            "sys.exit(rc)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "HEAVY []" in done.stdout
+    assert "evals/test_answers.py::test_answer[rag-minilm-q01]" in done.stdout

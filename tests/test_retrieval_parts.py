@@ -1,0 +1,66 @@
+import re
+
+import numpy as np
+
+from harness.cache import DiskCache
+from harness.chunking import chunk_document
+from harness.corpus import Document
+from harness.evidence import Span, evidence_rank, find_span
+from harness.retrieval import Retriever
+from fakes import BagOfWords
+
+DOC = Document("d.md", " ".join(f"w{i}" for i in range(10)))
+
+
+def words(text):
+    return [m.span() for m in re.finditer(r"\S+", text)]
+
+
+def test_chunks_are_overlapping_token_windows():
+    chunks = chunk_document(DOC, words, size=4, overlap=2)
+    texts = [DOC.text[c.start:c.end] for c in chunks]
+    assert texts == ["w0 w1 w2 w3", "w2 w3 w4 w5", "w4 w5 w6 w7", "w6 w7 w8 w9"]
+
+
+def test_short_document_is_one_chunk():
+    chunks = chunk_document(Document("s.md", "just three words"), words, size=100, overlap=50)
+    assert [(c.start, c.end) for c in chunks] == [(0, 16)]
+
+
+def test_evidence_rank_counts_spans_cut_by_a_border():
+    (occ,) = find_span([DOC], "W3   w4")  # case and whitespace do not matter
+    left, right, far = Span("d.md", 0, 8), Span("d.md", 6, 14), Span("d.md", 20, 29)
+    assert evidence_rank([occ], [far, left]) is None  # w4 is never covered
+    assert evidence_rank([occ], [left, far, right]) == 3  # covered once the neighbour arrives
+    assert evidence_rank([occ], [Span("d.md", 6, 20)]) == 1  # one chunk holding it whole
+
+
+def test_retriever_ranks_by_similarity_and_caches(tmp_path):
+    docs = [Document("a.md", "apples grow on trees. bananas are yellow fruit.")]
+    cache = DiskCache(tmp_path)
+    make = lambda: Retriever(BagOfWords(), docs, "h", cache, k=2, similarity="cosine",
+                             chunk_tokens=4, chunk_overlap=1)
+    (hits,) = make().retrieve(["which bananas are yellow"])
+    assert "bananas" in hits[0].text and hits[0].score >= hits[1].score
+    assert len(list((tmp_path / "index").rglob("*.npy"))) == 1
+
+    class Exploding(BagOfWords):
+        def embed(self, texts):
+            raise AssertionError("cached index and query must not be embedded again")
+
+    again = Retriever(Exploding(), docs, "h", cache, k=2, similarity="cosine", chunk_tokens=4, chunk_overlap=1)
+    assert again.retrieve(["which bananas are yellow"]) == [hits]
+
+
+def test_dot_and_cosine_differ_on_unnormalised_vectors(tmp_path):
+    class Fixed(BagOfWords):
+        identity = "fixed"
+
+        def embed(self, texts):
+            table = {"long": [10.0, 10.0], "near": [0.0, 1.0], "q": [0.0, 1.0]}
+            return np.array([table[t.split()[0]] for t in texts], dtype="float32")
+
+    docs = [Document("a.md", "long x"), Document("b.md", "near y")]
+    top = {sim: Retriever(Fixed(), docs, "h", DiskCache(tmp_path / sim), k=1, similarity=sim, chunk_tokens=5,
+                          chunk_overlap=0).retrieve(["q"])[0][0].source for sim in ("dot", "cosine")}
+    assert top == {"dot": "a.md", "cosine": "b.md"}
