@@ -56,6 +56,20 @@ class Generation(Strict):
     prompt_style: Literal["auto", "completion", "chat"] = "auto"
 
 
+class JudgeConfig(Strict):
+    name: str = "match"
+    model: str | None = None  # generator spec for llm/hybrid; default: the suite's generator
+    max_new_tokens: int = Field(32, gt=0)
+
+
+class Calibration(Strict):
+    """Human-labelled candidates the judge is checked against (evals/test_judge.py)."""
+
+    file: str = "judge_calibration.yaml"
+    min_agreement: float = Field(0.9, ge=0, le=1)
+    min_kappa: float = Field(0.75, ge=-1, le=1)
+
+
 class SuiteConfig(Strict):
     """``suite.yaml``. Systems are names of built-in systems or mappings ``{name, kind, ...options}``."""
 
@@ -66,6 +80,12 @@ class SuiteConfig(Strict):
     generation: Generation = Generation()
     chunking: Chunking = Chunking()
     top_k: int = Field(3, gt=0)
-    judge: str = "match"
+    judge: JudgeConfig = JudgeConfig()
+    calibration: Calibration = Calibration()
     systems: list[str | dict] | None = None
     thresholds: dict[str, dict[str, float]] = {}
+
+    @field_validator("judge", mode="before")
+    @classmethod
+    def _judge_by_name(cls, value):
+        return {"name": value} if isinstance(value, str) else value

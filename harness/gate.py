@@ -20,8 +20,22 @@ def _value(m: SystemMetrics, metric: str) -> float | None:
     return {"answer_accuracy": m.accuracy if m.n else None, "recall": m.recall, "mrr": m.mrr}[metric]
 
 
+def _judge_rows(limits: dict[str, float], calibration: dict | None) -> list[GateRow]:
+    """The judge's agreement with human labels gates like any system metric."""
+    rows = []
+    for metric, threshold in limits.items():
+        value = None if calibration is None else calibration[metric]
+        if value is None:
+            rows.append(GateRow("judge", metric, threshold, None, "not selected", "calibration not run"))
+        else:
+            rows.append(GateRow("judge", metric, threshold, value, "pass" if value >= threshold else "FAIL"))
+    return rows
+
+
 def evaluate_gate(thresholds: dict[str, dict[str, float]], metrics: dict[str, SystemMetrics],
-                  skipped: dict[str, str]) -> list[GateRow]:
+                  skipped: dict[str, str], judge_limits: dict[str, float] | None = None,
+                  calibration: dict | None = None) -> list[GateRow]:
+    """Rows for every system threshold, then the judge's (when the suite has calibration labels)."""
     rows = []
     for system, limits in thresholds.items():
         for metric, threshold in limits.items():
@@ -36,7 +50,7 @@ def evaluate_gate(thresholds: dict[str, dict[str, float]], metrics: dict[str, Sy
                     rows.append(GateRow(system, metric, threshold, None, "not selected", "not measured"))
                 else:
                     rows.append(GateRow(system, metric, threshold, value, "pass" if value >= threshold else "FAIL"))
-    return rows
+    return rows + _judge_rows(judge_limits or {}, calibration)
 
 
 def gate_passed(rows: list[GateRow]) -> bool:

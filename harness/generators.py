@@ -28,6 +28,8 @@ class Generator(Protocol):
 
     def generate(self, prompts: Sequence[PromptParts]) -> list[str]: ...
 
+    def complete(self, texts: Sequence[str], max_new_tokens: int | None = None) -> list[str]: ...
+
 
 BACKENDS: Registry[type] = Registry("generator backend")
 
@@ -149,9 +151,18 @@ class HFGenerator:
         return completion_prompt(parts)
 
     def generate(self, prompts: Sequence[PromptParts]) -> list[str]:
+        return self._run([self.render(p) for p in prompts], self.settings.max_new_tokens)
+
+    def complete(self, texts: Sequence[str], max_new_tokens: int | None = None) -> list[str]:
+        """Raw prompts (a judge's rubric, say); a chat model gets each as one user turn."""
+        if self.chat:
+            texts = [self.tokenizer.apply_chat_template([{"role": "user", "content": t}], tokenize=False,
+                                                        add_generation_prompt=True) for t in texts]
+        return self._run(list(texts), max_new_tokens or self.settings.max_new_tokens)
+
+    def _run(self, texts: list[str], max_new_tokens: int) -> list[str]:
         import torch
 
-        texts = [self.render(p) for p in prompts]
         # Similar lengths batch together, so less padding is computed.
         order = sorted(range(len(texts)), key=lambda i: len(self.tokenizer(texts[i]).input_ids))
         out: list[str] = [""] * len(texts)
@@ -162,7 +173,7 @@ class HFGenerator:
                                  add_special_tokens=not self.chat)
             with torch.inference_mode():
                 generated = self.model.generate(
-                    **enc, max_new_tokens=self.settings.max_new_tokens, do_sample=False,
+                    **enc, max_new_tokens=max_new_tokens, do_sample=False,
                     eos_token_id=self._stop_ids, pad_token_id=self.tokenizer.pad_token_id)
             new = generated[:, enc.input_ids.shape[1]:]
             for i, ids in zip(batch, new):

@@ -13,9 +13,9 @@ import pytest
 
 from harness.errors import HarnessError, Unavailable
 from harness.gate import evaluate_gate, gate_passed
-from harness.results import Results, results_json, write_atomic, write_json
+from harness.results import Results, RunInfo, results_json, write_json
 from harness.run import Case, EvalRun, select_systems
-from harness.scorecard import RunInfo, render_scorecard
+from harness.scorecard import write_reports
 from harness.suite import load_suite
 
 RUN = pytest.StashKey[EvalRun]()
@@ -27,7 +27,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--suite", default="fixtures/touch_rugby", help="suite folder (default: %(default)s)")
     group.addoption("--systems", default=None, help="comma-separated systems to run (default: the suite's)")
     group.addoption("--generator", default=None, help="generator model: HF id, local path, or backend:model")
-    group.addoption("--judge", default=None, help="judge name (default: the suite's, 'match')")
+    group.addoption("--judge", default=None, help="judge name: match, llm, hybrid or a plugin (default: the suite's)")
+    group.addoption("--judge-replay", default=None, metavar="FILE",
+                    help="grade from a committed verdict file (a results.json); no judge is called")
     group.addoption("--gate", action="store_true",
                     help="exit status reflects the suite's thresholds; wrong answers are reported, not failed")
     group.addoption("--scorecard", default="reports/scorecard.md", help="markdown scorecard path")
@@ -47,8 +49,10 @@ def start_eval_run(config: pytest.Config) -> None:
     try:
         suite = load_suite(_path(config, "suite"))
         systems = select_systems(suite, config.getoption("systems"))
+        replay = config.getoption("judge_replay")
         config.stash[RUN] = EvalRun(suite, systems, generator=config.getoption("generator"),
-                                    judge=config.getoption("judge"), cache_dir=_path(config, "cache_dir"))
+                                    judge=config.getoption("judge"), cache_dir=_path(config, "cache_dir"),
+                                    judge_replay=Path(replay).resolve() if replay else None)
     except HarnessError as err:
         raise pytest.UsageError(str(err)) from None
     config.pluginmanager.register(ReportWriter(config, config.stash[RUN]), "harness-report-writer")
@@ -129,6 +133,23 @@ def record(request: pytest.FixtureRequest, eval_run: EvalRun):
 
 
 @pytest.fixture
+def record_calibration(request: pytest.FixtureRequest):
+    """Attach the judge's agreement with the suite's human labels to this test's report."""
+    def add(summary: dict) -> None:
+        request.node.user_properties.append((RECORD, {"calibration": summary}))
+    return add
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    # Bad input met mid-run (a missing replayed verdict, say) is one line, not a traceback.
+    try:
+        return (yield)
+    except HarnessError as err:
+        pytest.fail(str(err), pytrace=False)
+
+
+@pytest.fixture
 def check(pytestconfig: pytest.Config):
     """Fail on a wrong result; under --gate, report it as xfail and let the thresholds decide."""
     gate = pytestconfig.getoption("gate")
@@ -154,7 +175,7 @@ class ReportWriter:
         self.run = run
         self.results = Results()
         self.cached = {True: 0, False: 0}
-        self.summary = None
+        self.report = None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when != "teardown":  # every phase's report repeats the item's properties
@@ -170,26 +191,33 @@ class ReportWriter:
         if _is_worker(self.config) or not self.results:
             return
         run, config = self.run, self.config
-        metrics = self.results.metrics(run.suite)
-        gate = evaluate_gate(run.suite.config.thresholds, metrics, self.results.skipped)
-        info = RunInfo(generator=run.generator.identity, judge=run.judge.name, gate_enabled=config.getoption("gate"))
-        write_atomic(_path(config, "scorecard"), render_scorecard(run.suite, self.results, metrics, gate, info))
-        write_json(_path(config, "results_json"), results_json(run.suite, self.results, metrics))
-        self.summary = (metrics, gate)
-        if info.gate_enabled and not gate_passed(gate) and session.exitstatus == 0:
+        info = RunInfo(suite_dir=str(run.suite.root.resolve()), generator=run.generator.identity,
+                       judge=run.judge.identity, judge_model=run.judge.model, self_grading=run.self_grading,
+                       gate_enabled=config.getoption("gate"))
+        data = results_json(run.suite, self.results, info)
+        write_json(_path(config, "results_json"), data)
+        self.report = write_reports(run.suite, data, _path(config, "scorecard"))
+        if info.gate_enabled and not gate_passed(self.report.gate) and session.exitstatus == 0:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
-        if self.summary is None:
+        if self.report is None:
             return
-        metrics, gate = self.summary
-        tr, config = terminalreporter, self.config
+        tr, config, gate = terminalreporter, self.config, self.report.gate
         tr.section("harness")
-        for name, m in metrics.items():
+        for name, m in self.report.metrics.items():
+            ci = f" [{m.accuracy_ci[0]:.0%}-{m.accuracy_ci[1]:.0%}]" if m.accuracy_ci else ""
+            unscored = f"  unscored {m.unscored}" if m.unscored else ""
             retrieval = "" if m.recall is None else f"  recall@{m.k} {m.recall:.1%}  mrr {m.mrr:.3f}"
-            tr.write_line(f"{name:<14} accuracy {m.correct}/{m.n} ({m.accuracy:.1%}){retrieval}")
+            tr.write_line(f"{name:<14} accuracy {m.correct}/{m.n} ({m.accuracy:.1%}){ci}{unscored}{retrieval}")
         for system, reason in self.results.skipped.items():
             tr.write_line(f"{system:<14} skipped: {reason}")
+        if self.results.calibration:
+            cal = self.results.calibration
+            tr.write_line(f"judge {self.run.judge.identity}: agreement {cal['agree']}/{cal['n']} "
+                          f"({cal['agreement']:.1%}), kappa {cal['kappa']}, unscored {cal['unscored']}")
+        for p in self.report.paired:
+            tr.write_line(f"{p.a} vs {p.b}: {p.verdict}" + ("" if p.p_value is None else f" (p={p.p_value:.3g})"))
         tr.write_line(f"answers generated now: {self.cached[False]}, from cache: {self.cached[True]}")
         if config.getoption("gate"):
             tr.write_line(("gate PASSED:" if gate_passed(gate) else "gate FAILED:") if gate

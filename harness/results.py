@@ -1,31 +1,53 @@
-"""Per-question records gathered from test reports, the metrics derived from them, results.json."""
+"""Per-question records gathered from test reports, and results.json built from them.
+
+results.json is the one source the scorecard and chart are rendered from, by the plugin at the
+end of a run and by ``harness report`` later, with no model loaded.
+"""
 from __future__ import annotations
 
 import json
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from statistics import median
 from typing import Any
 
+from harness.stats import wilson
 from harness.suite import Suite
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    suite_dir: str
+    generator: str
+    judge: str  # the judge's identity
+    judge_model: str | None
+    self_grading: bool
+    gate_enabled: bool
 
 
 @dataclass
 class SystemMetrics:
-    n: int
+    n: int  # answers the judge scored
     correct: int
+    unscored: int = 0
     k: int | None = None  # retrieval depth; None for systems that do not retrieve
     retrieval_n: int = 0  # questions with evidence whose retrieval was checked
     recall: float | None = None
     mrr: float | None = None
     answer_seconds: float = 0.0  # generation time recorded when the answers were computed
-    median_answer_seconds: float | None = None
 
     @property
     def accuracy(self) -> float:
         return self.correct / self.n if self.n else 0.0
+
+    @property
+    def accuracy_ci(self) -> tuple[float, float] | None:
+        return wilson(self.correct, self.n)
+
+    @property
+    def recall_ci(self) -> tuple[float, float] | None:
+        return None if self.recall is None else wilson(round(self.recall * self.retrieval_n), self.retrieval_n)
 
 
 @dataclass
@@ -34,56 +56,65 @@ class Results:
 
     records: dict[tuple[str, str], dict] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)  # system -> reason
+    calibration: dict | None = None  # the judge's agreement with human labels, when measured
 
     def add(self, entry: dict[str, Any]) -> None:
-        if "skipped" in entry:
+        if "calibration" in entry:
+            self.calibration = entry["calibration"]
+        elif "skipped" in entry:
             self.skipped[entry["system"]] = entry["skipped"]
-            return
-        self.records.setdefault((entry["system"], entry["id"]), {}).update(entry)
+        else:
+            self.records.setdefault((entry["system"], entry["id"]), {}).update(entry)
 
     def __bool__(self) -> bool:
-        return bool(self.records or self.skipped)
+        return bool(self.records or self.skipped or self.calibration)
 
-    def ordered(self, suite: Suite) -> list[dict]:
-        """Records in suite order: systems as the suite lists them, then questions."""
+    def rows(self, suite: Suite) -> list[dict]:
+        """results.json rows, in suite order: systems as the suite lists them, then questions."""
         order = {(s.name, q.id): (i, j) for i, s in enumerate(suite.systems) for j, q in enumerate(suite.questions)}
-        return [self.records[key] for key in sorted(self.records, key=lambda key: order.get(key, (1e9, 1e9)))]
-
-    def metrics(self, suite: Suite) -> dict[str, SystemMetrics]:
-        out: dict[str, SystemMetrics] = {}
-        for spec in suite.systems:
-            rows = [r for (s, _), r in self.records.items() if s == spec.name]
-            if not rows:
-                continue
-            graded = [r for r in rows if r.get("correct") is not None]
-            seconds = [r["seconds"] for r in rows if r.get("seconds") is not None]
-            m = SystemMetrics(n=len(graded), correct=sum(r["correct"] for r in graded),
-                              answer_seconds=round(sum(seconds), 3),
-                              median_answer_seconds=round(median(seconds), 3) if seconds else None)
-            if spec.retrieves:
-                checked = [r for r in rows if "evidence_rank" in r and suite.evidence[r["id"]]]
-                m.k, m.retrieval_n = spec.options.k, len(checked)
-                if checked:
-                    ranks = [r["evidence_rank"] for r in checked]
-                    m.recall = sum(r is not None for r in ranks) / len(ranks)
-                    m.mrr = sum(1 / r for r in ranks if r) / len(ranks)
-            out[spec.name] = m
-        return out
+        keys = sorted(self.records, key=lambda key: order.get(key, (1e9, 1e9)))
+        return [{"system": r["system"], "id": r["id"], "answer": r.get("answer"), "correct": r.get("correct"),
+                 "evidence_rank": r.get("evidence_rank"), "retrieved": r.get("retrieved") or [],
+                 "explanation": r.get("explanation"), "seconds": r.get("seconds")}
+                for r in (self.records[key] for key in keys)]
 
 
-def results_json(suite: Suite, results: Results, metrics: dict[str, SystemMetrics]) -> dict:
-    """The stable contract other tools read (see README)."""
+def system_metrics(rows: list[dict], suite: Suite) -> dict[str, SystemMetrics]:
+    out: dict[str, SystemMetrics] = {}
+    for spec in suite.systems:
+        mine = [r for r in rows if r["system"] == spec.name]
+        if not mine:
+            continue
+        answered = [r for r in mine if r["answer"] is not None]
+        scored = [r for r in answered if r["correct"] is not None]
+        m = SystemMetrics(n=len(scored), correct=sum(r["correct"] for r in scored),
+                          unscored=len(answered) - len(scored),
+                          answer_seconds=round(sum(r["seconds"] or 0 for r in answered), 3))
+        if spec.retrieves:
+            checked = [r for r in mine if r["retrieved"] and suite.evidence.get(r["id"])]
+            m.k, m.retrieval_n = spec.options.k, len(checked)
+            if checked:
+                ranks = [r["evidence_rank"] for r in checked]
+                m.recall = sum(r is not None for r in ranks) / len(ranks)
+                m.mrr = sum(1 / r for r in ranks if r) / len(ranks)
+        out[spec.name] = m
+    return out
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(x, 6)
+
+
+def results_json(suite: Suite, results: Results, info: RunInfo) -> dict:
+    """The stable contract (suite, systems, results) plus a ``run`` block for re-rendering."""
+    rows = results.rows(suite)
     systems = {
-        name: {"n": m.n, "correct": m.correct, "answer_accuracy": round(m.accuracy, 6),
-               "retrieval": None if m.k is None else
-               {"k": m.k, "recall": None if m.recall is None else round(m.recall, 6),
-                "mrr": None if m.mrr is None else round(m.mrr, 6)}}
-        for name, m in metrics.items()
+        name: {"n": m.n, "correct": m.correct, "answer_accuracy": round(m.accuracy, 6), "unscored": m.unscored,
+               "retrieval": None if m.k is None else {"k": m.k, "recall": _round(m.recall), "mrr": _round(m.mrr)}}
+        for name, m in system_metrics(rows, suite).items()
     }
-    rows = [{"system": r["system"], "id": r["id"], "answer": r.get("answer"), "correct": r.get("correct"),
-             "evidence_rank": r.get("evidence_rank"), "retrieved": r.get("retrieved") or []}
-            for r in results.ordered(suite)]
-    return {"suite": suite.name, "systems": systems, "results": rows}
+    run = {**asdict(info), "skipped": dict(results.skipped), "calibration": results.calibration}
+    return {"suite": suite.name, "systems": systems, "results": rows, "run": run}
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -91,6 +122,7 @@ def write_atomic(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
+    os.chmod(tmp, 0o644)  # reports are for reading; mkstemp makes them private
     os.replace(tmp, path)
 
 

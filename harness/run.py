@@ -17,7 +17,8 @@ from harness.embedders import Embedder, make_embedder
 from harness.errors import HarnessError, Unavailable, did_you_mean
 from harness.evidence import Span, evidence_rank
 from harness.generators import Generator, make_generator
-from harness.judges import Judge, make_judge
+from harness.judges import Judge, Verdict, make_judge
+from harness.judges.replay import MissingVerdict, ReplayJudge
 from harness.suite import Suite
 from harness.system import Answer, Hit, System
 from systems import KINDS, SystemSpec
@@ -43,7 +44,8 @@ def select_systems(suite: Suite, names: str | None) -> list[SystemSpec]:
 
 class EvalRun:
     def __init__(self, suite: Suite, systems: Sequence[SystemSpec], *, generator: str | None = None,
-                 judge: str | None = None, cache_dir: str | Path = ".cache/harness"):
+                 judge: str | None = None, judge_replay: str | Path | None = None,
+                 cache_dir: str | Path = ".cache/harness"):
         # Models come from local paths and the local HF cache only (see hub_unavailable_reason);
         # set before transformers/huggingface_hub are imported, which read it once.
         os.environ["HF_HUB_OFFLINE"] = "1"
@@ -51,15 +53,28 @@ class EvalRun:
         self.systems = list(systems)
         self.generator_spec = generator or suite.config.generator
         self.cache = DiskCache(cache_dir)
-        self.judge: Judge = make_judge(judge or suite.config.judge)
+        judge_config = suite.config.judge.model_copy(update={"name": judge}) if judge else suite.config.judge
+        self.judge: Judge = ReplayJudge(judge_replay) if judge_replay else make_judge(judge_config, self)
+        self._generators: dict[str, Generator] = {}
         self._built: dict[str, System | Unavailable] = {}
         self._embedders: dict[str, Embedder] = {}
         self._answers: dict[str, dict[str, Answer] | Exception] = {}
         self.wanted: dict[str, list[str]] = {}  # system -> question ids selected in this session
 
-    @cached_property
+    def generator_for(self, spec: str) -> Generator:
+        """One generator per spec per process: a judge on the suite's model shares its weights."""
+        if spec not in self._generators:
+            self._generators[spec] = make_generator(spec, self.suite.config.generation, self.cache.root)
+        return self._generators[spec]
+
+    @property
     def generator(self) -> Generator:
-        return make_generator(self.generator_spec, self.suite.config.generation, self.cache.root)
+        return self.generator_for(self.generator_spec)
+
+    @property
+    def self_grading(self) -> bool:
+        """The judge's model is the model whose answers it grades."""
+        return self.judge.model is not None and self.judge.model == self.generator.identity
 
     @cached_property
     def answerer(self) -> Answerer:
@@ -108,6 +123,23 @@ class EvalRun:
         if case.question.id not in batch:  # not foreseen at collection
             batch[case.question.id] = self.system(case.system).answer([case.question])[0]
         return batch[case.question.id]
+
+    def grade(self, case: Case, answer: Answer) -> Verdict:
+        try:
+            return self.judge.grade(case.question, answer.text)
+        except MissingVerdict as err:
+            raise HarnessError(f"{err} (system {case.system})") from None
+
+    def calibrate(self):
+        """Grade the suite's human-labelled candidates; Unavailable when the suite has none."""
+        from harness.calibration import grade_candidates
+
+        if isinstance(self.judge, ReplayJudge):
+            raise Unavailable("--judge-replay grades from a file: there is no judge to calibrate")
+        if self.suite.calibration is None:
+            raise Unavailable(f"the suite has no {self.suite.config.calibration.file}; add human-labelled "
+                              "candidates to measure the judge")
+        return grade_candidates(self.judge, self.suite.questions, self.suite.calibration)[1]
 
     def retrieve(self, case: Case) -> tuple[Hit, ...]:
         retriever = getattr(self.system(case.system), "retriever", None)

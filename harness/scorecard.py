@@ -1,30 +1,57 @@
-"""Render the markdown scorecard from the merged results. Deterministic for identical results."""
+"""Render the scorecard (markdown) and chart from results.json. Deterministic for identical data."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
-from harness.gate import GateRow
-from harness.results import Results, SystemMetrics
+from harness.chart import accuracy_chart
+from harness.gate import GateRow, evaluate_gate
+from harness.results import SystemMetrics, system_metrics, write_atomic
+from harness.stats import Paired, comparisons
 from harness.suite import Suite
+
+CHART = "accuracy.png"
 
 
 @dataclass(frozen=True)
-class RunInfo:
-    generator: str
-    judge: str
-    gate_enabled: bool
+class Report:
+    metrics: dict[str, SystemMetrics]
+    gate: list[GateRow]
+    paired: list[Paired]
 
 
 def _pct(x: float | None) -> str:
     return "–" if x is None else f"{100 * x:.1f}%"
 
 
-def _summary(metrics: dict[str, SystemMetrics]) -> list[str]:
-    lines = ["| system | accuracy | recall@k | MRR | answer time (s) |", "|---|---|---|---|---|"]
+def _ci(ci: tuple[float, float] | None) -> str:
+    return "" if ci is None else f" [{100 * ci[0]:.0f}–{100 * ci[1]:.0f}%]"
+
+
+def _summary(metrics: dict[str, SystemMetrics], agreement: str) -> list[str]:
+    lines = ["| system | accuracy [95% CI] | judge agreement | unscored | recall@k [95% CI] | MRR | answer time (s) |",
+             "|---|---|---|---|---|---|---|"]
     for name, m in metrics.items():
-        recall = "–" if m.k is None else f"{_pct(m.recall)} (k={m.k}, n={m.retrieval_n})"
+        recall = "–" if m.recall is None else f"{_pct(m.recall)}{_ci(m.recall_ci)} (k={m.k}, n={m.retrieval_n})"
         mrr = "–" if m.mrr is None else f"{m.mrr:.3f}"
-        lines.append(f"| {name} | {m.correct}/{m.n} ({_pct(m.accuracy)}) | {recall} | {mrr} | {m.answer_seconds:.1f} |")
+        lines.append(f"| {name} | {m.correct}/{m.n} ({_pct(m.accuracy)}){_ci(m.accuracy_ci)} | {agreement} | "
+                     f"{m.unscored} | {recall} | {mrr} | {m.answer_seconds:.1f} |")
+    return lines
+
+
+def _judge(run: dict) -> list[str]:
+    cal = run.get("calibration")
+    lines = [f"- judge: `{run['judge']}`"]
+    if cal:
+        kappa = "–" if cal["kappa"] is None else f"{cal['kappa']:.3f}"
+        lines.append(f"- judge agreement with human labels: {cal['agree']}/{cal['n']} ({_pct(cal['agreement'])}), "
+                     f"Cohen's κ {kappa}; unscored {cal['unscored']}; judge said correct: {cal['tp']} rightly, "
+                     f"{cal['fp']} wrongly; said incorrect: {cal['tn']} rightly, {cal['fn']} wrongly")
+    else:
+        lines.append("- judge agreement with human labels: not measured in this run (evals/test_judge.py)")
+    if run.get("self_grading"):
+        lines.append(f"- **self-grading:** the judge model `{run['judge_model']}` is the model being judged; "
+                     "its verdicts may favour its own answers")
     return lines
 
 
@@ -40,56 +67,93 @@ def _gate(rows: list[GateRow], enabled: bool) -> list[str]:
     return lines
 
 
-def _attribution(suite: Suite, results: Results, metrics: dict[str, SystemMetrics]) -> list[str]:
+def _significance(paired: list[Paired]) -> list[str]:
+    if not paired:
+        return ["Needs at least two systems with scored answers."]
+    lines = ["McNemar's exact test on the questions both systems answered and the judge scored.", "",
+             "| A | B | n | only A right | only B right | p | verdict |", "|---|---|---|---|---|---|---|"]
+    for p in paired:
+        pval = "–" if p.p_value is None else f"{p.p_value:.3g}"
+        lines.append(f"| {p.a} | {p.b} | {p.n} | {p.only_a} | {p.only_b} | {pval} | {p.verdict} |")
+    return lines
+
+
+def _attribution(suite: Suite, rows: list[dict], metrics: dict[str, SystemMetrics]) -> list[str]:
     """Per RAG system: retrieval hit/miss against answer right/wrong, over questions with evidence."""
     lines = ["Rows: was the evidence in the top k? Columns: was the answer right? "
              "Wrong answers with a hit are the model's errors; wrong answers with a miss are retrieval's."]
     for spec in suite.systems:
         if not spec.retrieves or spec.name not in metrics:
             continue
-        rows = [r for (s, qid), r in results.records.items()
-                if s == spec.name and suite.evidence[qid] and "evidence_rank" in r and r.get("correct") is not None]
-        cell = {(h, c): sum(1 for r in rows if (r["evidence_rank"] is not None) == h and r["correct"] == c)
+        mine = [r for r in rows if r["system"] == spec.name and suite.evidence.get(r["id"]) and r["retrieved"]
+                and r["correct"] is not None]
+        cell = {(h, c): sum(1 for r in mine if (r["evidence_rank"] is not None) == h and r["correct"] == c)
                 for h in (True, False) for c in (True, False)}
-        lines += ["", f"**{spec.name}** (n={len(rows)})", "", "| | answer right | answer wrong |", "|---|---|---|",
+        lines += ["", f"**{spec.name}** (n={len(mine)})", "", "| | answer right | answer wrong |", "|---|---|---|",
                   f"| evidence retrieved | {cell[True, True]} | {cell[True, False]} (model's errors) |",
                   f"| evidence missed | {cell[False, True]} | {cell[False, False]} (retrieval's errors) |"]
     return lines
 
 
-def _grid(suite: Suite, results: Results, metrics: dict[str, SystemMetrics]) -> list[str]:
-    names = list(metrics)
-    lines = ["✓ right, ✗ wrong; `r2` = evidence first covered at rank 2, `r–` = evidence not retrieved.", "",
+def _grid(suite: Suite, rows: list[dict], names: list[str]) -> list[str]:
+    by_key = {(r["system"], r["id"]): r for r in rows}
+    lines = ["✓ right, ✗ wrong, ? unscored; `r2` = evidence first covered at rank 2, `r–` = not retrieved.", "",
              "| id | question | gold | " + " | ".join(names) + " |", "|---" * (3 + len(names)) + "|"]
     for q in suite.questions:
         cells = []
         for name in names:
-            r = results.records.get((name, q.id))
+            r = by_key.get((name, q.id))
             if r is None:
                 cells.append(" ")
                 continue
-            mark = {True: "✓", False: "✗", None: "?"}[r.get("correct")]
-            if "evidence_rank" in r and suite.evidence[q.id]:
+            mark = {True: "✓", False: "✗", None: "?"}[r["correct"]]
+            if r["retrieved"] and suite.evidence.get(q.id):
                 mark += f" r{r['evidence_rank'] or '–'}"
-            answer = (r.get("answer") or "").replace("|", "/")
-            cells.append(f"{mark} {answer[:40]}" if r.get("answer") is not None else mark)
-        question = q.question.replace("|", "/")
-        lines.append(f"| {q.id} | {question[:70]} | {q.answer} | " + " | ".join(cells) + " |")
+            answer = (r["answer"] or "").replace("|", "/")
+            cells.append(f"{mark} {answer[:40]}" if r["answer"] is not None else mark)
+        lines.append(f"| {q.id} | {q.question.replace('|', '/')[:70]} | {q.answer} | " + " | ".join(cells) + " |")
     return lines
 
 
-def render_scorecard(suite: Suite, results: Results, metrics: dict[str, SystemMetrics],
-                     gate: list[GateRow], info: RunInfo) -> str:
+def analyse(suite: Suite, data: dict) -> Report:
+    run = data["run"]
+    metrics = system_metrics(data["results"], suite)
+    limits = ({"agreement": suite.config.calibration.min_agreement, "kappa": suite.config.calibration.min_kappa}
+              if suite.calibration is not None else {})
+    gate = evaluate_gate(suite.config.thresholds, metrics, run["skipped"], limits, run.get("calibration"))
+    outcomes = {name: {r["id"]: r["correct"] for r in data["results"]
+                       if r["system"] == name and r["correct"] is not None} for name in metrics}
+    paired = comparisons({n: m.accuracy for n, m in metrics.items()}, {n: o for n, o in outcomes.items() if o})
+    return Report(metrics, gate, paired)
+
+
+def render_scorecard(suite: Suite, data: dict, report: Report) -> str:
+    run, rows, metrics = data["run"], data["results"], report.metrics
+    cal = run.get("calibration")
+    agreement = _pct(cal["agreement"]) if cal else "not measured"
     words = sum(len(d.text.split()) for d in suite.documents)
     out = [f"# Scorecard: {suite.name}", "",
-           f"- generator: `{info.generator}`", f"- judge: `{info.judge}`",
+           f"- generator: `{run['generator']}`", *_judge(run),
            f"- questions: {len(suite.questions)}; corpus: {len(suite.documents)} document(s), {words} words", "",
-           "## Accuracy and retrieval", "", *_summary(metrics), "",
-           "Answer time is the generation time recorded when each answer was computed; cached answers keep it.", "",
-           "## Gate", "", *_gate(gate, info.gate_enabled), ""]
+           "## Accuracy and retrieval", "", f"![accuracy per system]({CHART})", "", *_summary(metrics, agreement), "",
+           "Unscored answers (the judge could not decide) are counted apart, never as wrong. Answer time is the "
+           "generation time recorded when each answer was computed; cached answers keep it.", "",
+           "## Is the difference real?", "", *_significance(report.paired), "",
+           "## Gate", "", *_gate(report.gate, run["gate_enabled"]), ""]
     if any(spec.retrieves and spec.name in metrics for spec in suite.systems):
-        out += ["## Where the errors come from", "", *_attribution(suite, results, metrics), ""]
-    if results.skipped:
-        out += ["## Skipped systems", "", *[f"- {name}: {why}" for name, why in results.skipped.items()], ""]
-    out += ["## Per question", "", *_grid(suite, results, metrics), ""]
+        out += ["## Where the errors come from", "", *_attribution(suite, rows, metrics), ""]
+    if run["skipped"]:
+        out += ["## Skipped systems", "", *[f"- {name}: {why}" for name, why in run["skipped"].items()], ""]
+    out += ["## Per question", "", *_grid(suite, rows, list(metrics)), ""]
     return "\n".join(out)
+
+
+def write_reports(suite: Suite, data: dict, scorecard: Path) -> Report:
+    """Scorecard and chart (beside it) from results.json data."""
+    report = analyse(suite, data)
+    if report.metrics:
+        accuracy_chart(scorecard.parent / CHART,
+                       [(name, m.accuracy, m.accuracy_ci) for name, m in report.metrics.items()],
+                       f"{suite.name}: answer accuracy")
+    write_atomic(scorecard, render_scorecard(suite, data, report))
+    return report

@@ -5,12 +5,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
+from harness.calibration import Candidate, load_candidates
 from harness.config import METRICS, Question, SuiteConfig
 from harness.corpus import Document, corpus_hash, read_corpus
 from harness.errors import HarnessError, did_you_mean
 from harness.evidence import Span, find_span
+from harness.validation import validate
 from harness.yamlfile import LineDict, load_yaml
 from systems import BUILTIN, KINDS, SystemSpec
 
@@ -25,47 +25,13 @@ class Suite:
     systems: tuple[SystemSpec, ...]  # every system the suite defines, in order
     evidence: dict[str, tuple[Span, ...]]  # question id -> where its evidence occurs
     corpus_hash: str
+    calibration: tuple[Candidate, ...] | None  # human-labelled candidates for the judge, if any
 
     def system(self, name: str) -> SystemSpec:
         for spec in self.systems:
             if spec.name == name:
                 return spec
         raise HarnessError(f"unknown system {name!r}{did_you_mean(name, [s.name for s in self.systems])}")
-
-
-def _line_of(data: Any, loc: tuple) -> int | None:
-    """The line of the deepest key along ``loc`` that the YAML recorded."""
-    line = data.line if isinstance(data, LineDict) else None
-    for key in loc:
-        if isinstance(data, LineDict) and key in data.key_lines:
-            line = data.key_lines[key]
-            data = data[key]
-        elif isinstance(data, list) and isinstance(key, int) and key < len(data):
-            data = data[key]
-            line = getattr(data, "line", line)
-        else:
-            break
-    return line
-
-
-def validate(model: type[BaseModel], data: Any, path: Path, item: str | None = None) -> Any:
-    """``model(**data)`` or a HarnessError naming the file, line, item and field."""
-    if not isinstance(data, dict):
-        raise HarnessError(f"expected a mapping, got {type(data).__name__}", path=path,
-                           line=getattr(data, "line", None), item=item)
-    try:
-        return model.model_validate(data)
-    except ValidationError as err:
-        first = err.errors()[0]
-        loc = tuple(first["loc"])
-        field = ".".join(str(part) for part in loc)
-        if first["type"] == "extra_forbidden":
-            message = f"unknown field {field!r}{did_you_mean(str(loc[-1]), model.model_fields)}"
-        elif first["type"] == "missing":
-            message = f"missing field {field!r}"
-        else:
-            message = f"field {field!r}: {first['msg']}"
-        raise HarnessError(message, path=path, line=_line_of(data, loc), item=item) from None
 
 
 def _load_questions(path: Path) -> tuple[list[Question], dict[str, int]]:
@@ -158,6 +124,8 @@ def load_suite(root: str | Path) -> Suite:
     config = validate(SuiteConfig, raw if raw is not None else LineDict(), config_path)
     questions, lines = _load_questions(root / "questions.yaml")
     documents = read_corpus(root / "corpus")
+    calibration_path = root / config.calibration.file
+    calibration = load_candidates(calibration_path, questions, True) if calibration_path.is_file() else None
     specs = _system_specs(config, raw, config_path)
     _check_thresholds(config, specs, raw, config_path)
     return Suite(
@@ -169,4 +137,5 @@ def load_suite(root: str | Path) -> Suite:
         systems=specs,
         evidence=_locate_evidence(questions, lines, documents, root / "questions.yaml"),
         corpus_hash=corpus_hash(documents),
+        calibration=calibration,
     )

@@ -7,6 +7,13 @@ pytest_plugins = ["pytester"]
 
 import fakes  # noqa: F401  (registers the fake generator and embedder)
 
+# pytester's in-process runs drop the modules imported inside them, and compiled extensions
+# (scipy under statsmodels, matplotlib) cannot be imported twice: import them once, up front.
+import matplotlib.pyplot  # noqa: E402,F401
+import statsmodels.stats.contingency_tables  # noqa: E402,F401
+import statsmodels.stats.inter_rater  # noqa: E402,F401
+import statsmodels.stats.proportion  # noqa: E402,F401
+
 ROOT = Path(__file__).resolve().parent.parent
 TINY = Path(__file__).resolve().parent / "data" / "tiny"
 

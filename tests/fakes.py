@@ -62,3 +62,36 @@ class BagOfWords:
 
 
 EMBEDDERS.register("bow")(lambda generator: BagOfWords())
+
+
+@BACKENDS.register("scripted")
+class ScriptedGenerator:
+    """Replies from REPLIES in order, for judge tests; records the prompts it was sent."""
+
+    REPLIES: list[str] = []
+    PROMPTS: list[str] = []
+
+    def __init__(self, model, settings, cache_root):
+        self.identity = f"scripted:{model}"
+
+    def check_available(self):
+        pass
+
+    def complete(self, texts, max_new_tokens=None):
+        self.PROMPTS.extend(texts)
+        return [self.REPLIES.pop(0) for _ in texts]
+
+
+class AlwaysRight:
+    """A third-party judge, loaded through the entry-point group in tests."""
+
+    identity = "always-right"
+    model = None
+
+    def __init__(self, config, ctx):
+        pass
+
+    def grade(self, question, candidate):
+        from harness.judges import Verdict
+
+        return Verdict(True, "always right")

@@ -21,6 +21,7 @@ def project(pytester, monkeypatch):
     pytester.makeconftest("""
 import fakes
 import harness.plugin
+import harness.scorecard
 pytest_plugins = ["harness.plugin"]
 
 # Count report writes in every process, to prove only the controller writes.
@@ -29,7 +30,7 @@ def counting_write(path, text):
     with open("writes.log", "a") as log:
         log.write(str(path.name) + "\\n")
     _write(path, text)
-harness.plugin.write_atomic = harness.results.write_atomic = counting_write
+harness.results.write_atomic = harness.scorecard.write_atomic = counting_write
 """)
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), str(pytester.path)]))
     return pytester
@@ -45,22 +46,26 @@ def results(project):
 
 def test_results_contract_and_scorecard(project):
     outcome = run(project)
-    outcome.assert_outcomes(passed=10, failed=5)  # rag-bow answers + retrieval pass; baseline answers fail
+    outcome.assert_outcomes(passed=11, failed=5)  # rag-bow answers + retrieval + judge pass; baseline fails
     data = results(project)
     assert data["suite"] == "tiny"
     assert data["systems"] == {
-        "baseline": {"n": 5, "correct": 0, "answer_accuracy": 0.0, "retrieval": None},
-        "rag-bow": {"n": 5, "correct": 5, "answer_accuracy": 1.0, "retrieval": {"k": 2, "recall": 1.0, "mrr": 1.0}},
+        "baseline": {"n": 5, "correct": 0, "answer_accuracy": 0.0, "unscored": 0, "retrieval": None},
+        "rag-bow": {"n": 5, "correct": 5, "answer_accuracy": 1.0, "unscored": 0,
+                    "retrieval": {"k": 2, "recall": 1.0, "mrr": 1.0}},
     }
     first = data["results"][0]
-    assert set(first) == {"system", "id", "answer", "correct", "evidence_rank", "retrieved"}
+    assert {"system", "id", "answer", "correct", "evidence_rank", "retrieved"} <= set(first)
     assert [(r["system"], r["id"]) for r in data["results"]][:2] == [("baseline", "t1"), ("baseline", "t2")]
     rag_t2 = next(r for r in data["results"] if (r["system"], r["id"]) == ("rag-bow", "t2"))
     assert rag_t2["answer"] == "Every quollball match lasts for thirty minutes"
     assert rag_t2["correct"] is True and rag_t2["evidence_rank"] == 1
     assert set(rag_t2["retrieved"][0]) == {"source", "text", "score"} and len(rag_t2["retrieved"]) == 2
     card = (project.path / "reports" / "scorecard.md").read_text()
-    assert "| rag-bow | 5/5 (100.0%) | 100.0% (k=2, n=5) | 1.000 |" in card
+    assert "| rag-bow | 5/5 (100.0%) [57–100%] | 100.0% | 0 | 100.0% [57–100%] (k=2, n=5) | 1.000 |" in card
+    assert "| rag-bow | baseline | 5 | 5 | 0 | 0.0625 | not significant at n=5 |" in card
+    assert "agreement with human labels: 6/6 (100.0%), Cohen's κ 1.000" in card
+    assert (project.path / "reports" / "accuracy.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "| evidence retrieved | 5 | 0 (model's errors) |" in card
     assert "| t1 | How many players does a quollball team field? | Nine | ✗ unknown | ✓ r1 " in card
     outcome.stdout.fnmatch_lines(["*baseline answered 'unknown'; gold 'Nine' (no accepted form found)*"])
@@ -69,7 +74,7 @@ def test_results_contract_and_scorecard(project):
 def test_gate_passes_on_thresholds_not_on_wrong_answers(project):
     outcome = run(project, "--gate")
     assert outcome.ret == 0
-    outcome.assert_outcomes(passed=10, xfailed=5)
+    outcome.assert_outcomes(passed=11, xfailed=5)
     outcome.stdout.fnmatch_lines(["gate PASSED:", "*pass*rag-bow answer_accuracy = 1.000 (threshold 0.600)*"])
 
 
@@ -107,7 +112,7 @@ def test_xdist_matches_serial_and_writes_once(project):
     shutil.rmtree(project.path / "reports")
     (project.path / "writes.log").unlink()
     parallel = project.runpytest_subprocess("evals", "--suite", "suite", "-p", "no:cacheprovider", "-n", "2")
-    parallel.assert_outcomes(passed=10, failed=5)
+    parallel.assert_outcomes(passed=11, failed=5)
     assert (project.path / "reports" / "scorecard.md").read_text() == card
     assert results(project) == data
     assert sorted((project.path / "writes.log").read_text().split()) == ["results.json", "scorecard.md"]
@@ -120,7 +125,7 @@ def test_unavailable_model_skips_with_one_line_and_fails_the_gate(project):
                           .replace("  - baseline\n", "  - baseline\n  - {name: rag-absent, kind: rag, embedder: acme/absent-model}\n")
                           .replace("thresholds:\n", "thresholds:\n  rag-absent: {recall: 0.1}\n"))
     outcome = run(project, "--gate")
-    outcome.assert_outcomes(passed=10, xfailed=5, skipped=10)
+    outcome.assert_outcomes(passed=11, xfailed=5, skipped=10)
     outcome.stdout.fnmatch_lines([
         "*FAIL*rag-absent recall = – (threshold 0.100) skipped: *",
         "SKIPPED [[]5[]] evals/test_answers.py:*: rag-absent: embedder acme/absent-model is not in the local "
@@ -152,3 +157,32 @@ def test_collecting_the_real_evals_imports_no_torch():
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "HEAVY []" in done.stdout
     assert "evals/test_answers.py::test_answer[rag-minilm-q01]" in done.stdout
+
+
+def test_judge_replay_grades_from_a_verdict_file(project):
+    run(project)
+    verdicts = project.path / "verdicts.json"
+    shutil.copy(project.path / "reports" / "results.json", verdicts)
+    replayed = run(project, "--judge-replay", "verdicts.json")
+    replayed.assert_outcomes(passed=10, failed=5, skipped=1)  # the judge test: nothing to calibrate
+    assert [(r["id"], r["correct"]) for r in results(project)["results"]] == \
+        [(r["id"], r["correct"]) for r in json.loads(verdicts.read_text())["results"]]
+
+    data = json.loads(verdicts.read_text())
+    data["results"] = [r for r in data["results"] if (r["system"], r["id"]) != ("baseline", "t3")]
+    verdicts.write_text(json.dumps(data))
+    missing = run(project, "--judge-replay", "verdicts.json")
+    missing.assert_outcomes(passed=10, failed=5, skipped=1)
+    missing.stdout.fnmatch_lines(["*verdicts.json: no verdict for question t3 with answer 'unknown' (system baseline)"])
+    assert "Traceback" not in missing.stdout.str()
+
+
+def test_judge_below_calibration_threshold_fails_and_gates(project):
+    labels = project.path / "suite" / "judge_calibration.yaml"
+    labels.write_text(labels.read_text() + '- {q: t2, candidate: "Half an hour", label: true}\n')
+    plain = project.runpytest("evals/test_judge.py", "--suite", "suite", "-p", "no:cacheprovider")
+    plain.assert_outcomes(failed=1)
+    plain.stdout.fnmatch_lines(["*judge match/2: agreement 85.7% (min 90%)*t2 'Half an hour': human True, judge False*"])
+    gated = run(project, "--gate")
+    assert gated.ret == 1
+    gated.stdout.fnmatch_lines(["gate FAILED:", "*FAIL*judge agreement = 0.857 (threshold 0.900)*"])

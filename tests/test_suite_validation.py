@@ -70,6 +70,11 @@ def test_unknown_field_suggests(tiny_suite):
             in error_of(tiny_suite))
 
 
+def test_misspelt_required_field_suggests_the_right_one(tiny_suite):
+    edit(tiny_suite / "questions.yaml", "  answer: Nine", "  answr: Nine")
+    assert "question t1: unknown field 'answr' (did you mean 'answer'?)" in error_of(tiny_suite)
+
+
 def test_unknown_suite_field_suggests(tiny_suite):
     edit(tiny_suite / "suite.yaml", "top_k: 2", "topk: 2")
     assert "suite.yaml:4: unknown field 'topk' (did you mean 'top_k'?)" in error_of(tiny_suite)

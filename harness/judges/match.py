@@ -1,6 +1,6 @@
-"""Judges grade a candidate answer against the gold answer. One method: ``grade``.
+"""``match``: a deterministic judge.
 
-``match`` is deterministic: it normalises case, punctuation, articles, number words and units,
+It: it normalises case, punctuation, articles, number words and units,
 then looks for the gold answer or an accepted form inside the candidate. A candidate that hedges
 between alternatives ("6 or 7"), negates the match ("not a penalty"), or names a number the gold
 does not is wrong.
@@ -8,33 +8,15 @@ does not is wrong.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Protocol
 
 from harness.config import Question
-from harness.registry import Registry
-
-
-@dataclass(frozen=True)
-class Verdict:
-    correct: bool | None  # None: the judge could not decide (unscored)
-    explanation: str
-
-
-class Judge(Protocol):
-    name: str
-
-    def grade(self, question: Question, candidate: str) -> Verdict: ...
-
-
-JUDGES: Registry[type] = Registry("judge")
-
 _UNITS = {"m": "m", "metre": "m", "metres": "m", "meter": "m", "meters": "m",
           "min": "min", "mins": "min", "minute": "min", "minutes": "min"}
 _SMALL = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
           "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
          "ninety": 90, "hundred": 100}
+_ONE_UNIT = re.compile(r"\ban? (" + "|".join(sorted(_UNITS, key=len, reverse=True)) + r")\b")
 _NUMBERS = {**{w: i for i, w in enumerate(_SMALL)}, **_TENS}
 _DROP = {"a", "an", "the"}
 _NEGATIONS = {"not", "no", "never", "cannot", "nt", "without"}
@@ -43,6 +25,7 @@ _NEGATIONS = {"not", "no", "never", "cannot", "nt", "without"}
 def normalise(text: str) -> list[str]:
     """Lower-case word tokens with number words as digits and unit words as symbols."""
     text = re.sub(r"(\d)([a-z])", r"\1 \2", text.lower())  # "7m" -> "7 m"
+    text = _ONE_UNIT.sub(r"1 \1", text)  # "a metre" -> "1 metre", not a bare unit
     out: list[str] = []
     for word in re.findall(r"\d+(?:\.\d+)?|[a-z]+", text):
         if word in _DROP:
@@ -71,17 +54,23 @@ def _numbers(tokens: list[str]) -> set[str]:
     return {t for t in tokens if re.fullmatch(r"\d+(?:\.\d+)?", t)}
 
 
-@JUDGES.register("match")
 class MatchJudge:
-    name = "match"
+    identity = "match/2"
+    model = None
+
+    def __init__(self, config=None, ctx=None):
+        pass
 
     def grade(self, question: Question, candidate: str) -> Verdict:
         cand = normalise(candidate)
         if not cand:
             return Verdict(False, "empty answer")
+        if set(cand) & _HEDGES:
+            return Verdict(False, f"hedges ({', '.join(sorted(set(cand) & _HEDGES))})")
         forms = [normalise(f) for f in (question.answer, *question.accept)]
         allowed_numbers = set().union(*(_numbers(f) for f in forms))
-        for form in forms:
+        extra_numbers = _numbers(cand) - allowed_numbers
+        for form in sorted(forms, key=len, reverse=True):  # the longest match explains the most
             at = _find(form, cand) if form else -1
             if at < 0:
                 continue
@@ -90,12 +79,19 @@ class MatchJudge:
                 return Verdict(False, f"negates {shown!r}")
             if "or" in cand and "or" not in form:
                 return Verdict(False, f"hedges between alternatives around {shown!r}")
-            if _numbers(form) and _numbers(cand) - allowed_numbers:
-                extra = ", ".join(sorted(_numbers(cand) - allowed_numbers))
-                return Verdict(False, f"matches {shown!r} but also names {extra}")
-            return Verdict(True, f"matches {shown!r}")
-        return Verdict(False, "no accepted form found")
+            if extra_numbers:
+                # Decisive when the gold is a number; otherwise the number may be a true detail.
+                return Verdict(False, f"matches {shown!r} but also names {', '.join(sorted(extra_numbers))}",
+                               certain=bool(_numbers(form)))
+            rest = len(cand) - len(form)
+            return Verdict(True, f"matches {shown!r}", certain=rest <= _TIGHT)
+        return Verdict(False, "no accepted form found", certain=False)
 
 
-def make_judge(name: str) -> Judge:
-    return JUDGES.get(name)()
+_HEDGES = {"maybe", "perhaps", "possibly", "probably", "either", "unsure"}
+_TIGHT = 4  # extra words a match may carry and still be decisive; past that, hybrid asks the LLM
+
+
+from harness.judges import JUDGES, Verdict  # noqa: E402
+
+JUDGES.register("match")(MatchJudge)

@@ -2,11 +2,13 @@ import pytest
 
 from harness.config import Question
 from harness.errors import HarnessError
-from harness.judges import make_judge, normalise
+from harness.judges import make_judge
+from harness.judges.match import normalise
 
 SIX = Question(id="q", question="How many players?", answer="Six", accept=["six players"])
 METRES = Question(id="q", question="How far?", answer="7 metres")
 PENALTY = Question(id="q", question="Result?", answer="A penalty to the defending team", accept=["penalty"])
+METRE = Question(id="q", question="How far?", answer="About a metre", accept=["a metre"])
 LIMIT = Question(id="q", question="How many?", answer="No limit", accept=["unlimited"])
 
 
@@ -32,6 +34,9 @@ LIMIT = Question(id="q", question="How many?", answer="No limit", accept=["unlim
     (LIMIT, "There is no limit.", True),
     (LIMIT, "Unlimited, no restrictions", True),  # negation after the match does not flip it
     (LIMIT, "Five", False),
+    (METRE, "a metre", True),
+    (METRE, "1 m at most", True),
+    (METRE, "10 metres", False),  # "a metre" must not shrink to a bare unit that 10 m contains
 ])
 def test_match_judge(question, candidate, correct):
     verdict = make_judge("match").grade(question, candidate)
@@ -40,6 +45,7 @@ def test_match_judge(question, candidate, correct):
 
 def test_normalise_numbers_and_units():
     assert normalise("Twenty-five metres, 5-minute break") == ["25", "m", "5", "min", "break"]
+    assert normalise("About a metre, an hour") == ["about", "1", "m", "hour"]  # "a metre" is one metre
 
 
 def test_unknown_judge_suggests():

@@ -1,0 +1,31 @@
+"""reports/accuracy.png: accuracy per system with 95% Wilson interval bars."""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def accuracy_chart(path: Path, rows: list[tuple[str, float, tuple[float, float] | None]], title: str) -> None:
+    """rows: (system, accuracy, (low, high)); written atomically."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: no display here or in CI
+    import matplotlib.pyplot as plt
+
+    names = [r[0] for r in rows]
+    values = [r[1] for r in rows]
+    low = [r[1] - r[2][0] if r[2] else 0 for r in rows]
+    high = [r[2][1] - r[1] if r[2] else 0 for r in rows]
+    fig, ax = plt.subplots(figsize=(1.6 * len(rows) + 2, 4))
+    bars = ax.bar(names, values, yerr=[low, high], capsize=6, color="#4C78A8")
+    for bar, value in zip(bars, values):
+        ax.annotate(f"{value:.0%}", (bar.get_x() + bar.get_width() / 2, value), xytext=(10, 3),
+                    textcoords="offset points", fontsize=9)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("answer accuracy")
+    ax.set_title(title + "\n(bars: 95% Wilson interval)", fontsize=10)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    tmp.replace(path)

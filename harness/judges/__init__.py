@@ -1,0 +1,58 @@
+"""Judges grade a candidate answer against the gold answer. One method: ``grade``.
+
+Built in: ``match`` (deterministic), ``llm`` (a rubric prompt to any generator backend) and
+``hybrid`` (match where it is certain, the LLM elsewhere). Third-party judges register through
+the ``harness.judges`` entry-point group: ``name = "package.module:factory"``, where
+``factory(config, ctx)`` returns a Judge.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import Any, Callable, Protocol
+
+from harness.config import JudgeConfig, Question
+from harness.errors import HarnessError
+from harness.registry import Registry
+
+ENTRY_POINT_GROUP = "harness.judges"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    correct: bool | None  # None: unscored (the judge could not decide); never counted as wrong
+    explanation: str
+    raw: str = ""  # the judge's raw output, for audits
+    certain: bool = True  # match: whether the rule was decisive (hybrid defers when it is not)
+
+
+class Judge(Protocol):
+    identity: str  # everything that changes verdicts; part of cache keys
+    model: str | None  # the model behind the judge, to detect self-grading
+
+    def grade(self, question: Question, candidate: str) -> Verdict: ...
+
+
+# name -> factory(config: JudgeConfig, ctx) -> Judge; ctx has .cache and .generator_for(spec)
+JUDGES: Registry[Callable[[JudgeConfig, Any], Judge]] = Registry("judge")
+
+
+def _load_entry_points() -> None:
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name in JUDGES:
+            continue
+        try:
+            JUDGES.register(ep.name)(ep.load())
+        except Exception as err:
+            raise HarnessError(f"judge plugin entry point {ep.name!r} ({ep.value}) failed to load: "
+                               f"{type(err).__name__}: {err}") from None
+
+
+def make_judge(config: JudgeConfig | str, ctx: Any = None) -> Judge:
+    config = JudgeConfig(name=config) if isinstance(config, str) else config
+    if config.name not in JUDGES:
+        _load_entry_points()
+    return JUDGES.get(config.name)(config, ctx)
+
+
+from harness.judges import hybrid, llm, match  # noqa: E402,F401  (register the built-ins)
