@@ -186,3 +186,19 @@ def test_judge_below_calibration_threshold_fails_and_gates(project):
     gated = run(project, "--gate")
     assert gated.ret == 1
     gated.stdout.fnmatch_lines(["gate FAILED:", "*FAIL*judge agreement = 0.857 (threshold 0.900)*"])
+
+
+def test_report_rerenders_from_results_json_without_models(project):
+    run(project)
+    reports = project.path / "reports"
+    card = (reports / "scorecard.md").read_text()
+    (reports / "scorecard.md").unlink()
+    (reports / "accuracy.png").unlink()
+    code = ("import sys; from harness.cli import main; rc = main(['report']); "
+            "print('HEAVY', [m for m in ('torch', 'transformers') if m in sys.modules]); sys.exit(rc)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=project.path, capture_output=True, text=True,
+                          timeout=120, env={**os.environ})
+    assert done.returncode == 0, done.stderr
+    assert "HEAVY []" in done.stdout
+    assert (reports / "scorecard.md").read_text() == card
+    assert (reports / "accuracy.png").stat().st_size > 1000
