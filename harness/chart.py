@@ -29,3 +29,34 @@ def accuracy_chart(path: Path, rows: list[tuple[str, float, tuple[float, float] 
     fig.savefig(tmp, dpi=110)
     plt.close(fig)
     tmp.replace(path)
+
+
+def loss_chart(path: Path, logs: dict[str, dict], title: str) -> None:
+    """Train (solid) and eval (dashed) loss per adapter, named by the systems sharing it; atomic."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    adapters: dict[str, tuple[list[str], dict]] = {}
+    for system, log in logs.items():
+        adapters.setdefault(log.get("adapter", system), ([], log))[0].append(system)
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for i, (systems, log) in enumerate(adapters.values()):
+        name = ", ".join(systems)
+        colour = f"C{i}"
+        if log["train"]:
+            ax.plot(*zip(*log["train"]), color=colour, label=f"{name} train")
+        if log["eval"]:
+            ax.plot(*zip(*log["eval"]), color=colour, linestyle="--", marker="o", markersize=3,
+                    label=f"{name} eval (held-out pairs)")
+    ax.set_xlabel("optimizer step")
+    ax.set_ylabel("loss (answer tokens)")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    tmp.replace(path)

@@ -56,6 +56,40 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train(args: argparse.Namespace) -> int:
+    from harness.run import EvalRun
+    from harness.suite import load_suite
+
+    suite = load_suite(args.suite)
+    run = EvalRun(suite, [suite.system(args.system)], cache_dir=args.cache_dir, progress=True)
+    adapter = run.system(args.system).adapter
+    log = adapter.log
+    print(f"{args.system}: adapter {adapter.path}\n  {log['examples']} pairs, {log['settings']['epochs']:g} epochs, "
+          f"{log['seconds']} s ({log['examples_per_second']} examples/s); last train loss "
+          f"{log['train'][-1][1] if log['train'] else '-'}, last eval loss {log['eval'][-1][1] if log['eval'] else '-'}")
+    return 0
+
+
+def _synth(args: argparse.Namespace) -> int:
+    import yaml
+
+    from harness.run import EvalRun
+    from harness.suite import load_suite
+    from harness.synth import synthesize
+
+    suite = load_suite(args.suite)
+    run = EvalRun(suite, [], generator=args.generator, cache_dir=args.cache_dir)
+    run.generator.check_available()
+    pairs, summary = synthesize(suite, run.generator, run.embedder(args.embedder), args.pairs_per_chunk)
+    out = Path(args.out) if args.out else suite.root / suite.config.training.file
+    header = (f"# made by `harness synth` with {run.generator.identity}: {summary.chunks} chunks, {summary.made} pairs "
+              f"made, {summary.unparsable} replies unparsable, {summary.duplicates} duplicates dropped, "
+              f"{summary.contaminated} contaminated dropped, {summary.kept} kept\n")
+    out.write_text(header + yaml.safe_dump([p.model_dump() for p in pairs], sort_keys=False, allow_unicode=True))
+    print(header.lstrip("# ").rstrip() + f"\nwritten to {out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="harness", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -70,6 +104,19 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("--results-json", default="reports/results.json")
     report.add_argument("--scorecard", default=None, help="default: scorecard.md beside results.json")
     report.set_defaults(func=_report)
+    train = sub.add_parser("train", help="train (or find cached) the LoRA adapter of a lora system")
+    train.add_argument("--suite", required=True)
+    train.add_argument("--system", default="lora")
+    train.add_argument("--cache-dir", default=".cache/harness")
+    train.set_defaults(func=_train)
+    synth = sub.add_parser("synth", help="synthesize training pairs from the corpus with a generator")
+    synth.add_argument("--suite", required=True)
+    synth.add_argument("--generator", default=None, help="default: the suite's generator")
+    synth.add_argument("--embedder", default="minilm", help="for chunking, near-duplicates and decontamination")
+    synth.add_argument("--pairs-per-chunk", type=int, default=3)
+    synth.add_argument("--out", default=None, help="default: the suite's training file")
+    synth.add_argument("--cache-dir", default=".cache/harness")
+    synth.set_defaults(func=_synth)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -70,6 +70,35 @@ class Calibration(Strict):
     min_kappa: float = Field(0.75, ge=-1, le=1)
 
 
+class LoraSettings(Strict):
+    """LoRA fine-tuning settings; a suite's lora systems may override any of them."""
+
+    rank: int = Field(8, gt=0)
+    alpha: int = Field(16, gt=0)
+    dropout: float = Field(0.05, ge=0, lt=1)
+    target_modules: Literal["all-linear"] | list[str] = "all-linear"
+    epochs: float = Field(2, gt=0)
+    learning_rate: float = Field(1e-3, gt=0)
+    batch_size: int = Field(8, gt=0)
+    max_length: int = Field(64, gt=8)  # prompt + answer tokens; longer pairs are cut
+    eval_fraction: float = Field(0.1, ge=0, lt=1)  # held out of training for the eval-loss curve
+    seed: int = 0
+
+
+class Decontamination(Strict):
+    """A training question closer than this to an evaluation question is a leak."""
+
+    max_ngram_jaccard: float = Field(0.5, gt=0, le=1)  # word 3-grams
+    max_cosine: float = Field(0.9, gt=0, le=1)  # embedding cosine similarity
+    embedder: str = "minilm"
+
+
+class Training(Strict):
+    file: str = "train.yaml"
+    decontamination: Decontamination = Decontamination()
+    lora: LoraSettings = LoraSettings()
+
+
 class SuiteConfig(Strict):
     """``suite.yaml``. Systems are names of built-in systems or mappings ``{name, kind, ...options}``."""
 
@@ -82,6 +111,7 @@ class SuiteConfig(Strict):
     top_k: int = Field(3, gt=0)
     judge: JudgeConfig = JudgeConfig()
     calibration: Calibration = Calibration()
+    training: Training = Training()
     systems: list[str | dict] | None = None
     thresholds: dict[str, dict[str, float]] = {}
 

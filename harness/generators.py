@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import Protocol, Sequence
@@ -110,8 +111,8 @@ class HFGenerator:
             shutil.rmtree(tmp, ignore_errors=True)
         return target
 
-    @cached_property
-    def _loaded(self):
+    def _load(self):
+        import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         path = self._embedded_path() if self.model_name == EMBEDDED else self.model_name
@@ -120,8 +121,34 @@ class HFGenerator:
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
         model = AutoModelForCausalLM.from_pretrained(path)
+        return model.to("cuda") if torch.cuda.is_available() else model, tokenizer
+
+    @cached_property
+    def _loaded(self):
+        model, tokenizer = self._load()
         model.eval()
+        self._adapters: set[str] = set()
         return model, tokenizer
+
+    def fresh_copy(self):
+        """A second, independent copy of the weights, for training without touching the shared one."""
+        model, tokenizer = self._load()
+        tokenizer.padding_side = "right"
+        return model, tokenizer
+
+    @contextmanager
+    def adapter(self, name: str, path: Path):
+        """Switch a LoRA adapter on for the calls inside; the shared base model is untouched otherwise."""
+        model = self.model
+        if name not in self._adapters:
+            model.load_adapter(str(path), adapter_name=name)
+            self._adapters.add(name)
+        model.set_adapter(name)
+        model.enable_adapters()
+        try:
+            yield
+        finally:
+            model.disable_adapters()
 
     @property
     def model(self):
@@ -170,7 +197,7 @@ class HFGenerator:
         for start in range(0, len(order), size):
             batch = order[start:start + size]
             enc = self.tokenizer([texts[i] for i in batch], return_tensors="pt", padding=True,
-                                 add_special_tokens=not self.chat)
+                                 add_special_tokens=not self.chat).to(self.model.device)
             with torch.inference_mode():
                 generated = self.model.generate(
                     **enc, max_new_tokens=max_new_tokens, do_sample=False,
@@ -179,6 +206,22 @@ class HFGenerator:
             for i, ids in zip(batch, new):
                 out[i] = clean_answer(self.tokenizer.decode(ids, skip_special_tokens=True))
         return out
+
+
+class AdapterGenerator:
+    """The shared base generator with one LoRA adapter switched on for its calls."""
+
+    def __init__(self, base: HFGenerator, name: str, path: Path):
+        self.base, self.name, self.path = base, name, path
+        self.identity = f"{base.identity}+lora:{name}"
+
+    def check_available(self) -> None:
+        self.base.check_available()
+
+    def generate(self, prompts: Sequence[PromptParts]) -> list[str]:
+        # Always the completion layout: it is what the adapter was trained on, chat model or not.
+        with self.base.adapter(self.name, self.path):
+            return self.base._run([completion_prompt(p) for p in prompts], self.base.settings.max_new_tokens)
 
 
 def timed_generate(generator: Generator, prompts: Sequence[PromptParts]) -> tuple[list[str], float]:

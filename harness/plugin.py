@@ -34,7 +34,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="exit status reflects the suite's thresholds; wrong answers are reported, not failed")
     group.addoption("--scorecard", default="reports/scorecard.md", help="markdown scorecard path")
     group.addoption("--results-json", default="reports/results.json", help="machine-readable results path")
-    group.addoption("--cache-dir", default=".cache/harness", help="answers, embeddings and converted models")
+    group.addoption("--cache-dir", default=".cache/harness", help="answers, embeddings, adapters, converted models")
+    group.addoption("--no-train", action="store_true",
+                    help="skip LoRA systems whose adapter is not cached, instead of training it")
 
 
 def _path(config: pytest.Config, option: str) -> Path:
@@ -52,7 +54,8 @@ def start_eval_run(config: pytest.Config) -> None:
         replay = config.getoption("judge_replay")
         config.stash[RUN] = EvalRun(suite, systems, generator=config.getoption("generator"),
                                     judge=config.getoption("judge"), cache_dir=_path(config, "cache_dir"),
-                                    judge_replay=Path(replay).resolve() if replay else None)
+                                    judge_replay=Path(replay).resolve() if replay else None,
+                                    no_train=config.getoption("no_train"))
     except HarnessError as err:
         raise pytest.UsageError(str(err)) from None
     config.pluginmanager.register(ReportWriter(config, config.stash[RUN]), "harness-report-writer")
@@ -90,11 +93,17 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 def _case(request: pytest.FixtureRequest) -> Case:
     case: Case = request.param
+    run = request.config.stash[RUN]
     try:
-        request.config.stash[RUN].system(case.system)
+        system = run.system(case.system)
     except Unavailable as why:
         request.node.user_properties.append((RECORD, {"system": case.system, "skipped": str(why)}))
         pytest.skip(f"{case.system}: {why}")
+    adapter = getattr(system, "adapter", None)
+    if adapter is not None and case.system not in run.reported_training:  # once per system per process
+        run.reported_training.add(case.system)
+        log = {**adapter.log, "adapter": adapter.key[:16]}
+        request.node.user_properties.append((RECORD, {"system": case.system, "training": log}))
     return case
 
 

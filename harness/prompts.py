@@ -22,7 +22,7 @@ def _context_block(context: Sequence[str]) -> str:
 
 
 def completion_prompt(parts: PromptParts) -> str:
-    blocks = [parts.instructions.strip()]
+    blocks = [parts.instructions.strip()] if parts.instructions.strip() else []
     blocks += [f"Question: {ex.question}\nAnswer: {ex.answer}" for ex in parts.examples]
     if parts.context is not None:
         blocks.append(_context_block(parts.context))

@@ -57,9 +57,12 @@ class Results:
     records: dict[tuple[str, str], dict] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)  # system -> reason
     calibration: dict | None = None  # the judge's agreement with human labels, when measured
+    training: dict[str, dict] = field(default_factory=dict)  # system -> its adapter's training log
 
     def add(self, entry: dict[str, Any]) -> None:
-        if "calibration" in entry:
+        if "training" in entry:
+            self.training[entry["system"]] = entry["training"]
+        elif "calibration" in entry:
             self.calibration = entry["calibration"]
         elif "skipped" in entry:
             self.skipped[entry["system"]] = entry["skipped"]
@@ -113,7 +116,8 @@ def results_json(suite: Suite, results: Results, info: RunInfo) -> dict:
                "retrieval": None if m.k is None else {"k": m.k, "recall": _round(m.recall), "mrr": _round(m.mrr)}}
         for name, m in system_metrics(rows, suite).items()
     }
-    run = {**asdict(info), "skipped": dict(results.skipped), "calibration": results.calibration}
+    run = {**asdict(info), "skipped": dict(results.skipped), "calibration": results.calibration,
+           "training": {name: results.training[name] for name in sorted(results.training)}}
     return {"suite": suite.name, "systems": systems, "results": rows, "run": run}
 
 

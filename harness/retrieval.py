@@ -27,6 +27,20 @@ class Index:
     matrix: object  # float32 (n_chunks, dim), unit rows when similarity is cosine
 
 
+def embed_cached(embedder: Embedder, texts: Sequence[str], cache: DiskCache):
+    """One row per text; each text is embedded once per embedder, ever (cached on disk)."""
+    import numpy as np
+
+    keys = [cache_key("query", embedder.identity, t) for t in texts]
+    vectors = [cache.get_array("query", key) for key in keys]
+    missing = [i for i, v in enumerate(vectors) if v is None]
+    if missing:
+        for i, vector in zip(missing, embedder.embed([texts[i] for i in missing])):
+            cache.put_array("query", keys[i], vector)
+            vectors[i] = vector
+    return np.stack(vectors)
+
+
 def _unit(matrix):
     import numpy as np
 
@@ -71,16 +85,7 @@ class Retriever:
         return Index(chunks, [self._text(c) for c in chunks], matrix)
 
     def embed_queries(self, queries: Sequence[str]):
-        import numpy as np
-
-        keys = [cache_key("query", self.embedder.identity, q) for q in queries]
-        vectors = [self.cache.get_array("query", key) for key in keys]
-        missing = [i for i, v in enumerate(vectors) if v is None]
-        if missing:
-            for i, vector in zip(missing, self.embedder.embed([queries[i] for i in missing])):
-                self.cache.put_array("query", keys[i], vector)
-                vectors[i] = vector
-        matrix = np.stack(vectors)
+        matrix = embed_cached(self.embedder, queries, self.cache)
         return _unit(matrix) if self.similarity == "cosine" else matrix
 
     def retrieve(self, queries: Sequence[str]) -> list[tuple[Hit, ...]]:

@@ -16,7 +16,8 @@ from harness.config import Question
 from harness.embedders import Embedder, make_embedder
 from harness.errors import HarnessError, Unavailable, did_you_mean
 from harness.evidence import Span, evidence_rank
-from harness.generators import Generator, make_generator
+from harness.config import LoraSettings
+from harness.generators import AdapterGenerator, Generator, HFGenerator, make_generator
 from harness.judges import Judge, Verdict, make_judge
 from harness.judges.replay import MissingVerdict, ReplayJudge
 from harness.suite import Suite
@@ -45,7 +46,7 @@ def select_systems(suite: Suite, names: str | None) -> list[SystemSpec]:
 class EvalRun:
     def __init__(self, suite: Suite, systems: Sequence[SystemSpec], *, generator: str | None = None,
                  judge: str | None = None, judge_replay: str | Path | None = None,
-                 cache_dir: str | Path = ".cache/harness"):
+                 cache_dir: str | Path = ".cache/harness", no_train: bool = False, progress: bool = False):
         # Models come from local paths and the local HF cache only (see hub_unavailable_reason);
         # set before transformers/huggingface_hub are imported, which read it once.
         os.environ["HF_HUB_OFFLINE"] = "1"
@@ -56,10 +57,13 @@ class EvalRun:
         judge_config = suite.config.judge.model_copy(update={"name": judge}) if judge else suite.config.judge
         self.judge: Judge = ReplayJudge(judge_replay) if judge_replay else make_judge(judge_config, self)
         self._generators: dict[str, Generator] = {}
+        self.no_train, self.progress = no_train, progress
+        self._adapters: dict[str, tuple] = {}  # adapter key -> (Adapter, Answerer)
         self._built: dict[str, System | Unavailable] = {}
         self._embedders: dict[str, Embedder] = {}
         self._answers: dict[str, dict[str, Answer] | Exception] = {}
         self.wanted: dict[str, list[str]] = {}  # system -> question ids selected in this session
+        self.reported_training: set[str] = set()  # systems whose training log this process reported
 
     def generator_for(self, spec: str) -> Generator:
         """One generator per spec per process: a judge on the suite's model shares its weights."""
@@ -81,6 +85,36 @@ class EvalRun:
         cfg = self.suite.config
         return Answerer(lambda: self.generator, self.generator.identity, cfg.generation,
                         cfg.instructions, cfg.examples, self.cache)
+
+    def lora(self, settings: LoraSettings):
+        """The adapter for these settings (cached, or trained now) and an Answerer that uses it.
+
+        Systems with identical settings share one adapter; all share the one base model.
+        """
+        from harness.training import adapter_key, load_adapter, train_adapter
+
+        base = self.generator
+        base.check_available()
+        if not isinstance(base, HFGenerator):
+            raise Unavailable(f"LoRA needs a local transformers generator; {base.identity} is not one")
+        pairs = self.suite.train_pairs
+        if pairs is None:
+            raise Unavailable(f"the suite has no {self.suite.config.training.file}; write training pairs "
+                              "or make them with `harness synth`")
+        key = adapter_key(base.identity, pairs, settings)
+        if key not in self._adapters:
+            path = self.cache.root / "adapters" / key
+            if path.exists():
+                adapter = load_adapter(path, key)
+            elif self.no_train:
+                raise Unavailable(f"--no-train and no cached adapter; train it first with "
+                                  f"`harness train --suite {self.suite.root}`")
+            else:
+                adapter = train_adapter(base, pairs, settings, path, key, progress=self.progress)
+            view = AdapterGenerator(base, key[:16], adapter.path)
+            answerer = Answerer(lambda: view, view.identity, self.suite.config.generation, "", (), self.cache)
+            self._adapters[key] = (adapter, answerer)
+        return self._adapters[key]
 
     def embedder(self, name: str) -> Embedder:
         if name not in self._embedders:

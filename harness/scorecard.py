@@ -4,13 +4,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.chart import accuracy_chart
+from harness.chart import accuracy_chart, loss_chart
 from harness.gate import GateRow, evaluate_gate
 from harness.results import SystemMetrics, system_metrics, write_atomic
 from harness.stats import Paired, comparisons
 from harness.suite import Suite
 
 CHART = "accuracy.png"
+LOSS_CHART = "lora_loss.png"
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,19 @@ def _grid(suite: Suite, rows: list[dict], names: list[str]) -> list[str]:
     return lines
 
 
+def _training(logs: dict[str, dict]) -> list[str]:
+    lines = [f"![train and eval loss]({LOSS_CHART})", "",
+             "| system | target modules | rank | epochs | pairs | train time (s) | examples/s | last train loss "
+             "| last eval loss |", "|---|---|---|---|---|---|---|---|---|"]
+    for name, log in logs.items():
+        st = log["settings"]
+        targets = st["target_modules"] if isinstance(st["target_modules"], str) else ", ".join(st["target_modules"])
+        last = lambda curve: f"{curve[-1][1]:.3f}" if curve else "–"  # noqa: E731
+        lines.append(f"| {name} | {targets} | {st['rank']} | {st['epochs']:g} | {log['examples']} | {log['seconds']} "
+                     f"| {log['examples_per_second']} | {last(log['train'])} | {last(log['eval'])} |")
+    return lines
+
+
 def analyse(suite: Suite, data: dict) -> Report:
     run = data["run"]
     metrics = system_metrics(data["results"], suite)
@@ -140,6 +154,8 @@ def render_scorecard(suite: Suite, data: dict, report: Report) -> str:
            "generation time recorded when each answer was computed; cached answers keep it.", "",
            "## Is the difference real?", "", *_significance(report.paired), "",
            "## Gate", "", *_gate(report.gate, run["gate_enabled"]), ""]
+    if run.get("training"):
+        out += ["## Fine-tuning", "", *_training(run["training"]), ""]
     if any(spec.retrieves and spec.name in metrics for spec in suite.systems):
         out += ["## Where the errors come from", "", *_attribution(suite, rows, metrics), ""]
     if run["skipped"]:
@@ -155,5 +171,7 @@ def write_reports(suite: Suite, data: dict, scorecard: Path) -> Report:
         accuracy_chart(scorecard.parent / CHART,
                        [(name, m.accuracy, m.accuracy_ci) for name, m in report.metrics.items()],
                        f"{suite.name}: answer accuracy")
+    if data["run"].get("training"):
+        loss_chart(scorecard.parent / LOSS_CHART, data["run"]["training"], f"{suite.name}: LoRA training")
     write_atomic(scorecard, render_scorecard(suite, data, report))
     return report

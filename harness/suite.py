@@ -10,6 +10,7 @@ from harness.config import METRICS, Question, SuiteConfig
 from harness.corpus import Document, corpus_hash, read_corpus
 from harness.errors import HarnessError, did_you_mean
 from harness.evidence import Span, find_span
+from harness.trainset import TrainPair, load_train_pairs
 from harness.validation import validate
 from harness.yamlfile import LineDict, load_yaml
 from systems import BUILTIN, KINDS, SystemSpec
@@ -26,6 +27,7 @@ class Suite:
     evidence: dict[str, tuple[Span, ...]]  # question id -> where its evidence occurs
     corpus_hash: str
     calibration: tuple[Candidate, ...] | None  # human-labelled candidates for the judge, if any
+    train_pairs: tuple[TrainPair, ...] | None  # question/answer pairs for fine-tuning, if any
 
     def system(self, name: str) -> SystemSpec:
         for spec in self.systems:
@@ -126,6 +128,8 @@ def load_suite(root: str | Path) -> Suite:
     documents = read_corpus(root / "corpus")
     calibration_path = root / config.calibration.file
     calibration = load_candidates(calibration_path, questions, True) if calibration_path.is_file() else None
+    train_path = root / config.training.file
+    train_pairs = load_train_pairs(train_path) if train_path.is_file() else None
     specs = _system_specs(config, raw, config_path)
     _check_thresholds(config, specs, raw, config_path)
     return Suite(
@@ -138,4 +142,5 @@ def load_suite(root: str | Path) -> Suite:
         evidence=_locate_evidence(questions, lines, documents, root / "questions.yaml"),
         corpus_hash=corpus_hash(documents),
         calibration=calibration,
+        train_pairs=train_pairs,
     )

@@ -55,4 +55,4 @@ BUILTIN: dict[str, dict] = {
     "rag-llama": {"kind": "rag", "embedder": "generator", "similarity": "dot"},
 }
 
-from systems import baseline, rag  # noqa: E402,F401  (registers the kinds)
+from systems import baseline, lora, rag  # noqa: E402,F401  (registers the kinds)

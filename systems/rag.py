@@ -11,7 +11,7 @@ from harness.system import Answer
 from systems import system_kind
 
 
-class RagOptions(Strict):
+class RetrievalOptions(Strict):
     embedder: str = "minilm"
     similarity: Literal["dot", "cosine"] = "cosine"
     k: int = Field(gt=0)
@@ -25,8 +25,16 @@ class RagOptions(Strict):
         return self
 
 
-def _suite_defaults(config) -> dict:
+def retrieval_defaults(config) -> dict:
     return {"k": config.top_k, "chunk_tokens": config.chunking.tokens, "chunk_overlap": config.chunking.overlap}
+
+
+def make_retriever(options: RetrievalOptions, ctx) -> Retriever:
+    embedder = ctx.embedder(options.embedder)
+    embedder.check_available()
+    return Retriever(embedder, ctx.suite.documents, ctx.suite.corpus_hash, ctx.cache, k=options.k,
+                     similarity=options.similarity, chunk_tokens=options.chunk_tokens,
+                     chunk_overlap=options.chunk_overlap)
 
 
 class Rag:
@@ -42,12 +50,7 @@ class Rag:
         return [Answer(g.text, row, g.seconds, g.cached) for g, row in zip(generated, hits)]
 
 
-@system_kind("rag", options=RagOptions, retrieves=True, defaults=_suite_defaults)
-def build(name: str, options: RagOptions, ctx) -> Rag:
+@system_kind("rag", options=RetrievalOptions, retrieves=True, defaults=retrieval_defaults)
+def build(name: str, options: RetrievalOptions, ctx) -> Rag:
     ctx.generator.check_available()
-    embedder = ctx.embedder(options.embedder)
-    embedder.check_available()
-    retriever = Retriever(embedder, ctx.suite.documents, ctx.suite.corpus_hash, ctx.cache, k=options.k,
-                          similarity=options.similarity, chunk_tokens=options.chunk_tokens,
-                          chunk_overlap=options.chunk_overlap)
-    return Rag(name, retriever, ctx.answerer)
+    return Rag(name, make_retriever(options, ctx), ctx.answerer)

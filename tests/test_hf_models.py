@@ -7,36 +7,7 @@ from harness.config import Generation  # noqa: E402
 from harness.embedders import GeneratorInputEmbedder, SentenceTransformerEmbedder  # noqa: E402
 from harness.generators import HFGenerator, make_generator  # noqa: E402
 from harness.prompts import PromptParts  # noqa: E402
-
-WORDS = ("answer question how many players field six seven ten metres penalty team the a is of "
-         "quollball ball hat orange : . ?").split()
-
-
-def _tokenizer(special):
-    from tokenizers import Tokenizer, models, pre_tokenizers
-
-    vocab = {w: i for i, w in enumerate(special + WORDS)}
-    tok = Tokenizer(models.WordLevel(vocab, unk_token=special[-1]))
-    tok.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Punctuation()])
-    return tok, len(vocab)
-
-
-@pytest.fixture(scope="module")
-def tiny_lm(tmp_path_factory):
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
-
-    path = tmp_path_factory.mktemp("tiny-lm")
-    tok, size = _tokenizer(["<pad>", "<bos>", "<eos>", "<unk>"])
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", bos_token="<bos>",
-                                   eos_token="<eos>", unk_token="<unk>")
-    fast.save_pretrained(path)
-    torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=size, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, pad_token_id=0, bos_token_id=1,
-                         eos_token_id=2, max_position_embeddings=256)
-    LlamaForCausalLM(config).save_pretrained(path)
-    return path
-
+from tiny_models import tiny_lm, tokenizer as _tokenizer  # noqa: E402,F401  (tiny_lm is a fixture)
 
 PROMPTS = [PromptParts("answer .", (), None, q) for q in
            ("how many players ?", "how many metres is the field of the quollball team ?", "hat ?")]

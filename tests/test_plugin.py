@@ -46,7 +46,7 @@ def results(project):
 
 def test_results_contract_and_scorecard(project):
     outcome = run(project)
-    outcome.assert_outcomes(passed=11, failed=5)  # rag-bow answers + retrieval + judge pass; baseline fails
+    outcome.assert_outcomes(passed=12, failed=5)  # rag-bow, judge, decontamination pass; baseline fails
     data = results(project)
     assert data["suite"] == "tiny"
     assert data["systems"] == {
@@ -74,7 +74,7 @@ def test_results_contract_and_scorecard(project):
 def test_gate_passes_on_thresholds_not_on_wrong_answers(project):
     outcome = run(project, "--gate")
     assert outcome.ret == 0
-    outcome.assert_outcomes(passed=11, xfailed=5)
+    outcome.assert_outcomes(passed=12, xfailed=5)
     outcome.stdout.fnmatch_lines(["gate PASSED:", "*pass*rag-bow answer_accuracy = 1.000 (threshold 0.600)*"])
 
 
@@ -112,7 +112,7 @@ def test_xdist_matches_serial_and_writes_once(project):
     shutil.rmtree(project.path / "reports")
     (project.path / "writes.log").unlink()
     parallel = project.runpytest_subprocess("evals", "--suite", "suite", "-p", "no:cacheprovider", "-n", "2")
-    parallel.assert_outcomes(passed=11, failed=5)
+    parallel.assert_outcomes(passed=12, failed=5)
     assert (project.path / "reports" / "scorecard.md").read_text() == card
     assert results(project) == data
     assert sorted((project.path / "writes.log").read_text().split()) == ["results.json", "scorecard.md"]
@@ -125,7 +125,7 @@ def test_unavailable_model_skips_with_one_line_and_fails_the_gate(project):
                           .replace("  - baseline\n", "  - baseline\n  - {name: rag-absent, kind: rag, embedder: acme/absent-model}\n")
                           .replace("thresholds:\n", "thresholds:\n  rag-absent: {recall: 0.1}\n"))
     outcome = run(project, "--gate")
-    outcome.assert_outcomes(passed=11, xfailed=5, skipped=10)
+    outcome.assert_outcomes(passed=12, xfailed=5, skipped=10)
     outcome.stdout.fnmatch_lines([
         "*FAIL*rag-absent recall = – (threshold 0.100) skipped: *",
         "SKIPPED [[]5[]] evals/test_answers.py:*: rag-absent: embedder acme/absent-model is not in the local "
@@ -164,7 +164,7 @@ def test_judge_replay_grades_from_a_verdict_file(project):
     verdicts = project.path / "verdicts.json"
     shutil.copy(project.path / "reports" / "results.json", verdicts)
     replayed = run(project, "--judge-replay", "verdicts.json")
-    replayed.assert_outcomes(passed=10, failed=5, skipped=1)  # the judge test: nothing to calibrate
+    replayed.assert_outcomes(passed=11, failed=5, skipped=1)  # the judge test: nothing to calibrate
     assert [(r["id"], r["correct"]) for r in results(project)["results"]] == \
         [(r["id"], r["correct"]) for r in json.loads(verdicts.read_text())["results"]]
 
@@ -172,7 +172,7 @@ def test_judge_replay_grades_from_a_verdict_file(project):
     data["results"] = [r for r in data["results"] if (r["system"], r["id"]) != ("baseline", "t3")]
     verdicts.write_text(json.dumps(data))
     missing = run(project, "--judge-replay", "verdicts.json")
-    missing.assert_outcomes(passed=10, failed=5, skipped=1)
+    missing.assert_outcomes(passed=11, failed=5, skipped=1)
     missing.stdout.fnmatch_lines(["*verdicts.json: no verdict for question t3 with answer 'unknown' (system baseline)"])
     assert "Traceback" not in missing.stdout.str()
 
@@ -202,3 +202,14 @@ def test_report_rerenders_from_results_json_without_models(project):
     assert "HEAVY []" in done.stdout
     assert (reports / "scorecard.md").read_text() == card
     assert (reports / "accuracy.png").stat().st_size > 1000
+
+
+def test_a_leaked_evaluation_question_fails_decontamination(project):
+    train = project.path / "suite" / "train.yaml"
+    train.write_text(train.read_text() + '- {question: "How long does a quollball match last for?", '
+                                          'answer: "Thirty minutes.", source: "x"}\n')
+    outcome = project.runpytest("evals/test_decontamination.py", "--suite", "suite", "-p", "no:cacheprovider", "--gate")
+    outcome.assert_outcomes(failed=1)  # a leak fails even under --gate: it invalidates the comparison
+    outcome.stdout.fnmatch_lines(["*1 training question(s) too close to evaluation questions*",
+                                  "  train: 'How long does a quollball match last for?'",
+                                  "   eval t2: 'How long does a quollball match last?'  (3-gram jaccard *"])

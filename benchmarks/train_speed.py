@@ -1,0 +1,70 @@
+"""LoRA training speed of the harness against a bare TRL run of the same settings, and memory.
+
+Both runs train the same pairs with the same LoRA settings on fresh copies of the base model;
+the harness differs only in projecting the answer positions alone to the vocabulary. Then it
+loads every system of the default suite in one process and prints the peak resident memory.
+
+    .venv/bin/python benchmarks/train_speed.py [--pairs N]
+"""
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from harness.run import EvalRun  # noqa: E402
+from harness.suite import load_suite  # noqa: E402
+from harness.training import sft_trainer  # noqa: E402
+
+
+def examples_per_second(run: EvalRun, pairs, answer_only: bool) -> float:
+    settings = run.suite.config.training.lora.model_copy(update={"epochs": 1, "eval_fraction": 0.0})
+    model, tokenizer = run.generator.fresh_copy()
+    with tempfile.TemporaryDirectory() as tmp:
+        trainer, n = sft_trainer(model, tokenizer, pairs, settings, Path(tmp), progress=False,
+                                 answer_only=answer_only)
+        start = time.perf_counter()
+        trainer.train()
+        return n / (time.perf_counter() - start)
+
+
+def memory_with_all_systems(run: EvalRun) -> None:
+    """Runs in its own process, so training copies do not count."""
+    for spec in run.suite.systems:
+        try:
+            system = run.system(spec.name)
+            system.answer(run.suite.questions[:1])  # load everything it uses (adapter, embedder)
+        except Exception as why:  # a system that cannot load here is reported, not fatal
+            print(f"  ({spec.name} not loaded: {str(why)[:90]})")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS with every available system loaded and answering (one shared base model): {peak:.0f} MiB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--pairs", type=int, default=96)
+    parser.add_argument("--memory-only", action="store_true")
+    args = parser.parse_args()
+    suite = load_suite(ROOT / "fixtures" / "touch_rugby")
+    run = EvalRun(suite, suite.systems, cache_dir=ROOT / ".cache" / "harness")
+    if args.memory_only:
+        memory_with_all_systems(run)
+        return
+    pairs = suite.train_pairs[: args.pairs]
+    bare = examples_per_second(run, pairs, answer_only=False)
+    ours = examples_per_second(run, pairs, answer_only=True)
+    print(f"LoRA training, {len(pairs)} pairs, 1 epoch, settings {suite.config.training.lora.model_dump()}:")
+    print(f"  bare TRL SFTTrainer            {bare:5.2f} examples/s  1.0x")
+    print(f"  harness (answer-only logits)   {ours:5.2f} examples/s  {ours / bare:.1f}x")
+    subprocess.run([sys.executable, __file__, "--memory-only"], check=False)
+
+
+if __name__ == "__main__":
+    main()
