@@ -62,7 +62,7 @@ def cold_versus_cached(systems: str) -> None:
 def generation(n: int, repeats: int) -> None:
     import torch
 
-    from harness.run import Case, EvalRun
+    from harness.run import EvalRun
     from harness.prompts import PromptParts, completion_prompt
     from harness.suite import load_suite
 

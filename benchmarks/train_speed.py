@@ -24,8 +24,7 @@ from harness.suite import load_suite  # noqa: E402
 from harness.training import sft_trainer  # noqa: E402
 
 
-def examples_per_second(run: EvalRun, pairs, answer_only: bool) -> float:
-    settings = run.suite.config.training.lora.model_copy(update={"epochs": 1, "eval_fraction": 0.0})
+def examples_per_second(run: EvalRun, pairs, settings, answer_only: bool) -> float:
     model, tokenizer = run.generator.fresh_copy()
     with tempfile.TemporaryDirectory() as tmp:
         trainer, n = sft_trainer(model, tokenizer, pairs, settings, Path(tmp), progress=False,
@@ -58,9 +57,10 @@ def main() -> None:
         memory_with_all_systems(run)
         return
     pairs = suite.train_pairs[: args.pairs]
-    bare = examples_per_second(run, pairs, answer_only=False)
-    ours = examples_per_second(run, pairs, answer_only=True)
-    print(f"LoRA training, {len(pairs)} pairs, 1 epoch, settings {suite.config.training.lora.model_dump()}:")
+    settings = suite.config.training.lora.model_copy(update={"epochs": 1, "eval_fraction": 0.0})
+    bare = examples_per_second(run, pairs, settings, answer_only=False)
+    ours = examples_per_second(run, pairs, settings, answer_only=True)
+    print(f"LoRA training, {len(pairs)} pairs, settings {settings.model_dump()}:")
     print(f"  bare TRL SFTTrainer            {bare:5.2f} examples/s  1.0x")
     print(f"  harness (answer-only logits)   {ours:5.2f} examples/s  {ours / bare:.1f}x")
     subprocess.run([sys.executable, __file__, "--memory-only"], check=False)

@@ -4,6 +4,18 @@ from __future__ import annotations
 from pathlib import Path
 
 
+def _save(fig, path: Path) -> None:
+    """Write atomically: a reader never sees half a PNG."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    tmp.replace(path)
+
+
 def accuracy_chart(path: Path, rows: list[tuple[str, float, tuple[float, float] | None]], title: str) -> None:
     """rows: (system, accuracy, (low, high)); written atomically."""
     import matplotlib
@@ -23,12 +35,7 @@ def accuracy_chart(path: Path, rows: list[tuple[str, float, tuple[float, float] 
     ax.set_ylim(0, 1)
     ax.set_ylabel("answer accuracy")
     ax.set_title(title + "\n(bars: 95% Wilson interval)", fontsize=10)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(path)
+    _save(fig, path)
 
 
 def loss_chart(path: Path, logs: dict[str, dict], title: str) -> None:
@@ -54,9 +61,4 @@ def loss_chart(path: Path, logs: dict[str, dict], title: str) -> None:
     ax.set_ylabel("loss (answer tokens)")
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(path)
+    _save(fig, path)

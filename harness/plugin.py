@@ -6,13 +6,12 @@ plain serial run) writes the scorecard and results.json, once, at the end.
 """
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import pytest
 
 from harness.errors import HarnessError, Unavailable
-from harness.gate import evaluate_gate, gate_passed
+from harness.gate import gate_passed
 from harness.results import Results, RunInfo, results_json, write_json
 from harness.run import Case, EvalRun, select_systems
 from harness.scorecard import write_reports

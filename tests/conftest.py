@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["pytester"]
+pytest_plugins = ["pytester", "tiny_models"]  # tiny_models: the tiny_lm fixture
 
 import fakes  # noqa: F401  (registers the fake generator and embedder)
 

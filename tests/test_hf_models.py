@@ -7,7 +7,7 @@ from harness.config import Generation  # noqa: E402
 from harness.embedders import GeneratorInputEmbedder, SentenceTransformerEmbedder  # noqa: E402
 from harness.generators import HFGenerator, make_generator  # noqa: E402
 from harness.prompts import PromptParts  # noqa: E402
-from tiny_models import tiny_lm, tokenizer as _tokenizer  # noqa: E402,F401  (tiny_lm is a fixture)
+from tiny_models import tokenizer as _tokenizer  # noqa: E402
 
 PROMPTS = [PromptParts("answer .", (), None, q) for q in
            ("how many players ?", "how many metres is the field of the quollball team ?", "hat ?")]

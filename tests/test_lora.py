@@ -6,14 +6,12 @@ pytest.importorskip("torch")
 import fakes  # noqa: E402
 import harness.training  # noqa: E402
 from harness.chunking import chunk_corpus  # noqa: E402
-from harness.config import Generation  # noqa: E402
 from harness.decontam import find_leaks, side_by_side  # noqa: E402
 from harness.errors import HarnessError, Unavailable  # noqa: E402
 from harness.prompts import PromptParts  # noqa: E402
 from harness.run import EvalRun  # noqa: E402
 from harness.suite import load_suite  # noqa: E402
 from harness.synth import parse_pairs, synthesize  # noqa: E402
-from tiny_models import tiny_lm  # noqa: E402,F401  (fixture)
 
 
 def with_lora(suite_dir, extra=""):
