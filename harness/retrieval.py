@@ -1,7 +1,8 @@
 """Index a corpus with an embedder and retrieve the top-k chunks for each query.
 
-Chunk embeddings are cached per (embedder, chunking, corpus); query embeddings per (embedder,
-text). A rerun over the same corpus and questions loads no model.
+Chunk boundaries are cached per (embedder, chunking, corpus); every embedding, of a chunk or a
+query, per (embedder, text). A rerun over the same corpus and questions loads no model and sends
+no request.
 """
 from __future__ import annotations
 
@@ -28,15 +29,19 @@ class Index:
 
 
 def embed_cached(embedder: Embedder, texts: Sequence[str], cache: DiskCache):
-    """One row per text; each text is embedded once per embedder, ever (cached on disk)."""
+    """One row per text; each text is embedded once per embedder, ever (cached on disk). Nothing is
+    cached unless the embedder returned every vector asked for."""
     import numpy as np
 
-    keys = [cache_key("query", embedder.identity, t) for t in texts]
-    vectors = [cache.get_array("query", key) for key in keys]
+    keys = [cache_key("embedding", embedder.identity, t) for t in texts]
+    vectors = [cache.get_array("embedding", key) for key in keys]
     missing = [i for i, v in enumerate(vectors) if v is None]
     if missing:
-        for i, vector in zip(missing, embedder.embed([texts[i] for i in missing])):
-            cache.put_array("query", keys[i], vector)
+        fresh = embedder.embed([texts[i] for i in missing])
+        if len(fresh) != len(missing):
+            raise HarnessError(f"{embedder.identity} returned {len(fresh)} embeddings for {len(missing)} texts")
+        for i, vector in zip(missing, fresh):
+            cache.put_array("embedding", keys[i], vector)
             vectors[i] = vector
     return np.stack(vectors)
 
@@ -57,32 +62,32 @@ class Retriever:
         self.k, self.similarity = k, similarity
         self.chunk_tokens, self.chunk_overlap = chunk_tokens, chunk_overlap
 
-    def _build(self) -> tuple[list[Span], object]:
+    def _chunks(self) -> list[Span]:
         limit = self.embedder.max_tokens
         if limit is not None and self.chunk_tokens > limit:
             raise HarnessError(f"chunk size {self.chunk_tokens} tokens exceeds what {self.embedder.identity} "
                                f"reads ({limit}); lower chunk_tokens")
-        chunks = chunk_corpus(list(self.docs.values()), self.embedder.token_spans,
-                              self.chunk_tokens, self.chunk_overlap)
-        return chunks, self.embedder.embed([self._text(c) for c in chunks])
+        return chunk_corpus(list(self.docs.values()), self.embedder.token_spans, self.chunk_tokens,
+                            self.chunk_overlap)
 
     def _text(self, chunk: Span) -> str:
         return self.docs[chunk.source].text[chunk.start:chunk.end]
 
     @cached_property
     def index(self) -> Index:
-        key = cache_key("index", CHUNKER_VERSION, self.embedder.identity, self.chunk_tokens,
+        key = cache_key("chunks", CHUNKER_VERSION, self.embedder.identity, self.chunk_tokens,
                         self.chunk_overlap, self.corpus_hash)
-        meta, matrix = self.cache.get("index", key), self.cache.get_array("index", key)
-        if meta is None or matrix is None:
-            chunks, matrix = self._build()
-            self.cache.put_array("index", key, matrix)
-            self.cache.put("index", key, [[c.source, c.start, c.end] for c in chunks])
+        meta = self.cache.get("chunks", key)
+        if meta is None:
+            chunks = self._chunks()
+            self.cache.put("chunks", key, [[c.source, c.start, c.end] for c in chunks])
         else:
             chunks = [Span(*row) for row in meta]
+        texts = [self._text(c) for c in chunks]
+        matrix = embed_cached(self.embedder, texts, self.cache)  # per text: an edit re-embeds one chunk
         if self.similarity == "cosine":
             matrix = _unit(matrix)
-        return Index(chunks, [self._text(c) for c in chunks], matrix)
+        return Index(chunks, texts, matrix)
 
     def embed_queries(self, queries: Sequence[str]):
         matrix = embed_cached(self.embedder, queries, self.cache)

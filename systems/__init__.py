@@ -46,13 +46,15 @@ class SystemSpec:
         return KINDS.get(self.kind).retrieves
 
 
-# The systems a suite runs when it names none. rag-marco needs the model in the local HF cache.
+# The systems a suite runs when it names none. rag-marco needs the model in the local HF cache;
+# rag-openai needs OPENAI_API_KEY or OPENAI_BASE_URL.
 BUILTIN: dict[str, dict] = {
     "baseline": {"kind": "baseline"},
     "rag-minilm": {"kind": "rag", "embedder": "minilm", "similarity": "cosine"},
     "rag-marco": {"kind": "rag", "embedder": "sentence-transformers/msmarco-distilbert-base-tas-b",
                   "similarity": "dot"},
     "rag-llama": {"kind": "rag", "embedder": "generator", "similarity": "dot"},
+    "rag-openai": {"kind": "rag", "embedder": "openai:text-embedding-3-small", "similarity": "cosine"},
 }
 
 from systems import baseline, lora, rag  # noqa: E402,F401  (registers the kinds)

@@ -213,3 +213,39 @@ def test_a_leaked_evaluation_question_fails_decontamination(project):
     outcome.stdout.fnmatch_lines(["*1 training question(s) too close to evaluation questions*",
                                   "  train: 'How long does a quollball match last for?'",
                                   "   eval t2: 'How long does a quollball match last?'  (3-gram jaccard *"])
+
+
+KEY = "sk-PLANTED-7f3a9c-do-not-leak"
+
+
+def test_rag_openai_runs_and_the_api_key_never_lands_on_disk_or_in_output(project, monkeypatch):
+    from openai_standin import StandIn
+
+    suite_yaml = project.path / "suite" / "suite.yaml"
+    suite_yaml.write_text(suite_yaml.read_text().replace(
+        "  - baseline\n", "  - baseline\n  - {name: rag-openai, kind: rag, embedder: 'openai:text-embedding-3-small'}\n"))
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    with StandIn() as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.url)
+        outcome = run(project, "--gate")
+        rerun = run(project, "--gate")
+    assert outcome.ret == 0
+    assert results(project)["systems"]["rag-openai"]["retrieval"]["recall"] > 0  # retrieved through the API
+    assert {r["authorization"] for r in server.requests} == {f"Bearer {KEY}"}  # the key was really used
+    first_requests = len(server.requests)
+    rerun.stdout.fnmatch_lines(["answers generated now: 0, from cache: 15"])
+    assert len(server.requests) == first_requests  # every embedding came from the cache
+    written = [p for p in project.path.rglob("*") if p.is_file()]
+    assert any(".cache" in p.parts for p in written) and any(p.name == "results.json" for p in written)
+    leaked = [str(p) for p in written if KEY.encode() in p.read_bytes()]
+    assert leaked == [] and KEY not in outcome.stdout.str() + outcome.stderr.str()
+
+
+def test_rag_openai_without_key_or_url_skips_with_one_line(project, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    suite_yaml = project.path / "suite" / "suite.yaml"
+    suite_yaml.write_text(suite_yaml.read_text().replace("  - baseline\n", "  - baseline\n  - rag-openai\n"))
+    outcome = run(project)
+    outcome.stdout.fnmatch_lines(["SKIPPED [[]5[]] evals/test_answers.py:*: rag-openai: set OPENAI_API_KEY to use "
+                                  "OpenAI, or OPENAI_BASE_URL for a compatible server (vLLM, llama.cpp's server)"])

@@ -1,6 +1,7 @@
 import re
 
 import numpy as np
+import pytest
 
 from harness.cache import DiskCache
 from harness.chunking import chunk_document
@@ -42,7 +43,7 @@ def test_retriever_ranks_by_similarity_and_caches(tmp_path):
                              chunk_tokens=4, chunk_overlap=1)
     (hits,) = make().retrieve(["which bananas are yellow"])
     assert "bananas" in hits[0].text and hits[0].score >= hits[1].score
-    assert len(list((tmp_path / "index").rglob("*.npy"))) == 1
+    assert len(list((tmp_path / "embedding").rglob("*.npy"))) == 3 + 1  # 3 chunks, 1 query
 
     class Exploding(BagOfWords):
         def embed(self, texts):
@@ -50,6 +51,19 @@ def test_retriever_ranks_by_similarity_and_caches(tmp_path):
 
     again = Retriever(Exploding(), docs, "h", cache, k=2, similarity="cosine", chunk_tokens=4, chunk_overlap=1)
     assert again.retrieve(["which bananas are yellow"]) == [hits]
+
+
+def test_an_embedder_that_drops_vectors_caches_nothing(tmp_path):
+    from harness.errors import HarnessError
+    from harness.retrieval import embed_cached
+
+    class Short(BagOfWords):
+        def embed(self, texts):
+            return super().embed(texts)[:-1]
+
+    with pytest.raises(HarnessError, match=r"bow-64 returned 1 embeddings for 2 texts"):
+        embed_cached(Short(), ["one text", "two texts"], DiskCache(tmp_path))
+    assert not list(tmp_path.rglob("*.npy"))
 
 
 def test_dot_and_cosine_differ_on_unnormalised_vectors(tmp_path):

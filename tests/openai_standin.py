@@ -1,0 +1,87 @@
+"""A loopback stand-in for the OpenAI API that fails on demand, for fault-injection tests.
+
+``faults`` is a list consumed one per request: "429", "500", "401", "hang", "malformed", "short"
+(one embedding too few), or "ok". When it is empty every request is answered properly. Embeddings are
+hashed bags of words, so retrieval through them is meaningful and deterministic.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def bag_of_words(text: str, dim: int = 32) -> list[float]:
+    row = [0.0] * dim
+    for word in re.findall(r"[a-z0-9]+", text.lower()):
+        if len(word) > 3:
+            row[int(hashlib.md5(word.encode()).hexdigest(), 16) % dim] += 1.0
+    return row
+
+
+class StandIn:
+    def __init__(self):
+        self.faults: list[str] = []
+        self.requests: list[dict] = []
+        self.hang_seconds = 2.0
+        standin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # keep test output clean
+                pass
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                standin.requests.append({"path": self.path, "body": body,
+                                         "authorization": self.headers.get("Authorization")})
+                fault = standin.faults.pop(0) if standin.faults else "ok"
+                if fault == "hang":  # an Event, not time.sleep: tests patch the harness's sleeping
+                    threading.Event().wait(standin.hang_seconds)
+                    return
+                if fault == "401":
+                    return self._send(401, {"error": {"message": "bad key"}})
+                if fault == "429":
+                    return self._send(429, {"error": {"message": "slow down"}}, {"Retry-After": "0.2"})
+                if fault == "500":
+                    return self._send(500, {"error": {"message": "boom"}})
+                if fault == "malformed":
+                    return self._send(200, None, raw=b'{"data": [ not json')
+                self._send(200, standin.reply(self.path, body, short=fault == "short"))
+
+            def _send(self, status, payload, headers=None, raw=None):
+                data = raw if raw is not None else json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def reply(self, path: str, body: dict, short: bool) -> dict:
+        if path.endswith("/embeddings"):
+            inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
+            data = [{"object": "embedding", "index": i, "embedding": bag_of_words(t)} for i, t in enumerate(inputs)]
+            return {"object": "list", "data": data[:-1] if short else data, "model": body["model"],
+                    "usage": {"prompt_tokens": 1, "total_tokens": 1}}
+        if path.endswith("/chat/completions"):
+            last = body["messages"][-1]["content"]
+            message = {"role": "assistant", "content": f"echo: {last.splitlines()[-1]}\nsecond line"}
+            return {"id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
+                    "choices": [{"index": 0, "message": message, "finish_reason": "stop"}]}
+        return {"id": "x", "object": "text_completion", "created": 0, "model": body["model"],
+                "choices": [{"index": 0, "text": " completed", "finish_reason": "stop", "logprobs": None}]}
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()

@@ -1,0 +1,99 @@
+"""rag-openai's embedder and the OpenAI-compatible generator, against a loopback stand-in that fails on demand."""
+import pytest
+
+import harness.openai_api
+from harness.cache import DiskCache
+from harness.config import Generation
+from harness.embedders import OpenAIEmbedder, make_embedder
+from harness.errors import HarnessError, Unavailable
+from harness.generators import make_generator
+from harness.openai_api import Endpoint
+from harness.prompts import PromptParts
+from harness.retrieval import embed_cached
+from openai_standin import StandIn, bag_of_words
+
+
+@pytest.fixture
+def standin(monkeypatch):
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    with StandIn() as server:
+        yield server
+
+
+@pytest.fixture
+def waits(monkeypatch):
+    slept = []
+    monkeypatch.setattr(harness.openai_api, "_pause", slept.append)
+    return slept
+
+
+def embedder(standin, tries=5):
+    e = OpenAIEmbedder("text-embedding-3-small")
+    e.endpoint = Endpoint(standin.url, tries=tries, timeout=0.5, backoff=0.01)
+    return e
+
+
+def test_many_inputs_per_request_in_bounded_batches(standin, tmp_path):
+    e = embedder(standin)
+    e.batch = 3
+    vectors = embed_cached(e, [f"text number {i}" for i in range(7)], DiskCache(tmp_path))
+    assert vectors.shape == (7, 32) and list(vectors[6]) == bag_of_words("text number 6")
+    assert [len(r["body"]["input"]) for r in standin.requests] == [3, 3, 1]
+
+
+def test_recovers_from_each_fault_within_the_retry_bound(standin, waits):
+    standin.faults = ["429", "500", "hang", "malformed", "short"]
+    assert embedder(standin, tries=6).embed(["alpha beta gamma", "delta epsilon"]).shape == (2, 32)
+    assert len(standin.requests) == 6
+    assert waits == [0.2, 0.02, 0.04, 0.08, 0.16]  # Retry-After honoured, then exponential backoff
+
+
+@pytest.mark.parametrize("fault, why", [
+    ("500", r"HTTP 500 \(InternalServerError\)"),
+    ("429", r"HTTP 429 \(RateLimitError\)"),
+    ("hang", r"APITimeoutError"),
+    ("malformed", r"APIResponseValidationError|JSONDecodeError"),
+    ("short", r"Malformed: 1 embeddings for 2 inputs"),
+])
+def test_gives_up_with_one_line_and_caches_nothing(standin, waits, tmp_path, fault, why):
+    standin.faults = [fault] * 3
+    with pytest.raises(HarnessError) as err:
+        embed_cached(embedder(standin, tries=3), ["alpha beta gamma", "delta epsilon"], DiskCache(tmp_path))
+    message = str(err.value)
+    assert message.startswith(f"embeddings (text-embedding-3-small) at {standin.url} failed after 3 tries: ")
+    assert __import__("re").search(why, message) and "\n" not in message
+    assert not list(tmp_path.rglob("*.npy"))
+
+
+def test_client_errors_are_not_retried(standin, waits):
+    standin.faults = ["401"]
+    with pytest.raises(HarnessError, match=r"was refused: HTTP 401 \(AuthenticationError\)"):
+        embedder(standin).embed(["x"])
+    assert len(standin.requests) == 1 and waits == []
+
+
+def test_without_key_or_url_it_is_unavailable(monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    with pytest.raises(Unavailable, match=r"set OPENAI_API_KEY to use OpenAI, or OPENAI_BASE_URL"):
+        make_embedder("openai:text-embedding-3-small", None).check_available()
+
+
+def test_identity_names_model_and_url_never_the_key(standin, monkeypatch):
+    monkeypatch.setenv("OPENAI_BASE_URL", standin.url)
+    e = make_embedder("openai:text-embedding-3-small", None)
+    assert e.identity == f"openai:text-embedding-3-small@{standin.url}" and "sk-test" not in e.identity
+
+
+def test_openai_compatible_generator_chat_and_completion(standin, waits):
+    standin.faults = ["429"]
+    chat = make_generator(f"openai:served-model@{standin.url}", Generation(), None)
+    chat.endpoint = Endpoint(standin.url, tries=3, timeout=0.5, backoff=0.01)
+    out = chat.generate([PromptParts("Be brief.", (), ("some context",), "How many players?")])
+    assert out == ["echo: How many players?"]  # first line only
+    assert standin.requests[-1]["body"]["temperature"] == 0 and waits == [0.2]
+    completion = make_generator(f"openai:served-model@{standin.url}", Generation(prompt_style="completion"), None)
+    assert completion.complete(["Question: x\nAnswer:"]) == ["completed"]
+    assert standin.requests[-1]["path"] == "/v1/completions"
+    assert chat.identity == f"openai:served-model@{standin.url}:chat"
