@@ -148,13 +148,18 @@ def record_calibration(request: pytest.FixtureRequest):
     return add
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item):
-    # Bad input met mid-run (a missing replayed verdict, say) is one line, not a traceback.
+def _one_line_errors():
+    # Bad input met mid-run (LoRA settings the model cannot take, a missing replayed verdict)
+    # is one line, not a traceback.
     try:
         return (yield)
     except HarnessError as err:
-        pytest.fail(str(err), pytrace=False)
+        message = str(err)
+    pytest.fail(message, pytrace=False)  # outside the except: no "during handling" chain
+
+
+pytest_runtest_setup = pytest.hookimpl(wrapper=True)(lambda item: (yield from _one_line_errors()))
+pytest_runtest_call = pytest.hookimpl(wrapper=True)(lambda item: (yield from _one_line_errors()))
 
 
 @pytest.fixture

@@ -12,11 +12,10 @@ from typing import Iterable, NamedTuple, Sequence
 
 from harness.answering import Answerer
 from harness.cache import DiskCache
-from harness.config import Question
+from harness.config import LoraSettings, Question
 from harness.embedders import Embedder, make_embedder
 from harness.errors import HarnessError, Unavailable, did_you_mean
 from harness.evidence import Span, evidence_rank
-from harness.config import LoraSettings
 from harness.generators import AdapterGenerator, Generator, HFGenerator, make_generator
 from harness.judges import Judge, Verdict, make_judge
 from harness.judges.replay import MissingVerdict, ReplayJudge

@@ -249,3 +249,14 @@ def test_rag_openai_without_key_or_url_skips_with_one_line(project, monkeypatch)
     outcome = run(project)
     outcome.stdout.fnmatch_lines(["SKIPPED [[]5[]] evals/test_answers.py:*: rag-openai: set OPENAI_API_KEY to use "
                                   "OpenAI, or OPENAI_BASE_URL for a compatible server (vLLM, llama.cpp's server)"])
+
+
+def test_bad_lora_settings_fail_in_one_line_before_training(project, tiny_lm):
+    suite_yaml = project.path / "suite" / "suite.yaml"
+    suite_yaml.write_text(suite_yaml.read_text().replace(
+        "  - baseline\n", "  - baseline\n  - {name: lora-bad, kind: lora, target_modules: [no_such_proj]}\n"))
+    outcome = run(project, "-k", "lora-bad and t1", f"--generator={tiny_lm}")  # "=": not a path arg
+    outcome.assert_outcomes(errors=1)
+    outcome.stdout.fnmatch_lines(["LoRA target modules [[]'no_such_proj'[]] are not linear layers of *; its linear "
+                                  "layers are: down_proj, gate_proj, k_proj, o_proj, q_proj, up_proj, v_proj"])
+    assert "Traceback" not in outcome.stdout.str() and "During handling" not in outcome.stdout.str()
