@@ -31,7 +31,6 @@ class Answerer:
         self.instructions = instructions
         self.examples = tuple(examples)
         self.cache = cache
-        self.calls = 0  # model calls made by this process (prompts generated, not cached)
 
     def _key(self, parts: PromptParts) -> str:
         return cache_key("answer", self.identity, self.settings.max_new_tokens, self.settings.prompt_style,
@@ -48,7 +47,6 @@ class Answerer:
         results = [Generated(e["text"], e["seconds"], True) if e else None for e in found]
         if missing:
             texts, elapsed = timed_generate(self._generator(), [parts[i] for i in missing])
-            self.calls += len(missing)
             for i, text in zip(missing, texts):
                 entry = {"text": text, "seconds": elapsed / len(missing)}
                 self.cache.put("answer", keys[i], entry)

@@ -52,6 +52,3 @@ class DiskCache:
         import numpy as np
 
         self._write(self._path(namespace, key, ".npy"), lambda handle: np.save(handle, array))
-
-    def directory(self, namespace: str, key: str) -> Path:
-        return self.root / namespace / key
