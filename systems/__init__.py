@@ -54,6 +54,9 @@ BUILTIN: dict[str, dict] = {
     "rag-marco": {"kind": "rag", "embedder": "sentence-transformers/msmarco-distilbert-base-tas-b",
                   "similarity": "dot"},
     "rag-llama": {"kind": "rag", "embedder": "generator", "similarity": "dot"},
+    "rag-bm25": {"kind": "rag", "retriever": "bm25"},
+    "rag-hybrid": {"kind": "rag", "retriever": "hybrid",
+                   "retrievers": [{"retriever": "dense", "embedder": "minilm"}, {"retriever": "bm25"}]},
     "rag-openai": {"kind": "rag", "embedder": "openai:text-embedding-3-small", "similarity": "cosine"},
 }
 

@@ -1,27 +1,84 @@
-"""rag: retrieve the top-k chunks with an embedder, put them in the prompt, then answer."""
+"""rag: retrieve the top-k chunks, put them in the prompt, then answer.
+
+How it retrieves is set per system: the chunking strategy and size, a retriever kind from
+``harness.retrieval.RETRIEVERS`` (dense, bm25, hybrid, late) and an optional rerank stage.
+"""
 from __future__ import annotations
 
-from typing import Literal, Sequence
+import functools
+from typing import Literal, Optional, Sequence
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from harness.cache import cache_key
+from harness.chunking import CHUNKERS, Chunk, chunk_corpus, indexed_text
 from harness.config import Question, Strict
-from harness.retrieval import Retriever
+from harness.errors import HarnessError, did_you_mean
+from harness.retrieval import RETRIEVERS, Chunks, Env, Pipeline, build_ranker
+from harness.retrieval.rerank import Reranker
 from harness.system import Answer
 from systems import system_kind
 
+CHUNKER_VERSION = 2
 
-class RetrievalOptions(Strict):
-    embedder: str = "minilm"
-    similarity: Literal["dot", "cosine"] = "cosine"
-    k: int = Field(gt=0)
-    chunk_tokens: int = Field(gt=0)
-    chunk_overlap: int = Field(ge=0)
+
+class Stage(Strict):
+    """One first-stage retriever. Fields a kind does not use are ignored by it."""
+
+    retriever: str = "dense"
+    embedder: str = "minilm"  # dense: the embedder; late: whose token embeddings (or a ColBERT id)
+    similarity: Literal["dot", "cosine"] = "cosine"  # dense
+    stemmer: Optional[str] = "english"  # bm25: a PyStemmer language, or null
+    stopwords: Optional[str] = "en"  # bm25: a bm25s stopword list, or null
+    retrievers: list["Stage"] = []  # hybrid: the retrievers it fuses
+    weight: float = Field(1.0, gt=0)  # this retriever's weight when a hybrid fuses it
+    rrf_k: int = Field(60, gt=0)  # hybrid: the RRF constant
+
+    @field_validator("retriever")
+    @classmethod
+    def _known_retriever(cls, name: str) -> str:
+        if name not in RETRIEVERS:
+            raise ValueError(f"unknown retriever {name!r}{did_you_mean(name, RETRIEVERS.names())}")
+        return name
 
     @model_validator(mode="after")
-    def _overlap_below_size(self):
+    def _hybrid_fuses_two(self):
+        if self.retriever == "hybrid" and len(self.retrievers) < 2:
+            raise ValueError(f"a hybrid retriever fuses two or more retrievers; it has {len(self.retrievers)}")
+        return self
+
+    def embedders(self) -> set[str]:
+        """The embedders whose input limit the chunks must fit."""
+        own = {self.embedder} if self.retriever in ("dense", "late") else set()
+        return own.union(*(part.embedders() for part in self.retrievers))
+
+
+class Rerank(Strict):
+    model: str  # a cross-encoder id (local HF cache) or path
+    candidates: int = Field(20, gt=0)  # first-stage chunks the cross-encoder rescores
+
+
+class RetrievalOptions(Stage):
+    k: int = Field(gt=0)
+    chunking: str = "tokens"
+    chunk_tokens: int = Field(gt=0)
+    chunk_overlap: int = Field(ge=0)
+    section_titles: bool = False  # sections: index each chunk after its heading (the prompt gets the span)
+    rerank: Optional[Rerank] = None
+
+    @field_validator("chunking")
+    @classmethod
+    def _known_chunking(cls, name: str) -> str:
+        if name not in CHUNKERS:
+            raise ValueError(f"unknown chunking strategy {name!r}{did_you_mean(name, CHUNKERS.names())}")
+        return name
+
+    @model_validator(mode="after")
+    def _consistent(self):
         if self.chunk_overlap >= self.chunk_tokens:
             raise ValueError("chunk_overlap must be smaller than chunk_tokens")
+        if self.rerank and self.rerank.candidates < self.k:
+            raise ValueError(f"rerank.candidates ({self.rerank.candidates}) must be at least k ({self.k})")
         return self
 
 
@@ -29,16 +86,40 @@ def retrieval_defaults(config) -> dict:
     return {"k": config.top_k, "chunk_tokens": config.chunking.tokens, "chunk_overlap": config.chunking.overlap}
 
 
-def make_retriever(options: RetrievalOptions, ctx) -> Retriever:
-    embedder = ctx.embedder(options.embedder)
-    embedder.check_available()
-    return Retriever(embedder, ctx.suite.documents, ctx.suite.corpus_hash, ctx.cache, k=options.k,
-                     similarity=options.similarity, chunk_tokens=options.chunk_tokens,
-                     chunk_overlap=options.chunk_overlap)
+def chunk_suite(options: RetrievalOptions, ctx) -> Chunks:
+    """The suite's chunks for these options, counted in the tokens of ``options.embedder`` (cached)."""
+    counter = ctx.embedder(options.embedder)
+    docs = {d.source: d for d in ctx.suite.documents}
+    key = cache_key("chunks", CHUNKER_VERSION, counter.identity, options.chunking, options.chunk_tokens,
+                    options.chunk_overlap, options.section_titles, ctx.suite.corpus_hash)
+    rows = ctx.cache.get("chunks", key)
+    if rows is None:
+        for name in sorted(options.embedders()):
+            limit = ctx.embedder(name).max_tokens
+            if limit is not None and options.chunk_tokens > limit:
+                raise HarnessError(f"chunk size {options.chunk_tokens} tokens exceeds what {ctx.embedder(name).identity} "
+                                   f"reads ({limit}); lower chunk_tokens")
+        spans = chunk_corpus(list(docs.values()), counter.token_spans, options.chunk_tokens, options.chunk_overlap,
+                             options.chunking, options.section_titles)
+        ctx.cache.put("chunks", key, [[c.source, c.start, c.end, c.title] for c in spans])
+    else:
+        spans = [Chunk(*row) for row in rows]
+    texts = [docs[c.source].text[c.start:c.end] for c in spans]
+    return Chunks(spans, texts, [indexed_text(c, t) for c, t in zip(spans, texts)])
+
+
+def make_retriever(options: RetrievalOptions, ctx) -> Pipeline:
+    """The retrieval a system's options describe; nothing is chunked, embedded or loaded until it is used."""
+    for name in options.embedders():
+        ctx.embedder(name).check_available()
+    chunks = functools.cache(lambda: chunk_suite(options, ctx))
+    ranker = build_ranker(options, Env(chunks, ctx.embedder, ctx.cache))
+    reranker = Reranker(options.rerank.model, ctx.cache) if options.rerank else None
+    return Pipeline(chunks, ranker, options.k, reranker, options.rerank.candidates if options.rerank else 0)
 
 
 class Rag:
-    def __init__(self, name: str, retriever: Retriever, answerer):
+    def __init__(self, name: str, retriever: Pipeline, answerer):
         self.name = name
         self.retriever = retriever
         self.answerer = answerer

@@ -1,4 +1,5 @@
 import re
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -7,14 +8,21 @@ from harness.cache import DiskCache
 from harness.chunking import chunk_document
 from harness.corpus import Document
 from harness.evidence import Span, evidence_rank, find_span
-from harness.retrieval import Retriever
 from fakes import BagOfWords
+from systems.rag import RetrievalOptions, make_retriever
 
 DOC = Document("d.md", " ".join(f"w{i}" for i in range(10)))
 
 
 def words(text):
     return [m.span() for m in re.finditer(r"\S+", text)]
+
+
+def retriever(docs, cache, embedder, **options):
+    """A retriever over ``docs`` from a system's options, as systems.rag builds it."""
+    ctx = SimpleNamespace(suite=SimpleNamespace(documents=tuple(docs), corpus_hash="h"), cache=cache,
+                          embedder=lambda name: embedder)
+    return make_retriever(RetrievalOptions(**{"embedder": "bow", **options}), ctx)
 
 
 def test_chunks_are_overlapping_token_windows():
@@ -39,9 +47,8 @@ def test_evidence_rank_counts_spans_cut_by_a_border():
 def test_retriever_ranks_by_similarity_and_caches(tmp_path):
     docs = [Document("a.md", "apples grow on trees. bananas are yellow fruit.")]
     cache = DiskCache(tmp_path)
-    make = lambda: Retriever(BagOfWords(), docs, "h", cache, k=2, similarity="cosine",
-                             chunk_tokens=4, chunk_overlap=1)
-    (hits,) = make().retrieve(["which bananas are yellow"])
+    options = dict(k=2, similarity="cosine", chunk_tokens=4, chunk_overlap=1)
+    (hits,) = retriever(docs, cache, BagOfWords(), **options).retrieve(["which bananas are yellow"])
     assert "bananas" in hits[0].text and hits[0].score >= hits[1].score
     assert len(list((tmp_path / "embedding").rglob("*.npy"))) == 3 + 1  # 3 chunks, 1 query
 
@@ -49,8 +56,30 @@ def test_retriever_ranks_by_similarity_and_caches(tmp_path):
         def embed(self, texts):
             raise AssertionError("cached index and query must not be embedded again")
 
-    again = Retriever(Exploding(), docs, "h", cache, k=2, similarity="cosine", chunk_tokens=4, chunk_overlap=1)
-    assert again.retrieve(["which bananas are yellow"]) == [hits]
+        def token_spans(self, text):
+            raise AssertionError("cached chunks must not be tokenized again")
+
+    assert retriever(docs, cache, Exploding(), **options).retrieve(["which bananas are yellow"]) == [hits]
+
+
+def test_embeddings_are_saved_batch_by_batch(tmp_path, monkeypatch):
+    """An interrupted embedding run keeps the batches it finished."""
+    from harness.retrieval import embedding
+
+    monkeypatch.setattr(embedding, "BATCH", 2)
+
+    class DiesOnThirdBatch(BagOfWords):
+        calls = 0
+
+        def embed(self, texts):
+            self.calls += 1
+            if self.calls == 3:
+                raise KeyboardInterrupt
+            return super().embed(texts)
+
+    with pytest.raises(KeyboardInterrupt):
+        embedding.embed_cached(DiesOnThirdBatch(), [f"text {i}" for i in range(6)], DiskCache(tmp_path))
+    assert len(list(tmp_path.rglob("*.npy"))) == 4
 
 
 def test_an_embedder_that_drops_vectors_caches_nothing(tmp_path):
@@ -75,6 +104,17 @@ def test_dot_and_cosine_differ_on_unnormalised_vectors(tmp_path):
             return np.array([table[t.split()[0]] for t in texts], dtype="float32")
 
     docs = [Document("a.md", "long x"), Document("b.md", "near y")]
-    top = {sim: Retriever(Fixed(), docs, "h", DiskCache(tmp_path / sim), k=1, similarity=sim, chunk_tokens=5,
+    top = {sim: retriever(docs, DiskCache(tmp_path / sim), Fixed(), k=1, similarity=sim, chunk_tokens=5,
                           chunk_overlap=0).retrieve(["q"])[0][0].source for sim in ("dot", "cosine")}
     assert top == {"dot": "a.md", "cosine": "b.md"}
+
+
+def test_chunks_beyond_the_embedders_limit_stop_with_one_line(tmp_path):
+    from harness.errors import HarnessError
+
+    class Short(BagOfWords):
+        max_tokens = 8
+
+    pipeline = retriever([DOC], DiskCache(tmp_path), Short(), k=1, chunk_tokens=9, chunk_overlap=0)
+    with pytest.raises(HarnessError, match=r"^chunk size 9 tokens exceeds what bow-64 reads \(8\); lower chunk_tokens$"):
+        pipeline.retrieve(["w1"])

@@ -1,0 +1,78 @@
+"""`harness sweep` end to end on the tiny suite, and its grid validation."""
+import json
+import re
+
+import pytest
+import yaml
+
+from harness.cli import main
+from harness.suite import load_suite
+
+GRID = """\
+retrievers:
+  dense: {retriever: dense, embedder: bow}
+  bm25: {retriever: bm25, embedder: bow}
+  hybrid: {retriever: hybrid, embedder: bow, retrievers: [{retriever: dense, embedder: bow}, {retriever: bm25}]}
+chunking: [tokens, sections]
+chunk_tokens: [6, 12]
+chunk_overlap: [0, 2]
+k: [1, 2]
+similarity: [cosine, dot]
+"""
+
+
+def sweep(tiny_suite, tmp_path, grid=GRID, *extra):
+    (tmp_path / "grid.yaml").write_text(grid)
+    return main(["sweep", "--suite", str(tiny_suite), "--grid", str(tmp_path / "grid.yaml"), "--out", str(tmp_path),
+                 "--json", str(tmp_path / "sweep.json"), "--cache-dir", str(tmp_path / "cache"), *extra])
+
+
+def test_sweep_writes_table_json_chart_and_a_pasteable_best(tiny_suite, tmp_path, capsys):
+    assert sweep(tiny_suite, tmp_path, GRID, "--systems", "rag-bow", "--budget", "20") == 0
+    out = capsys.readouterr().out
+    data = json.loads((tmp_path / "sweep.json").read_text())
+    # bm25 ignores similarity, so it is not swept twice: (16 dense + 8 bm25 + 16 hybrid) x 2 k, plus rag-bow
+    assert len(data["configs"]) == (16 + 8 + 16) * 2 + 1 and data["budget"] == 20 and data["suite"] == "tiny"
+    first = data["configs"][0]
+    assert {"system", "k", "recall", "mrr", "chunks", "context_tokens", "index_s"} <= set(first)
+    assert first["system"]["kind"] == "rag" and 0 <= first["recall"] <= 1
+    best = data["best"]
+    fitting = [c for c in data["configs"] if c["context_tokens"] <= 20 and "name" not in c["system"]]
+    assert best["context_tokens"] <= 20 and best["recall"] == max(c["recall"] for c in fitting)
+    assert (tmp_path / "sweep.png").stat().st_size > 1000
+    assert re.search(r"rag-bow\s+2\s+1\.000", out)  # the suite's own system, beside the grid
+    assert "best per context budget" in out and "context tokens counted with words" in out
+    pasted = out.split("ready to paste under `systems:`:\n")[1].split("\n\n")[0]
+    (entry,) = yaml.safe_load(pasted)
+    suite_yaml = tiny_suite / "suite.yaml"
+    suite_yaml.write_text(suite_yaml.read_text().replace("systems:\n", "systems:\n  - " + json.dumps(entry) + "\n"))
+    assert load_suite(tiny_suite).system("rag-best").options.k == best["k"]
+
+
+def test_a_cached_rerun_gives_the_same_figures(tiny_suite, tmp_path):
+    grid = GRID.replace("similarity: [cosine, dot]", "similarity: [cosine]")
+    assert sweep(tiny_suite, tmp_path, grid) == 0
+    first = json.loads((tmp_path / "sweep.json").read_text())
+    assert sweep(tiny_suite, tmp_path, grid) == 0
+    again = json.loads((tmp_path / "sweep.json").read_text())
+    strip = lambda data: [{k: v for k, v in c.items() if k not in ("index_s", "query_ms")} for c in data["configs"]]
+    assert strip(first) == strip(again)
+
+
+@pytest.mark.parametrize("grid, message", [
+    (GRID.replace("[6, 12]", "[6, x]"), r"grid\.yaml:6: field 'chunk_tokens\.1': Input should be a valid integer"),
+    (GRID.replace("{retriever: bm25, embedder: bow}", "{retriever: bm52}"),
+     r"grid\.yaml:3: retriever bm25: field 'retriever': Value error, unknown retriever 'bm52' \(did you mean 'bm25'\?\)"),
+    (GRID.replace("chunk_overlap: [0, 2]", "chunk_overlap: [0, 6]"), r"grid\.yaml:\d+: .*every chunk_overlap must be"),
+    (GRID + "chunk_token: [3]\n", r"grid\.yaml:10: unknown field 'chunk_token' \(did you mean 'chunk_tokens'\?\)"),
+    ("retrievers: {a: {retriever: dense}\n", r"grid\.yaml:\d+: YAML syntax error"),
+])
+def test_a_bad_grid_is_one_line_naming_file_and_line(tiny_suite, tmp_path, capsys, grid, message):
+    assert sweep(tiny_suite, tmp_path, grid) == 2
+    err = capsys.readouterr().err
+    assert re.search(message, err) and err.count("\n") == 1
+
+
+def test_sweeping_a_system_that_does_not_retrieve_is_one_line(tiny_suite, tmp_path, capsys):
+    assert sweep(tiny_suite, tmp_path, GRID, "--systems", "baseline") == 2
+    assert "--systems: system 'baseline' does not retrieve" in capsys.readouterr().err
