@@ -3,16 +3,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.config import Strict
+from harness.config import Strict, Text
 from harness.errors import HarnessError
 from harness.validation import validate
 from harness.yamlfile import load_yaml
 
 
 class TrainPair(Strict):
-    question: str
-    answer: str
-    source: str = ""
+    question: Text
+    answer: Text
+    source: Text = ""
 
 
 def load_train_pairs(path: Path) -> tuple[TrainPair, ...]:
