@@ -93,6 +93,7 @@ def _synth(args: argparse.Namespace) -> int:
 
 def _sweep(args: argparse.Namespace) -> int:
     from harness import sweep
+    from harness.progress import progress
     from harness.run import EvalRun
     from harness.suite import load_suite
 
@@ -102,8 +103,8 @@ def _sweep(args: argparse.Namespace) -> int:
     configs = sweep.grid_configs(grid, grid_path, lines) + sweep.suite_configs(suite, args.systems)
     run = EvalRun(suite, [], cache_dir=args.cache_dir)
     count, counted_with = sweep.generator_token_counter(run)
-    # progress: one step per configuration once harness.progress is on main
-    rows = sweep.evaluate(configs, run, count)
+    with progress("sweeping retrieval", total=len(configs), unit="configurations") as bar:
+        rows = sweep.evaluate(configs, run, count, on_done=lambda: bar.update(1))
     print(f"suite {suite.name}: {rows[0].n} questions with evidence, {len(configs)} configurations; "
           f"context tokens counted with {counted_with}\n")
     print(sweep.table(rows))

@@ -1,10 +1,12 @@
 """Embeddings cached on disk per (model, text), saved batch by batch as they are computed."""
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Callable, Sequence
 
 from harness.cache import DiskCache, cache_key
 from harness.errors import HarnessError
+from harness.progress import progress
 
 BATCH = 64  # texts embedded and saved at a time: an interrupted run keeps what it finished
 
@@ -16,15 +18,21 @@ def cached_rows(identity: str, embed: Callable[[list[str]], Sequence], texts: Se
     keys = [cache_key(namespace, identity, t) for t in texts]
     rows = [cache.get_array(namespace, key) for key in keys]
     missing = [i for i, row in enumerate(rows) if row is None]
-    # progress: a bar over len(missing) texts goes here once harness.progress is on main
-    for start in range(0, len(missing), BATCH):
-        batch = missing[start:start + BATCH]
-        fresh = embed([texts[i] for i in batch])
-        if len(fresh) != len(batch):
-            raise HarnessError(f"{identity} returned {len(fresh)} embeddings for {len(batch)} texts")
-        for i, row in zip(batch, fresh):
-            cache.put_array(namespace, keys[i], row)
-            rows[i] = row
+    if not missing:
+        return rows
+    # A bar only for more than one batch: the eval's one-question retrievals stay quiet.
+    with progress(f"embedding with {identity}", total=len(missing), unit="texts") if len(missing) > BATCH \
+            else nullcontext() as bar:
+        for start in range(0, len(missing), BATCH):
+            batch = missing[start:start + BATCH]
+            fresh = embed([texts[i] for i in batch])
+            if len(fresh) != len(batch):
+                raise HarnessError(f"{identity} returned {len(fresh)} embeddings for {len(batch)} texts")
+            for i, row in zip(batch, fresh):
+                cache.put_array(namespace, keys[i], row)
+                rows[i] = row
+            if bar:
+                bar.update(len(batch))
     return rows
 
 
