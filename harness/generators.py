@@ -136,10 +136,19 @@ class HFGenerator:
         if self.model_name != EMBEDDED:
             return AutoTokenizer.from_pretrained(self.model_name)
         converted = self._converted_path()
-        if (converted / "tokenizer.json").exists():
-            return AutoTokenizer.from_pretrained(converted)
+        alone = converted.with_name(converted.name + "-tokenizer")  # read from the GGUF once, then kept
+        for folder in (converted, alone):
+            if (folder / "tokenizer.json").exists():
+                return AutoTokenizer.from_pretrained(folder)
         gguf = embedded_gguf(self.cache_root)
-        return AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        tmp = alone.with_name(f"{alone.name}.tmp{os.getpid()}")
+        tokenizer.save_pretrained(tmp)
+        try:
+            tmp.rename(alone)
+        except OSError:  # another process kept it first
+            shutil.rmtree(tmp, ignore_errors=True)
+        return tokenizer
 
     def _load(self):
         import torch

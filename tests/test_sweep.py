@@ -76,3 +76,13 @@ def test_a_bad_grid_is_one_line_naming_file_and_line(tiny_suite, tmp_path, capsy
 def test_sweeping_a_system_that_does_not_retrieve_is_one_line(tiny_suite, tmp_path, capsys):
     assert sweep(tiny_suite, tmp_path, GRID, "--systems", "baseline") == 2
     assert "--systems: system 'baseline' does not retrieve" in capsys.readouterr().err
+
+
+def test_context_is_counted_with_the_generators_tokenizer_without_its_weights(tiny_suite, tmp_path, tiny_lm):
+    from harness.run import EvalRun
+    from harness.sweep import generator_token_counter
+
+    run = EvalRun(load_suite(tiny_suite), [], generator=str(tiny_lm), cache_dir=tmp_path)
+    count, counted_with = generator_token_counter(run)
+    assert count("how many players ?") == 4 and counted_with == f"hf:{tiny_lm}"
+    assert "_loaded" not in vars(run.generator)  # the model was never loaded
