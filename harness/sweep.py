@@ -102,8 +102,8 @@ def _uses(stage, kind: str) -> bool:
 
 
 def _with_similarity(entry: dict, similarity: str) -> dict:
-    """The entry with ``similarity`` set on it and on every retriever it fuses."""
-    out = {**entry, "similarity": similarity}
+    """The entry with ``similarity`` set wherever a dense retriever reads it (itself or a part it fuses)."""
+    out = {**entry, "similarity": similarity} if entry.get("retriever", "dense") == "dense" else dict(entry)
     if "retrievers" in entry:
         out["retrievers"] = [_with_similarity(dict(part), similarity) for part in entry["retrievers"]]
     return out
@@ -124,14 +124,12 @@ def grid_configs(grid: Grid, path: Path | None, lines: dict[str, int] | None = N
         settings = LineDict({k: v for k, v in system.items() if k != "kind"})
         settings.line, settings.key_lines = (lines or {}).get(label), {}
         options = validate(RetrievalOptions, settings, where, item=f"retriever {label}")
-        if not _uses(options, "dense"):
-            system.pop("similarity")
         key = repr(sorted(system.items(), key=str))
         if key in seen:
             continue
         seen.add(key)
         settings = f"{chunking}{'+titles' if titles else ''} {tokens}/{overlap}" + (
-            f" {similarity}" if "similarity" in system and len(grid.similarity) > 1 else "")
+            f" {similarity}" if _uses(options, "dense") and len(grid.similarity) > 1 else "")
         configs.append(Config(f"{label} {settings}", label, system, options, tuple(grid.k)))
     return configs
 

@@ -86,19 +86,28 @@ def retrieval_defaults(config) -> dict:
     return {"k": config.top_k, "chunk_tokens": config.chunking.tokens, "chunk_overlap": config.chunking.overlap}
 
 
+def _chunks_key(options: RetrievalOptions, ctx) -> str:
+    return cache_key("chunks", CHUNKER_VERSION, ctx.embedder(options.embedder).identity, options.chunking,
+                     options.chunk_tokens, options.chunk_overlap, options.section_titles, ctx.suite.corpus_hash)
+
+
+def check_chunk_size(options: RetrievalOptions, ctx) -> None:
+    """Chunks must fit what every embedder involved reads (its model is loaded to know)."""
+    for name in sorted(options.embedders()):
+        limit = ctx.embedder(name).max_tokens
+        if limit is not None and options.chunk_tokens > limit:
+            raise HarnessError(f"chunk size {options.chunk_tokens} tokens exceeds what {ctx.embedder(name).identity} "
+                               f"reads ({limit}); lower chunk_tokens")
+
+
 def chunk_suite(options: RetrievalOptions, ctx) -> Chunks:
     """The suite's chunks for these options, counted in the tokens of ``options.embedder`` (cached)."""
     counter = ctx.embedder(options.embedder)
     docs = {d.source: d for d in ctx.suite.documents}
-    key = cache_key("chunks", CHUNKER_VERSION, counter.identity, options.chunking, options.chunk_tokens,
-                    options.chunk_overlap, options.section_titles, ctx.suite.corpus_hash)
+    key = _chunks_key(options, ctx)
     rows = ctx.cache.get("chunks", key)
     if rows is None:
-        for name in sorted(options.embedders()):
-            limit = ctx.embedder(name).max_tokens
-            if limit is not None and options.chunk_tokens > limit:
-                raise HarnessError(f"chunk size {options.chunk_tokens} tokens exceeds what {ctx.embedder(name).identity} "
-                                   f"reads ({limit}); lower chunk_tokens")
+        check_chunk_size(options, ctx)
         spans = chunk_corpus(list(docs.values()), counter.token_spans, options.chunk_tokens, options.chunk_overlap,
                              options.chunking, options.section_titles)
         ctx.cache.put("chunks", key, [[c.source, c.start, c.end, c.title] for c in spans])
@@ -110,8 +119,10 @@ def chunk_suite(options: RetrievalOptions, ctx) -> Chunks:
 
 def make_retriever(options: RetrievalOptions, ctx) -> Pipeline:
     """The retrieval a system's options describe; nothing is chunked, embedded or loaded until it is used."""
-    for name in options.embedders():
+    for name in options.embedders() | {options.embedder}:
         ctx.embedder(name).check_available()
+    if ctx.cache.get("chunks", _chunks_key(options, ctx)) is None:  # cached chunks passed this check already
+        check_chunk_size(options, ctx)
     chunks = functools.cache(lambda: chunk_suite(options, ctx))
     ranker = build_ranker(options, Env(chunks, ctx.embedder, ctx.cache))
     reranker = Reranker(options.rerank.model, ctx.cache) if options.rerank else None
