@@ -9,6 +9,7 @@ the generator's tokens) fits a budget.
 from __future__ import annotations
 
 import itertools
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -222,7 +223,8 @@ def paste_entry(row: Row, name: str = "rag-best") -> str:
     import yaml
 
     entry = {"name": name, **{k: v for k, v in row.config.system.items() if k != "name"}}
-    return yaml.safe_dump([entry], sort_keys=False, default_flow_style=None, width=120).rstrip()
+    plain = json.loads(json.dumps(entry))  # plain types: the YAML reader's numbers remember their text
+    return yaml.safe_dump([plain], sort_keys=False, default_flow_style=None, width=120).rstrip()
 
 
 def chart(rows: Sequence[Row], path: Path, title: str) -> None:

@@ -86,3 +86,15 @@ def test_context_is_counted_with_the_generators_tokenizer_without_its_weights(ti
     count, counted_with = generator_token_counter(run)
     assert count("how many players ?") == 4 and counted_with == f"hf:{tiny_lm}"
     assert "_loaded" not in vars(run.generator)  # the model was never loaded
+
+
+def test_the_pasted_entry_is_plain_yaml_whatever_the_grid_numbers_were(tmp_path):
+    from harness.sweep import Config, Row, paste_entry
+    from harness.yamlfile import load_yaml
+
+    (tmp_path / "g.yaml").write_text("weight: 0.5\n")
+    weight = load_yaml(tmp_path / "g.yaml")["weight"]  # a float that remembers its text
+    system = {"kind": "rag", "retriever": "hybrid", "retrievers": [{"retriever": "bm25", "weight": weight}], "k": 2}
+    row = Row(Config("x", "x", system, None, (2,)), 2, 1, 1, 1.0, 1.0, 1, 1.0, 0.0, 0.0)
+    assert yaml.safe_load(paste_entry(row)) == [{"name": "rag-best", **system, "retrievers": [{"retriever": "bm25",
+                                                                                              "weight": 0.5}]}]
