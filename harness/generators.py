@@ -111,7 +111,8 @@ class HFGenerator:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         tmp = target.with_name(target.name + f".tmp{os.getpid()}")
-        with progress("converting the packaged Gemma GGUF to safetensors (once; about 50 s)", unit="steps") as bar:
+        with progress("converting the packaged Gemma GGUF to safetensors (once; about 50 s)", total=2,
+                      unit="steps") as bar:
             gguf = embedded_gguf(self.cache_root)
             tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
             model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
