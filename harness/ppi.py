@@ -63,8 +63,11 @@ def estimate(judged: Sequence[int], diffs: Sequence[int], pooled_variance: float
     return Corrected(clip(value), clip(value - half), clip(value + half), n, base)
 
 
-def corrected_accuracy(rows: Sequence[dict]) -> dict[str, Corrected]:
-    """Per system with at least one human verdict in ``rows`` (results.json rows)."""
+def corrected_accuracy(rows: Sequence[dict], pool_variance: bool = True) -> dict[str, Corrected]:
+    """Per system with at least one human verdict in ``rows`` (results.json rows).
+
+    ``pool_variance=False`` gives the textbook per-system interval (benchmarks/ppi_coverage.py).
+    """
     judged: dict[str, list[int]] = {}
     diffs: dict[str, list[int]] = {}
     for row in rows:
@@ -76,7 +79,7 @@ def corrected_accuracy(rows: Sequence[dict]) -> dict[str, Corrected]:
             diffs.setdefault(row["system"], []).append(int(row["correct"]) - judge)
     centred = [d - sum(ds) / len(ds) for ds in diffs.values() for d in ds]
     dof = len(centred) - len(diffs)
-    pooled = sum(c * c for c in centred) / dof if dof > 0 else None
+    pooled = sum(c * c for c in centred) / dof if dof > 0 and pool_variance else None
     return {name: estimate(judged[name], diffs[name], pooled) for name in judged if name in diffs}
 
 

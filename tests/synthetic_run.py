@@ -15,13 +15,14 @@ ACCURACY = {"baseline": 0.05, "rag-minilm": 0.25, "rag-llama": 0.12, "lora": 0.2
 
 
 def synthetic_rows(suite: Suite, systems: list[str], seed: int, *, false_negative: float = 0.14,
-                   false_positive: float = 0.02, uncertain: float = 0.1) -> tuple[list[dict], dict]:
+                   false_positive: float = 0.02, uncertain: float = 0.1,
+                   retrieval: bool = True) -> tuple[list[dict], dict]:
     """Result rows as the judge graded them, and the truth per (system, id)."""
     rng = random.Random(seed)
     texts = {d.source: d.text for d in suite.documents}
     rows, truth = [], {}
     for name in systems:
-        retrieves = suite.system(name).retrieves
+        retrieves = retrieval and suite.system(name).retrieves
         for q in suite.questions:
             right = rng.random() < ACCURACY.get(name, 0.3)
             judge = rng.random() >= false_negative if right else rng.random() < false_positive
@@ -65,3 +66,27 @@ def results_data(suite: Suite, rows: list[dict]) -> dict:
     info = RunInfo(suite_dir=str(suite.root.resolve()), generator="synthetic", judge="match/2", judge_model=None,
                    self_grading=False, gate_enabled=False)
     return results_json(suite, results, info)
+
+
+def ppi_coverage(suite: Suite, systems: list[str], repeats: int, sample: int,
+                 pool_variance: bool = True) -> tuple[float, float, int]:
+    """Over ``repeats`` synthetic runs, each reviewed on a stratified sample of ``sample`` answers:
+    the share of (run, system) intervals that cover the accuracy a full human review gives, their
+    mean width, and how many intervals there were."""
+    from harness.ppi import corrected_accuracy
+    from harness.reviews import stratified_sample
+
+    covered = total = 0
+    width = 0.0
+    for seed in range(repeats):
+        rows, truth = synthetic_rows(suite, systems, seed, retrieval=False)
+        keys = [(r["system"], r["id"]) for r in stratified_sample(rows, sample, seed)]
+        for name, c in corrected_accuracy(apply_truth(rows, truth, keys), pool_variance).items():
+            if c.low is None:  # too few reviews for an interval: counted as a miss
+                total += 1
+                continue
+            true = sum(truth[name, q.id] for q in suite.questions) / len(suite.questions)
+            covered += c.low <= true <= c.high
+            width += c.high - c.low
+            total += 1
+    return covered / total, width / total, total
