@@ -99,3 +99,8 @@ def test_the_page_in_headless_chromium(page_data, tagged_suite):
         page.click('tr.result[data-system="rag-bow"][data-q="t3"] button.mark-wrong')  # a second click unmarks
         assert page.input_value("#reviews-out") == review_line("t1", TRICKY, True) + "\n"
     assert errors == []
+
+
+def test_without_a_browser_the_test_skips_naming_what_to_install(monkeypatch):
+    monkeypatch.setattr(browser.shutil, "which", lambda name: None)
+    assert browser.missing() == "no headless browser: install Debian's `chromium` package (apt-get install -y chromium)"
