@@ -85,10 +85,10 @@ def _chunks(row: dict, spans: Sequence[str]) -> str:
     if not hits:
         return "–"
     rank = row.get("evidence_rank")
-    found = "" if not spans else (f"evidence at rank {rank}" if rank else "evidence not retrieved")
+    found = "" if not spans else (f"; evidence at rank {rank}" if rank else "; evidence not retrieved")
     items = "".join(f'<li><span class="src">{escape(h.get("source", ""))} · score {h.get("score", 0):.3f}</span>'
                     f'<div class="chunk">{_highlight(h.get("text", ""), spans)}</div></li>' for h in hits)
-    return f'<details><summary>{len(hits)} chunks; {found}</summary><ol>{items}</ol></details>'
+    return f'<details><summary>{len(hits)} chunks{found}</summary><ol>{items}</ol></details>'
 
 
 def _question_block(question, rows: list[dict]) -> str:
