@@ -2,6 +2,7 @@
 generator's own input embeddings, mean-pooled), or any sentence-transformers model id or path."""
 from __future__ import annotations
 
+import time
 from functools import cached_property
 from typing import Protocol, Sequence
 
@@ -113,15 +114,23 @@ def _pooled(embedding: list) -> list[float]:
 class OpenAIEmbedder:
     """Embeddings from an OpenAI-compatible API, many inputs per request, with bounded retries.
 
+    Requests start small and double while they are quick, up to ``batch`` inputs; a request that
+    times out is split in half rather than sent again. A slow server (llama.cpp on a busy CPU,
+    returning one vector per token) so gets requests it can answer within the timeout, and is
+    never sent the same work twice while it is still busy with the abandoned copy.
+
     Chunks are counted with the packaged MiniLM WordPiece tokenizer: OpenAI's own tokenizer files
     are not available offline, and the count only sizes chunks.
     """
 
     max_tokens = 8000  # text-embedding-3 reads 8191 tokens
-    batch = 128  # inputs per request; the API takes up to 2048
+    batch = 128  # the most inputs per request; the API takes up to 2048
+    first_batch = 8
+    quick = 1 / 8  # a request this share of the timeout or quicker may double
 
     def __init__(self, model: str, base_url: str | None = None):
         self.model, self.base_url = model, base_url
+        self.size = self.first_batch  # inputs per request now (at most batch); kept for later calls
 
     @cached_property
     def endpoint(self):
@@ -161,13 +170,21 @@ class OpenAIEmbedder:
     def embed(self, texts: Sequence[str]):
         import numpy as np
 
-        from harness.openai_api import call
+        from harness.openai_api import TooSlow, call
 
         client = self.endpoint.client()
         rows: list = []
-        for start in range(0, len(texts), self.batch):
-            batch = list(texts[start:start + self.batch])
-            rows += call(f"embeddings ({self.model})", self.endpoint, lambda: self._request(client, batch))
+        while len(rows) < len(texts):
+            batch = list(texts[len(rows):len(rows) + min(self.size, self.batch)])
+            began = time.perf_counter()
+            try:
+                rows += call(f"embeddings ({self.model})", self.endpoint, lambda: self._request(client, batch),
+                             split_on_timeout=len(batch) > 1)
+            except TooSlow:
+                self.size = len(batch) // 2
+                continue
+            if time.perf_counter() - began <= self.endpoint.timeout * self.quick:
+                self.size = min(self.batch, 2 * self.size)
         return np.asarray(rows, dtype="float32")
 
 

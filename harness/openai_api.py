@@ -2,7 +2,9 @@
 
 Retries are ours, not the client's, so they are bounded and visible: 429, 5xx, timeouts,
 dropped connections and malformed replies are retried with exponential backoff, honouring
-Retry-After; after the last try the run stops with one line saying what failed. The API key
+Retry-After; after the last try the run stops with one line saying what failed, and the endpoint
+remembers it: every later call through it fails at once with that line, so a server that is down
+costs one retry cycle per run, not one per test. The API key
 is read from the environment when a request is made and never stored in an identity, a cache
 key, a message or a report.
 """
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, TypeVar
 
 from harness.errors import HarnessError, Unavailable
@@ -23,12 +25,17 @@ class Malformed(Exception):
     """A reply that arrived but cannot be used (bad JSON, wrong number of items)."""
 
 
-@dataclass(frozen=True)
+class TooSlow(Exception):
+    """A request timed out, and its caller would rather split it than send it again."""
+
+
+@dataclass
 class Endpoint:
     base_url: str
     tries: int = 5
     timeout: float = 60.0
     backoff: float = 1.0  # seconds before the second try; doubles each time
+    gave_up: str | None = field(default=None, compare=False)  # why the last call failed every try
 
     @classmethod
     def from_env(cls, base_url: str | None = None, **kw) -> "Endpoint":
@@ -64,15 +71,26 @@ def _pause(seconds: float) -> None:
     time.sleep(seconds)
 
 
-def call(what: str, endpoint: Endpoint, request: Callable[[], T]) -> T:
-    """``request()`` with bounded retries; a HarnessError naming ``what`` and the endpoint when it gives up."""
+def call(what: str, endpoint: Endpoint, request: Callable[[], T], *, split_on_timeout: bool = False) -> T:
+    """``request()`` with bounded retries; a HarnessError naming ``what`` and the endpoint when it gives up,
+    or at once when this endpoint already gave up in this run. With ``split_on_timeout``, a timeout
+    raises TooSlow instead of being retried: the server is likely still working on the abandoned
+    request, and sending it again would only queue the same work behind it."""
     import openai
+
+    if endpoint.gave_up:
+        raise HarnessError(f"{what} at {endpoint.base_url} not tried: it failed earlier in this run "
+                           f"({endpoint.gave_up})")
 
     retryable = (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError,
                  openai.APIConnectionError, openai.APIResponseValidationError, Malformed, ValueError)
     for attempt in range(1, endpoint.tries + 1):
         try:
             return request()
+        except openai.APITimeoutError as err:
+            if split_on_timeout:
+                raise TooSlow(f"no reply within {endpoint.timeout:g} s") from None
+            failure = err
         except openai.APIStatusError as err:
             if err.status_code != 429 and err.status_code < 500:
                 raise HarnessError(f"{what} at {endpoint.base_url} was refused: {_describe(err)}") from None
@@ -80,7 +98,7 @@ def call(what: str, endpoint: Endpoint, request: Callable[[], T]) -> T:
         except retryable as err:
             failure = err
         if attempt == endpoint.tries:
-            raise HarnessError(f"{what} at {endpoint.base_url} failed after {endpoint.tries} tries: "
-                               f"{_describe(failure)}") from None
+            endpoint.gave_up = f"{endpoint.tries} tries: {_describe(failure)}"
+            raise HarnessError(f"{what} at {endpoint.base_url} failed after {endpoint.gave_up}") from None
         _pause(min(_retry_after(failure) or endpoint.backoff * 2 ** (attempt - 1), 60.0))
     raise AssertionError("unreachable")

@@ -1,4 +1,6 @@
 """rag-openai's embedder and the OpenAI-compatible generator, against a loopback stand-in that fails on demand."""
+import socket
+
 import pytest
 
 import harness.openai_api
@@ -11,6 +13,7 @@ from harness.openai_api import Endpoint
 from harness.prompts import PromptParts
 from harness.retrieval import embed_cached
 from openai_standin import StandIn, bag_of_words
+from test_plugin import project, results, run  # noqa: F401  (the throwaway project with the tiny suite)
 
 
 @pytest.fixture
@@ -44,9 +47,23 @@ def test_many_inputs_per_request_in_bounded_batches(standin, tmp_path):
 
 def test_recovers_from_each_fault_within_the_retry_bound(standin, waits):
     standin.faults = ["429", "500", "hang", "malformed", "short"]
-    assert embedder(standin, tries=6).embed(["alpha beta gamma", "delta epsilon"]).shape == (2, 32)
+    assert embedder(standin, tries=6).embed(["alpha beta gamma"]).shape == (1, 32)
     assert len(standin.requests) == 6
     assert waits == [0.2, 0.02, 0.04, 0.08, 0.16]  # Retry-After honoured, then exponential backoff
+
+
+def test_requests_grow_while_quick_and_split_on_timeout_instead_of_resending(standin, waits):
+    e = embedder(standin)
+    e.first_batch = e.size = 2
+    e.batch = 8
+    e.embed([f"text number {i}" for i in range(20)])
+    assert [len(r["body"]["input"]) for r in standin.requests] == [2, 4, 8, 6]
+    standin.requests.clear()
+    standin.faults = ["hang", "hang"]  # the server is too slow for 8 inputs, then for 4
+    vectors = e.embed([f"slow text {i}" for i in range(8)])
+    assert list(vectors[7]) == bag_of_words("slow text 7")
+    assert [len(r["body"]["input"]) for r in standin.requests] == [8, 4, 2, 4, 2]  # halves, then regrows: never the same request again
+    assert waits == []  # a split is not a retry: no backoff, no try used up
 
 
 @pytest.mark.parametrize("fault, why", [
@@ -57,13 +74,46 @@ def test_recovers_from_each_fault_within_the_retry_bound(standin, waits):
     ("short", r"Malformed: 1 embeddings for 2 inputs"),
 ])
 def test_gives_up_with_one_line_and_caches_nothing(standin, waits, tmp_path, fault, why):
-    standin.faults = [fault] * 3
+    standin.faults = [fault] * 4  # a timeout first splits the two inputs, then is retried for the first
     with pytest.raises(HarnessError) as err:
         embed_cached(embedder(standin, tries=3), ["alpha beta gamma", "delta epsilon"], DiskCache(tmp_path))
     message = str(err.value)
     assert message.startswith(f"embeddings (text-embedding-3-small) at {standin.url} failed after 3 tries: ")
     assert __import__("re").search(why, message) and "\n" not in message
     assert not list(tmp_path.rglob("*.npy"))
+
+
+def test_an_endpoint_that_gave_up_fails_at_once_for_the_rest_of_the_run(standin, waits):
+    e = embedder(standin, tries=3)
+    standin.faults = ["500"] * 3
+    with pytest.raises(HarnessError, match="failed after 3 tries"):
+        e.embed(["alpha"])
+    with pytest.raises(HarnessError) as again:
+        e.embed(["beta"])
+    assert str(again.value) == (f"embeddings (text-embedding-3-small) at {standin.url} not tried: it failed "
+                                "earlier in this run (3 tries: HTTP 500 (InternalServerError))")
+    assert len(standin.requests) == 3 and len(waits) == 2  # one retry cycle, not two
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # nothing listens once the socket is closed
+
+
+def test_an_unreachable_server_costs_one_retry_cycle_per_run(project, monkeypatch, waits):
+    suite_yaml = project.path / "suite" / "suite.yaml"
+    suite_yaml.write_text(suite_yaml.read_text().replace(
+        "  - baseline\n", "  - baseline\n  - {name: rag-openai, kind: rag, embedder: 'openai:text-embedding-3-small'}\n"))
+    url = f"http://127.0.0.1:{_closed_port()}/v1"
+    monkeypatch.setenv("OPENAI_BASE_URL", url)
+    outcome = run(project)
+    outcome.assert_outcomes(passed=12, failed=15)  # rag-openai's 10 tests fail, the others run as usual
+    assert waits == [1.0, 2.0, 4.0, 8.0]  # one cycle of 5 tries in the whole run, not one per test
+    output = outcome.stdout.str()
+    assert output.count(f"at {url} failed after 5 tries: APIConnectionError") == 5  # the one answer batch
+    assert output.count(f"at {url} not tried: it failed earlier in this run") == 5  # each retrieval test
+    assert {"baseline", "rag-bow"} <= set(results(project)["systems"])  # still reported
 
 
 def test_client_errors_are_not_retried(standin, waits):
