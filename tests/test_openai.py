@@ -31,9 +31,9 @@ def waits(monkeypatch):
     return slept
 
 
-def embedder(standin, tries=5):
+def embedder(standin, tries=5, timeout=0.5):
     e = OpenAIEmbedder("text-embedding-3-small")
-    e.endpoint = Endpoint(standin.url, tries=tries, timeout=0.5, backoff=0.01)
+    e.endpoint = Endpoint(standin.url, tries=tries, timeout=timeout, backoff=0.01)
     return e
 
 
@@ -64,6 +64,17 @@ def test_requests_grow_while_quick_and_split_on_timeout_instead_of_resending(sta
     assert list(vectors[7]) == bag_of_words("slow text 7")
     assert [len(r["body"]["input"]) for r in standin.requests] == [8, 4, 2, 4, 2]  # halves, then regrows: never the same request again
     assert waits == []  # a split is not a retry: no backoff, no try used up
+
+
+def test_a_slow_serial_server_is_not_sent_the_same_work_again(standin, waits):
+    """Issue 10, item 7: a server slower than the timeout kept working on abandoned batches while
+    the same batch was resent to queue behind them; retrieval on a real rulebook never finished."""
+    standin.seconds_per_input = 0.05  # 8 inputs take 0.4 s: longer than the 0.25 s timeout
+    e = embedder(standin, timeout=0.25)
+    vectors = e.embed([f"chunk number {i}" for i in range(40)])
+    assert list(vectors[39]) == bag_of_words("chunk number 39")
+    assert standin.inputs_worked <= 40 + 8 + 4  # the abandoned 8 and 4; then requests it answers in time
+    assert waits == []
 
 
 @pytest.mark.parametrize("fault, why", [
