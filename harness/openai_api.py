@@ -4,9 +4,8 @@ Retries are ours, not the client's, so they are bounded and visible: 429, 5xx, t
 dropped connections and malformed replies are retried with exponential backoff, honouring
 Retry-After; after the last try the run stops with one line saying what failed, and the endpoint
 remembers it: every later call through it fails at once with that line, so a server that is down
-costs one retry cycle per run, not one per test. The API key
-is read from the environment when a request is made and never stored in an identity, a cache
-key, a message or a report.
+costs one retry cycle per run, not one per test. The API key is read from the environment when a
+request is made and never stored in an identity, a cache key, a message or a report.
 """
 from __future__ import annotations
 
@@ -82,8 +81,8 @@ def call(what: str, endpoint: Endpoint, request: Callable[[], T], *, split_on_ti
         raise HarnessError(f"{what} at {endpoint.base_url} not tried: it failed earlier in this run "
                            f"({endpoint.gave_up})")
 
-    retryable = (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError,
-                 openai.APIConnectionError, openai.APIResponseValidationError, Malformed, ValueError)
+    retryable = (openai.RateLimitError, openai.InternalServerError, openai.APIConnectionError,
+                 openai.APIResponseValidationError, Malformed, ValueError)
     for attempt in range(1, endpoint.tries + 1):
         try:
             return request()

@@ -54,8 +54,8 @@ def test_recovers_from_each_fault_within_the_retry_bound(standin, waits):
 
 def test_requests_grow_while_quick_and_split_on_timeout_instead_of_resending(standin, waits):
     e = embedder(standin)
-    e.first_batch = e.size = 2
-    e.batch = 8
+    e.size, e.batch = 2, 8
+    e.quick = 1.0  # any reply within the timeout counts as quick: no flakiness on a loaded machine
     e.embed([f"text number {i}" for i in range(20)])
     assert [len(r["body"]["input"]) for r in standin.requests] == [2, 4, 8, 6]
     standin.requests.clear()
@@ -73,7 +73,9 @@ def test_a_slow_serial_server_is_not_sent_the_same_work_again(standin, waits):
     e = embedder(standin, timeout=0.25)
     vectors = e.embed([f"chunk number {i}" for i in range(40)])
     assert list(vectors[39]) == bag_of_words("chunk number 39")
-    assert standin.inputs_worked <= 40 + 8 + 4  # the abandoned 8 and 4; then requests it answers in time
+    # About 40 + 8 + 4 (the abandoned 8 and 4, then requests it answers in time); resending the
+    # whole batch made it compute 5 x 40 and still fail.
+    assert standin.inputs_worked <= 60
     assert waits == []
 
 
