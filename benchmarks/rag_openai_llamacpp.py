@@ -55,19 +55,24 @@ def main() -> None:
         log = Path(tmp) / "server.log"
         with llama_server(embedded_gguf(CACHE), log) as url:
             env = {**os.environ, "OPENAI_BASE_URL": url}
+            output = Path(tmp) / "pytest.log"
             began = time.perf_counter()
             try:
-                done = subprocess.run([sys.executable, "-m", "pytest", "evals/test_retrieval.py", "--suite", str(suite),
-                                       "--systems", "rag-openai", "--cache-dir", str(Path(tmp) / "cache"),
-                                       "--results-json", str(Path(tmp) / "results.json"),
-                                       "--scorecard", str(Path(tmp) / "scorecard.md"), "-p", "no:cacheprovider",
-                                       "-q", "--gate"], cwd=ROOT, env=env, capture_output=True, text=True,
-                                      timeout=args.limit)
-                outcome = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr[-300:]
+                with open(output, "w") as out:
+                    subprocess.run([sys.executable, "-m", "pytest", "evals/test_retrieval.py", "--suite", str(suite),
+                                    "--systems", "rag-openai", "--cache-dir", str(Path(tmp) / "cache"),
+                                    "--results-json", str(Path(tmp) / "results.json"),
+                                    "--scorecard", str(Path(tmp) / "scorecard.md"), "-p", "no:cacheprovider",
+                                    "-v", "--gate"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                   timeout=args.limit)
+                ended = "finished"
             except subprocess.TimeoutExpired:
-                outcome = f"stopped at the {args.limit:.0f} s limit"
+                ended = f"stopped at the {args.limit:.0f} s limit"
             seconds = time.perf_counter() - began
+        tests = re.findall(r"::test_evidence_in_top_k\[\S+\] (PASSED|XFAIL|FAILED|SKIPPED)", output.read_text())
         requests = re.findall(r'"POST /v1/embeddings HTTP/1.1" (\d+)', log.read_text())
+    done = ", ".join(f"{tests.count(kind)} {kind.lower()}" for kind in ("PASSED", "XFAIL", "FAILED", "SKIPPED"))
+    outcome = f"{ended}; retrieval tests done: {done}"
     print(f"rag-openai retrieval tests on {args.corpora.name}/fit-touch-rules-5th-edition.md (cold cache), "
           f"local llama.cpp server: {seconds:.0f} s; {outcome}; {len(requests)} embedding requests answered")
 

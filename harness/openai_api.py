@@ -24,8 +24,8 @@ class Malformed(Exception):
     """A reply that arrived but cannot be used (bad JSON, wrong number of items)."""
 
 
-class TooSlow(Exception):
-    """A request timed out, and its caller would rather split it than send it again."""
+class Split(Exception):
+    """A request for many items failed in a way a smaller one may not: send its items in smaller requests."""
 
 
 @dataclass
@@ -70,11 +70,14 @@ def _pause(seconds: float) -> None:
     time.sleep(seconds)
 
 
-def call(what: str, endpoint: Endpoint, request: Callable[[], T], *, split_on_timeout: bool = False) -> T:
+def call(what: str, endpoint: Endpoint, request: Callable[[], T], *, splittable: bool = False) -> T:
     """``request()`` with bounded retries; a HarnessError naming ``what`` and the endpoint when it gives up,
-    or at once when this endpoint already gave up in this run. With ``split_on_timeout``, a timeout
-    raises TooSlow instead of being retried: the server is likely still working on the abandoned
-    request, and sending it again would only queue the same work behind it."""
+    or at once when this endpoint already gave up in this run.
+
+    A ``splittable`` request (several items) that times out or gets a 5xx raises Split instead of
+    being sent again: a timed-out server is still working on the request it abandoned, and resending
+    it would only queue the same work behind it; a server may fail on a batch it cannot hold
+    (llama-cpp-python's, with several inputs of a model that has no pooling layer)."""
     import openai
 
     if endpoint.gave_up:
@@ -86,9 +89,9 @@ def call(what: str, endpoint: Endpoint, request: Callable[[], T], *, split_on_ti
     for attempt in range(1, endpoint.tries + 1):
         try:
             return request()
-        except openai.APITimeoutError as err:
-            if split_on_timeout:
-                raise TooSlow(f"no reply within {endpoint.timeout:g} s") from None
+        except (openai.APITimeoutError, openai.InternalServerError) as err:
+            if splittable:
+                raise Split(_describe(err)) from None
             failure = err
         except openai.APIStatusError as err:
             if err.status_code != 429 and err.status_code < 500:

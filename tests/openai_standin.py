@@ -6,7 +6,8 @@ hashed bags of words, so retrieval through them is meaningful and deterministic.
 
 With ``seconds_per_input`` set, it embeds like llama.cpp's server on a slow CPU: one request at a
 time, that long per input, finishing a request even after its client has given up on it;
-``inputs_worked`` counts every input it computed, abandoned or not.
+``inputs_worked`` counts every input it computed, abandoned or not. With ``per_token`` set, it
+returns one vector per word, as llama.cpp's server does for a model with no pooling layer.
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ class StandIn:
         self.hang_seconds = 2.0
         self.seconds_per_input = 0.0
         self.inputs_worked = 0
+        self.per_token = False
         busy = threading.Lock()
         standin = self
 
@@ -81,7 +83,8 @@ class StandIn:
     def reply(self, path: str, body: dict, short: bool) -> dict:
         if path.endswith("/embeddings"):
             inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
-            data = [{"object": "embedding", "index": i, "embedding": bag_of_words(t)} for i, t in enumerate(inputs)]
+            embed = (lambda t: [bag_of_words(w) for w in t.split()]) if self.per_token else bag_of_words
+            data = [{"object": "embedding", "index": i, "embedding": embed(t)} for i, t in enumerate(inputs)]
             return {"object": "list", "data": data[:-1] if short else data, "model": body["model"],
                     "usage": {"prompt_tokens": 1, "total_tokens": 1}}
         if path.endswith("/chat/completions"):

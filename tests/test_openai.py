@@ -1,6 +1,7 @@
 """rag-openai's embedder and the OpenAI-compatible generator, against a loopback stand-in that fails on demand."""
 import socket
 
+import numpy as np
 import pytest
 
 import harness.openai_api
@@ -62,8 +63,17 @@ def test_requests_grow_while_quick_and_split_on_timeout_instead_of_resending(sta
     standin.faults = ["hang", "hang"]  # the server is too slow for 8 inputs, then for 4
     vectors = e.embed([f"slow text {i}" for i in range(8)])
     assert list(vectors[7]) == bag_of_words("slow text 7")
-    assert [len(r["body"]["input"]) for r in standin.requests] == [8, 4, 2, 4, 2]  # halves, then regrows: never the same request again
+    assert [len(r["body"]["input"]) for r in standin.requests] == [8, 4, 2, 2, 2, 2]  # halves, never the same again
     assert waits == []  # a split is not a retry: no backoff, no try used up
+
+
+def test_one_vector_per_token_means_one_input_per_request(standin):
+    standin.per_token = True
+    texts = ["alpha beta", "gamma delta epsilon", "zeta"]
+    vectors = embedder(standin).embed(texts)
+    assert [len(r["body"]["input"]) for r in standin.requests] == [3, 1, 1, 1]  # the batch reply is not used
+    for text, vector in zip(texts, vectors):
+        assert list(vector) == pytest.approx(list(np.mean([bag_of_words(w) for w in text.split()], axis=0)))
 
 
 def test_a_slow_serial_server_is_not_sent_the_same_work_again(standin, waits):
