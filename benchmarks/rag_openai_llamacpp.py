@@ -74,7 +74,8 @@ def main() -> None:
     done = ", ".join(f"{tests.count(kind)} {kind.lower()}" for kind in ("PASSED", "XFAIL", "FAILED", "SKIPPED"))
     outcome = f"{ended}; retrieval tests done: {done}"
     print(f"rag-openai retrieval tests on {args.corpora.name}/fit-touch-rules-5th-edition.md (cold cache), "
-          f"local llama.cpp server: {seconds:.0f} s; {outcome}; {len(requests)} embedding requests answered")
+          f"local llama.cpp server: {seconds:.0f} s; {outcome}; embedding requests answered: "
+          + ", ".join(f"{requests.count(code)} with HTTP {code}" for code in sorted(set(requests))))
 
 
 if __name__ == "__main__":

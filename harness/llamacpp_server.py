@@ -1,7 +1,8 @@
 """A llama.cpp server (llama-cpp-python's ``llama_cpp.server``) on loopback, for tests and benchmarks.
 
 It is always stopped when the block ends, however it ends: SIGTERM, then SIGKILL after a short
-grace period, because the server ignores SIGTERM while a request is in flight.
+grace period, because the server ignores SIGTERM while a request is in flight. On Linux it is also
+killed if the process that started it dies first (killed, crashed) before it could stop it.
 """
 from __future__ import annotations
 
@@ -22,6 +23,14 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def die_with_parent() -> None:
+    """In the child, before exec: the kernel sends SIGKILL when the parent dies (Linux)."""
+    import ctypes
+    import signal
+
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
 
 
 def stop(proc: subprocess.Popen, grace: float = GRACE_SECONDS) -> None:
@@ -45,7 +54,8 @@ def llama_server(model: Path, log: Path, *args: str, start_seconds: float = 120.
         proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(model),
                                  "--host", "127.0.0.1", "--port", str(port), "--embedding", "true",
                                  "--n_threads", str(os.cpu_count()), *args],
-                                stdout=out, stderr=subprocess.STDOUT)
+                                stdout=out, stderr=subprocess.STDOUT,
+                                preexec_fn=die_with_parent if sys.platform == "linux" else None)
     url = f"http://127.0.0.1:{port}/v1"
     try:
         deadline = time.monotonic() + start_seconds

@@ -36,6 +36,24 @@ def test_a_server_that_ignores_sigterm_is_killed_after_the_grace_period():
     assert proc.returncode == -signal.SIGKILL and time.monotonic() - began < 5
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="PR_SET_PDEATHSIG is Linux only")
+def test_a_server_dies_with_the_process_that_started_it(tmp_path):
+    pid_file = tmp_path / "child.pid"
+    parent = ("import subprocess, sys, time; from harness.llamacpp_server import die_with_parent; "
+              "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'], "
+              f"preexec_fn=die_with_parent); open({str(pid_file)!r}, 'w').write(str(child.pid)); time.sleep(120)")
+    proc = subprocess.Popen([sys.executable, "-c", parent], cwd=ROOT)
+    while not pid_file.exists() or not pid_file.read_text():
+        time.sleep(0.1)
+    child = int(pid_file.read_text())
+    proc.kill()  # no cleanup code runs in the parent
+    proc.wait()
+    deadline = time.monotonic() + 5
+    while Path(f"/proc/{child}").exists() and "Z" not in Path(f"/proc/{child}/stat").read_text().split()[2]:
+        assert time.monotonic() < deadline, "the child outlived its parent"
+        time.sleep(0.1)
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """A llama.cpp server on loopback for this module's tests; killed however they end."""
