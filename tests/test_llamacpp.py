@@ -74,11 +74,10 @@ def test_rag_openai_embeddings_through_the_real_client(server, monkeypatch):
     embedder.check_available()
     texts = ["six players on the field", "a try is worth one point"]
     vectors = embedder.embed(texts)
-    assert vectors.shape[0] == 2 and vectors.shape[1] == 640  # Gemma's per-token vectors, mean-pooled
+    assert vectors.shape == (2, 640)
     assert not (vectors[0] == vectors[1]).all()
-    assert (embedder.embed(texts) == vectors).all()
-    # (llama-cpp-python's server does not isolate the inputs of one batch for a model with no pooling
-    # layer, so the same text in another batch may differ: serve a real embedding model for RAG.)
+    assert (embedder.embed(texts[::-1]) == vectors[::-1]).all()  # one input per request: batches do not mix
+    assert embedder.per_token  # Gemma's GGUF has no pooling layer: one vector per token, mean-pooled here
 
 
 @needs_llama_cpp
