@@ -159,7 +159,10 @@ def record(request: pytest.FixtureRequest, eval_run: EvalRun):
             entry.update(answer=answer.text, seconds=answer.seconds, cached=answer.cached)
             retrieved = answer.retrieved if retrieved is None else retrieved
         if verdict is not None:
-            entry.update(correct=verdict.correct, explanation=verdict.explanation)
+            entry.update(correct=verdict.correct, explanation=verdict.explanation, verdict_source=verdict.source,
+                         certain=verdict.certain)
+            if verdict.judge is not None:  # overruled by a human review; kept to measure the judge
+                entry["judge"] = {"correct": verdict.judge.correct, "explanation": verdict.judge.explanation}
         if retrieved is not None:
             entry["retrieved"] = [{"source": h.source, "text": h.text, "score": h.score} for h in retrieved]
             if case.question.evidence:
@@ -235,7 +238,9 @@ class ReportWriter:
         --gate) is a crashed system: the gate must not pass on what it did not measure."""
         system = next((value for key, value in report.user_properties if key == SYSTEM), None)
         if system is not None:
-            reason = next((line.strip() for line in report.longreprtext.splitlines() if line.strip()), "failed")
+            crash = getattr(report.longrepr, "reprcrash", None)  # the exception line, when there is one
+            reason = crash.message if crash else next(
+                (line.strip() for line in report.longreprtext.splitlines() if line.strip()), "failed")
             self.results.failed.setdefault(system, f"{reason} ({report.nodeid})")
 
     @pytest.hookimpl(tryfirst=True)
