@@ -85,12 +85,14 @@ class EvalRun:
         return Answerer(lambda: self.generator, self.generator.identity, cfg.generation,
                         cfg.instructions, cfg.examples, self.cache)
 
-    def lora(self, settings: LoraSettings):
+    def lora(self, settings: LoraSettings, contexts=None):
         """The adapter for these settings (cached, or trained now) and an Answerer that uses it.
 
         Systems with identical settings share one adapter; all share the one base model.
+        ``contexts(pairs, seed)``, for RAFT, gives the chunk texts each pair is trained with.
         """
         from harness.training import adapter_key, load_adapter, train_adapter
+        from harness.trainset import cap_phrasings
 
         base = self.generator
         base.check_available()
@@ -100,7 +102,9 @@ class EvalRun:
         if pairs is None:
             raise Unavailable(f"the suite has no {self.suite.config.training.file}; write training pairs "
                               "or make them with `harness synth`")
-        key = adapter_key(base.identity, pairs, settings)
+        pairs = cap_phrasings(pairs, settings.phrasings)
+        context = contexts(pairs, settings.seed) if contexts else None
+        key = adapter_key(base.identity, pairs, settings, context)
         if key not in self._adapters:
             path = self.cache.root / "adapters" / key
             if path.exists():
@@ -109,7 +113,7 @@ class EvalRun:
                 raise Unavailable(f"--no-train and no cached adapter; train it first with "
                                   f"`harness train --suite {self.suite.root}`")
             else:
-                adapter = train_adapter(base, pairs, settings, path, key, progress=self.progress)
+                adapter = train_adapter(base, pairs, settings, path, key, progress=self.progress, contexts=context)
             view = AdapterGenerator(base, key[:16], adapter.path)
             answerer = Answerer(lambda: view, view.identity, self.suite.config.generation, "", (), self.cache)
             self._adapters[key] = (adapter, answerer)

@@ -32,9 +32,18 @@ def lora_prompt(question: str, context: Sequence[str] | None = None) -> str:
     return completion_prompt(PromptParts("", (), tuple(context) if context is not None else None, question))
 
 
-def adapter_key(base_identity: str, pairs: Sequence[TrainPair], settings: LoraSettings) -> str:
-    return cache_key("adapter", TRAIN_VERSION, base_identity, [p.model_dump() for p in pairs],
-                     settings.model_dump(), {lib: version(lib) for lib in LIBRARIES})
+# Context per pair for RAFT (the chunk texts in its prompt); None: the question alone.
+Contexts = Sequence[Sequence[str]] | None
+
+
+def adapter_key(base_identity: str, pairs: Sequence[TrainPair], settings: LoraSettings,
+                contexts: Contexts = None) -> str:
+    # phrasings acts through `pairs` and seeds through `seed`: left out, a plain lora key is unchanged.
+    parts = ["adapter", TRAIN_VERSION, base_identity, [p.model_dump() for p in pairs],
+             settings.model_dump(exclude={"phrasings", "seeds"}), {lib: version(lib) for lib in LIBRARIES}]
+    if contexts is not None:
+        parts.append([list(c) for c in contexts])
+    return cache_key(*parts)
 
 
 def linear_layers(model) -> list[str]:
@@ -72,8 +81,9 @@ def load_adapter(path: Path, key: str) -> Adapter:
     return Adapter(path, key, json.loads((path / "training_log.json").read_text()))
 
 
-def _split(pairs: Sequence[TrainPair], settings: LoraSettings):
-    rows = [{"prompt": lora_prompt(p.question), "completion": " " + p.answer} for p in pairs]
+def _split(pairs: Sequence[TrainPair], settings: LoraSettings, contexts: Contexts = None):
+    rows = [{"prompt": lora_prompt(p.question, contexts[i] if contexts is not None else None),
+             "completion": " " + p.answer} for i, p in enumerate(pairs)]
     random.Random(settings.seed).shuffle(rows)
     held = int(len(rows) * settings.eval_fraction)
     return rows[held:], rows[:held]
@@ -101,7 +111,7 @@ def answer_only_loss(model, inputs):
 
 
 def sft_trainer(model, tokenizer, pairs: Sequence[TrainPair], settings: LoraSettings, output_dir: Path,
-                progress: bool, answer_only: bool = True):
+                progress: bool, answer_only: bool = True, contexts: Contexts = None):
     """TRL's SFTTrainer with a PEFT LoRA adapter; loss on the answer tokens only."""
     import torch
     from datasets import Dataset
@@ -115,7 +125,7 @@ def sft_trainer(model, tokenizer, pairs: Sequence[TrainPair], settings: LoraSett
             loss = answer_only_loss(model, inputs)
             return (loss, {"loss": loss}) if return_outputs else loss
 
-    train_rows, eval_rows = _split(pairs, settings)
+    train_rows, eval_rows = _split(pairs, settings, contexts)
     steps = max(1, int(len(train_rows) * settings.epochs / settings.batch_size))
     every = max(1, steps // 10)
     config = SFTConfig(
@@ -135,11 +145,12 @@ def sft_trainer(model, tokenizer, pairs: Sequence[TrainPair], settings: LoraSett
 
 
 def train_adapter(generator, pairs: Sequence[TrainPair], settings: LoraSettings, target: Path,
-                  key: str, progress: bool = False) -> Adapter:
+                  key: str, progress: bool = False, contexts: Contexts = None) -> Adapter:
     model, tokenizer = generator.fresh_copy()
     check_fits(settings, model, generator.model_name)
     tmp = target.with_name(f"{target.name}.tmp{os.getpid()}")
-    trainer, n_train = sft_trainer(model, tokenizer, pairs, settings, tmp / "trainer", progress)
+    trainer, n_train = sft_trainer(model, tokenizer, pairs, settings, tmp / "trainer", progress,
+                                   contexts=contexts)
     start = time.perf_counter()
     trainer.train()
     seconds = time.perf_counter() - start
