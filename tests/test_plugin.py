@@ -210,7 +210,7 @@ def test_report_rerenders_from_results_json_without_models(project):
 def test_a_leaked_evaluation_question_fails_decontamination(project):
     train = project.path / "suite" / "train.yaml"
     train.write_text(train.read_text() + '- {question: "How long does a quollball match last for?", '
-                                          'answer: "Thirty minutes.", source: "x"}\n')
+                                          'answer: "Thirty minutes.", source: "quollball.md"}\n')
     outcome = project.runpytest("evals/test_decontamination.py", "--suite", "suite", "-p", "no:cacheprovider", "--gate")
     outcome.assert_outcomes(failed=1)  # a leak fails even under --gate: it invalidates the comparison
     outcome.stdout.fnmatch_lines(["*1 training question(s) too close to evaluation questions*",
