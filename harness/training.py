@@ -139,9 +139,11 @@ def sft_trainer(model, tokenizer, pairs: Sequence[TrainPair], settings: LoraSett
     lora = LoraConfig(r=settings.rank, lora_alpha=settings.alpha, lora_dropout=settings.dropout,
                       target_modules=settings.target_modules, task_type="CAUSAL_LM")
     trainer = AnswerOnlySFTTrainer if answer_only else SFTTrainer
-    return trainer(model=model, args=config, train_dataset=Dataset.from_list(train_rows),
-                      eval_dataset=Dataset.from_list(eval_rows) if eval_rows else None,
-                      processing_class=tokenizer, peft_config=lora), len(train_rows)
+    built = trainer(model=model, args=config, train_dataset=Dataset.from_list(train_rows),
+                    eval_dataset=Dataset.from_list(eval_rows) if eval_rows else None,
+                    processing_class=tokenizer, peft_config=lora)
+    # TRL drops rows whose answer max_length cut off entirely: count what is really trained on
+    return built, len(built.train_dataset)
 
 
 def train_adapter(generator, pairs: Sequence[TrainPair], settings: LoraSettings, target: Path,
