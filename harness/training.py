@@ -127,7 +127,7 @@ def sft_trainer(model, tokenizer, pairs: Sequence[TrainPair], settings: LoraSett
 
     train_rows, eval_rows = _split(pairs, settings, contexts)
     steps = max(1, int(len(train_rows) * settings.epochs / settings.batch_size))
-    every = max(1, steps // 10)
+    every = max(1, -(-steps // 10))  # at most 10 eval-loss points: each costs a pass over the held-out rows
     config = SFTConfig(
         output_dir=str(output_dir), num_train_epochs=settings.epochs, learning_rate=settings.learning_rate,
         per_device_train_batch_size=settings.batch_size, per_device_eval_batch_size=settings.batch_size,

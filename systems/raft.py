@@ -62,6 +62,16 @@ def _overlap(chunk: Span | Hit, passage: Span) -> int:
     return max(0, min(chunk.end, passage.end) - max(chunk.start, passage.start))
 
 
+def _oracle(hits: Sequence[Hit], passage: Span) -> Hit | None:
+    """The highest-ranked chunk holding the whole passage or lying at least half inside it, else the one
+    overlapping it most; None when no chunk touches it."""
+    whole = passage.end - passage.start
+    inside = next((h for h in hits if _overlap(h, passage) == whole or 2 * _overlap(h, passage) >= h.end - h.start),
+                  None)
+    best = inside or max(hits, key=lambda h: _overlap(h, passage), default=None)
+    return best if best is not None and _overlap(best, passage) else None
+
+
 def plan_examples(pairs: Sequence[TrainPair], passages: Sequence[Span], ranked: Sequence[Sequence[Hit]],
                   distractors: int, oracle_fraction: float, seed: int) -> list[RaftExample]:
     """Each pair's training context, from the retriever's ranking of every chunk for its question.
@@ -75,10 +85,7 @@ def plan_examples(pairs: Sequence[TrainPair], passages: Sequence[Span], ranked: 
     with_oracle = set(rng.sample(range(len(pairs)), round(oracle_fraction * len(pairs))))
     examples = []
     for i, (pair, passage, hits) in enumerate(zip(pairs, passages, ranked)):
-        oracle = next((h for h in hits if _overlap(h, passage) in (passage.end - passage.start, h.end - h.start)
-                       or 2 * _overlap(h, passage) >= h.end - h.start), None)
-        oracle = oracle or max(hits, key=lambda h: _overlap(h, passage), default=None)
-        oracle = oracle if oracle and _overlap(oracle, passage) else None
+        oracle = _oracle(hits, passage)
         others = [h.text for h in hits if not _overlap(h, passage)][:distractors]
         if oracle is None or len(others) < distractors:
             raise HarnessError(f"training pair {pair.question!r} (source {pair.source!r}): "

@@ -204,3 +204,21 @@ def test_seeded_records_fold_in_their_retrieval_record_and_single_seed_rows_keep
     assert [(r["system"], r.get("seed"), r["evidence_rank"]) for r in rows] == [
         ("baseline", None, None), ("lora-rag", 3, 1), ("lora-rag", 4, 1)]
     assert "seed" not in rows[0]
+
+
+def test_the_raft_adapter_key_covers_distractors_and_chunking(tiny_suite, tmp_path):
+    pytest.importorskip("peft")
+    from harness.training import adapter_key
+    from systems.lora import settings_of
+
+    yaml = tiny_suite / "suite.yaml"
+    original = yaml.read_text()
+
+    def key(chunking="{tokens: 10, overlap: 2}", **options):
+        yaml.write_text(original.replace("chunking: {tokens: 10, overlap: 2}", f"chunking: {chunking}"))
+        suite, _, plan = planner(tiny_suite, tmp_path, **options)
+        pairs = suite.train_pairs[:5]
+        return adapter_key("base", pairs, settings_of(suite.system("raft").options), plan(pairs, 0))
+
+    assert len({key(distractors=1), key(distractors=1), key(distractors=2),
+                key("{tokens: 12, overlap: 2}", distractors=1)}) == 3
