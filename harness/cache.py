@@ -1,16 +1,36 @@
-"""A content-addressed disk cache. Keys hash everything that changes a value; writes are atomic."""
+"""A content-addressed disk cache. Keys hash everything that changes a value; writes are atomic;
+every entry carries a SHA-256 of its payload and is verified when read.
+
+An entry that fails the check (truncated, overwritten, not UTF-8, not the shape written, an
+array with NaN) is deleted and reported in one line, and the caller recomputes it: a corrupt
+entry is never used and never breaks a run.
+"""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
+from harness.errors import HarnessError
+from harness.progress import notice
+
+LAYOUT = "v2"  # entries of the unverified v1 layout (bare .json/.npy) are simply not looked at
+
 
 def cache_key(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _digest(payload: bytes) -> bytes:
+    return hashlib.sha256(payload).hexdigest().encode()
+
+
+class Corrupt(ValueError):
+    pass
 
 
 class DiskCache:
@@ -18,7 +38,7 @@ class DiskCache:
         self.root = Path(root)
 
     def _path(self, namespace: str, key: str, suffix: str) -> Path:
-        return self.root / namespace / key[:2] / f"{key}{suffix}"
+        return self.root / namespace / key[:2] / f"{key}.{LAYOUT}{suffix}"
 
     def _write(self, path: Path, write: Callable[[Any], None]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -31,24 +51,50 @@ class DiskCache:
             Path(tmp).unlink(missing_ok=True)
             raise
 
-    def get(self, namespace: str, key: str) -> Any | None:
-        path = self._path(namespace, key, ".json")
+    def _put_bytes(self, path: Path, payload: bytes) -> None:
+        self._write(path, lambda handle: handle.write(_digest(payload) + b"\n" + payload))
+
+    def _get_bytes(self, path: Path, parse: Callable[[bytes], Any]) -> Any | None:
+        """The parsed payload, or None when absent; a corrupt entry is deleted and reported."""
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except (FileNotFoundError, json.JSONDecodeError):
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        try:
+            digest, sep, payload = data.partition(b"\n")
+            if not sep or digest != _digest(payload):
+                raise Corrupt("checksum mismatch")
+            return parse(payload)
+        except (Corrupt, ValueError, EOFError, OSError) as err:
+            path.unlink(missing_ok=True)
+            notice(f"cache entry {path} is corrupt ({err}); discarded, recomputing")
             return None
 
+    def get(self, namespace: str, key: str) -> Any | None:
+        return self._get_bytes(self._path(namespace, key, ".json"), lambda payload: json.loads(payload.decode()))
+
     def put(self, namespace: str, key: str, value: Any) -> None:
-        data = json.dumps(value, ensure_ascii=False).encode()
-        self._write(self._path(namespace, key, ".json"), lambda handle: handle.write(data))
+        payload = json.dumps(value, ensure_ascii=False, allow_nan=False).encode()
+        self._put_bytes(self._path(namespace, key, ".json"), payload)
 
     def get_array(self, namespace: str, key: str):
-        import numpy as np
-
-        path = self._path(namespace, key, ".npy")
-        return np.load(path) if path.exists() else None
+        return self._get_bytes(self._path(namespace, key, ".npy"), _load_array)
 
     def put_array(self, namespace: str, key: str, array) -> None:
         import numpy as np
 
-        self._write(self._path(namespace, key, ".npy"), lambda handle: np.save(handle, array))
+        array = np.asarray(array)
+        if not np.isfinite(array).all():
+            raise HarnessError(f"a {namespace} came out with NaN or infinite values; it was not cached")
+        buffer = io.BytesIO()
+        np.save(buffer, array, allow_pickle=False)
+        self._put_bytes(self._path(namespace, key, ".npy"), buffer.getvalue())
+
+
+def _load_array(payload: bytes):
+    import numpy as np
+
+    array = np.load(io.BytesIO(payload), allow_pickle=False)
+    if array.size == 0 or not np.isfinite(array).all():
+        raise Corrupt("empty, NaN or infinite values")
+    return array

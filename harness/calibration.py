@@ -6,15 +6,15 @@ from pathlib import Path
 
 from typing import Sequence
 
-from harness.config import Question, Strict
+from harness.config import Question, Strict, Text
 from harness.errors import HarnessError, did_you_mean
 from harness.validation import validate
 from harness.yamlfile import load_yaml
 
 
 class Candidate(Strict):
-    q: str
-    candidate: str
+    q: Text
+    candidate: Text
     label: bool | None = None
 
 

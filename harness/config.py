@@ -1,9 +1,11 @@
 """Validated shapes of the suite's YAML files (pydantic, unknown fields rejected)."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from harness.yamlfile import scalar_text
 
 METRICS = ("answer_accuracy", "recall", "mrr")
 
@@ -17,6 +19,10 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# A text field keeps what the user wrote: `answer: 6.50` is "6.50", and `answer: true` asks for quotes.
+Text = Annotated[str, BeforeValidator(scalar_text)]
+
+
 def _not_blank(value: str) -> str:
     if not value.strip():
         raise ValueError("must not be empty")
@@ -24,30 +30,30 @@ def _not_blank(value: str) -> str:
 
 
 class Question(Strict):
-    id: str
-    question: str
-    answer: str
-    accept: list[str] = []
-    evidence: list[str] = []
-    tags: list[str] = []
+    id: Text
+    question: Text
+    answer: Text
+    accept: list[Text] = []
+    evidence: list[Text] = []
+    tags: list[Text] = []
 
     _blank = field_validator("id", "question", "answer")(_not_blank)
 
-    @field_validator("id", "question", "answer", mode="before")
-    @classmethod
-    def _scalar_to_text(cls, value):
-        # `answer: 6` in YAML is an int; a gold answer is text.
-        return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
-
 
 class Example(Strict):
-    question: str
-    answer: str
+    question: Text
+    answer: Text
 
 
 class Chunking(Strict):
     tokens: int = Field(100, gt=0)
     overlap: int = Field(50, ge=0)
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self):
+        if self.overlap >= self.tokens:
+            raise ValueError(f"overlap ({self.overlap}) must be smaller than tokens ({self.tokens})")
+        return self
 
 
 class Generation(Strict):

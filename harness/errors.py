@@ -19,6 +19,15 @@ class HarnessError(Exception):
         super().__init__(where + message)
 
 
+class PromptTooLong(HarnessError):
+    """A prompt that does not fit the generator's context; found before anything is generated."""
+
+    def __init__(self, question: str, tokens: int, new_tokens: int, limit: int, generator: str):
+        self.question = question
+        super().__init__(f"the prompt is {tokens} tokens, plus {new_tokens} to generate, but {generator} reads "
+                         f"at most {limit}; lower k or chunk_tokens")
+
+
 class Unavailable(Exception):
     """A system or model cannot run here; the message says how to make it available."""
 

@@ -12,7 +12,7 @@ class GateRow:
     metric: str
     threshold: float
     value: float | None
-    status: str  # "pass", "FAIL", or "not selected" (no test of the system ran)
+    status: str  # "pass", "FAIL", or "not selected" (the user left the system out of this run)
     note: str = ""
 
 
@@ -34,12 +34,15 @@ def _judge_rows(limits: dict[str, float], calibration: dict | None) -> list[Gate
 
 def evaluate_gate(thresholds: dict[str, dict[str, float]], metrics: dict[str, SystemMetrics],
                   skipped: dict[str, str], judge_limits: dict[str, float] | None = None,
-                  calibration: dict | None = None) -> list[GateRow]:
+                  calibration: dict | None = None, failed: dict[str, str] | None = None) -> list[GateRow]:
     """Rows for every system threshold, then the judge's (when the suite has calibration labels)."""
     rows = []
+    failed = failed or {}
     for system, limits in thresholds.items():
         for metric, threshold in limits.items():
-            if system in skipped:
+            if system in failed:  # crashed: whatever it measured before the crash is not trusted
+                rows.append(GateRow(system, metric, threshold, None, "FAIL", f"crashed: {failed[system]}"))
+            elif system in skipped:
                 # A gate that passes because its model was missing would be a silent skip.
                 rows.append(GateRow(system, metric, threshold, None, "FAIL", f"skipped: {skipped[system]}"))
             elif system not in metrics:  # deselected, e.g. by -k or --systems
@@ -55,3 +58,18 @@ def evaluate_gate(thresholds: dict[str, dict[str, float]], metrics: dict[str, Sy
 
 def gate_passed(rows: list[GateRow]) -> bool:
     return all(row.status != "FAIL" for row in rows)
+
+
+def gate_summary(rows: list[GateRow]) -> str:
+    """One line: the verdict, and how many thresholds this run did not measure because the user
+    left their systems out (--systems, -k), so a partial run is not read as a full pass."""
+    if not rows:
+        return "gate: no thresholds in suite.yaml"
+    failed = sum(r.status == "FAIL" for r in rows)
+    held = sum(r.status == "pass" for r in rows)
+    left_out = sorted({r.system for r in rows if r.status == "not selected"})
+    line = f"gate {'PASSED' if not failed else 'FAILED'}: {held} of {len(rows)} thresholds hold"
+    line += f", {failed} failed" if failed else ""
+    if left_out:
+        line += f"; not measured in this run (left out by --systems/-k or not run): {', '.join(left_out)}"
+    return line

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Protocol, Sequence
 
 from harness.config import Generation
-from harness.errors import Unavailable
+from harness.errors import PromptTooLong, Unavailable
+from harness.progress import progress
 from harness.prompts import PromptParts, chat_messages, clean_answer, completion_prompt
 from harness.registry import Registry
 
@@ -110,14 +111,17 @@ class HFGenerator:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         tmp = target.with_name(target.name + f".tmp{os.getpid()}")
-        gguf = embedded_gguf(self.cache_root)
-        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
-        # The weights are dequantized to float32 on load; drop the GGUF marker so they save plainly.
-        model.hf_quantizer = None
-        model.config.__dict__.pop("quantization_config", None)
-        model.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
+        with progress("converting the packaged Gemma GGUF to safetensors (once; about 50 s)", unit="steps") as bar:
+            gguf = embedded_gguf(self.cache_root)
+            tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+            model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+            bar.update(1)
+            # The weights are dequantized to float32 on load; drop the GGUF marker so they save plainly.
+            model.hf_quantizer = None
+            model.config.__dict__.pop("quantization_config", None)
+            model.save_pretrained(tmp)
+            tokenizer.save_pretrained(tmp)
+            bar.update(1)
         try:
             tmp.rename(target)
         except OSError:  # another worker finished first
@@ -190,8 +194,27 @@ class HFGenerator:
                                                       add_generation_prompt=True)
         return completion_prompt(parts)
 
+    @cached_property
+    def context_length(self) -> int | None:
+        config = self.model.config
+        config = getattr(config, "text_config", None) or config
+        return getattr(config, "max_position_embeddings", None)
+
+    def _check_fits(self, prompts: Sequence[PromptParts], texts: Sequence[str], max_new_tokens: int) -> None:
+        """Every prompt is measured before the first is generated: an oversized one stops the batch
+        in one line instead of running for minutes at a quadratic cost in memory."""
+        limit = self.context_length
+        if limit is None:
+            return
+        for parts, text in zip(prompts, texts):
+            tokens = len(self.tokenizer(text).input_ids)
+            if tokens + max_new_tokens > limit:
+                raise PromptTooLong(parts.question, tokens, max_new_tokens, limit, self.identity)
+
     def generate(self, prompts: Sequence[PromptParts]) -> list[str]:
-        return self._run([self.render(p) for p in prompts], self.settings.max_new_tokens)
+        texts = [self.render(p) for p in prompts]
+        self._check_fits(prompts, texts, self.settings.max_new_tokens)
+        return self._run(texts, self.settings.max_new_tokens)
 
     def complete(self, texts: Sequence[str], max_new_tokens: int | None = None) -> list[str]:
         """Raw prompts (a judge's rubric, say); a chat model gets each as one user turn."""
@@ -201,24 +224,29 @@ class HFGenerator:
         return self._run(list(texts), max_new_tokens or self.settings.max_new_tokens)
 
     def _run(self, texts: list[str], max_new_tokens: int) -> list[str]:
-        import torch
-
         # Similar lengths batch together, so less padding is computed.
         order = sorted(range(len(texts)), key=lambda i: len(self.tokenizer(texts[i]).input_ids))
         out: list[str] = [""] * len(texts)
         size = self.settings.batch_size
-        for start in range(0, len(order), size):
-            batch = order[start:start + size]
-            enc = self.tokenizer([texts[i] for i in batch], return_tensors="pt", padding=True,
-                                 add_special_tokens=not self.chat).to(self.model.device)
-            with torch.inference_mode():
-                generated = self.model.generate(
-                    **enc, max_new_tokens=max_new_tokens, do_sample=False,
-                    eos_token_id=self._stop_ids, pad_token_id=self.tokenizer.pad_token_id)
-            new = generated[:, enc.input_ids.shape[1]:]
-            for i, ids in zip(batch, new):
-                out[i] = clean_answer(self.tokenizer.decode(ids, skip_special_tokens=True))
+        with progress("generating", total=len(texts), unit="answers") as bar:
+            for start in range(0, len(order), size):
+                batch = order[start:start + size]
+                for i, answer in zip(batch, self._run_batch([texts[i] for i in batch], max_new_tokens)):
+                    out[i] = answer
+                bar.update(len(batch))
         return out
+
+    def _run_batch(self, texts: list[str], max_new_tokens: int) -> list[str]:
+        import torch
+
+        enc = self.tokenizer(texts, return_tensors="pt", padding=True,
+                             add_special_tokens=not self.chat).to(self.model.device)
+        with torch.inference_mode():
+            generated = self.model.generate(
+                **enc, max_new_tokens=max_new_tokens, do_sample=False,
+                eos_token_id=self._stop_ids, pad_token_id=self.tokenizer.pad_token_id)
+        return [clean_answer(self.tokenizer.decode(ids, skip_special_tokens=True))
+                for ids in generated[:, enc.input_ids.shape[1]:]]
 
 
 @BACKENDS.register("openai")
@@ -335,8 +363,10 @@ class AdapterGenerator:
 
     def generate(self, prompts: Sequence[PromptParts]) -> list[str]:
         # Always the completion layout: it is what the adapter was trained on, chat model or not.
+        texts = [completion_prompt(p) for p in prompts]
+        self.base._check_fits(prompts, texts, self.base.settings.max_new_tokens)
         with self.base.adapter(self.name, self.path):
-            return self.base._run([completion_prompt(p) for p in prompts], self.base.settings.max_new_tokens)
+            return self.base._run(texts, self.base.settings.max_new_tokens)
 
 
 def timed_generate(generator: Generator, prompts: Sequence[PromptParts]) -> tuple[list[str], float]:

@@ -6,12 +6,15 @@ plain serial run) writes the scorecard and results.json, once, at the end.
 """
 from __future__ import annotations
 
+import contextlib
+import sys
 from pathlib import Path
 
 import pytest
 
+from harness import progress
 from harness.errors import HarnessError, Unavailable
-from harness.gate import gate_passed
+from harness.gate import gate_passed, gate_summary
 from harness.results import Results, RunInfo, results_json, write_json
 from harness.run import Case, EvalRun, select_systems
 from harness.scorecard import write_reports
@@ -19,6 +22,8 @@ from harness.suite import load_suite
 
 RUN = pytest.StashKey[EvalRun]()
 RECORD = "harness"  # user_properties key carrying one record
+SYSTEM = "harness-system"  # user_properties key naming the system a test exercises
+CASE_ARGS = ("answer_case", "retrieval_case")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -65,6 +70,14 @@ def pytest_configure(config: pytest.Config) -> None:
     # Keep each system's questions on one worker, so its batch is generated once.
     if getattr(config.option, "dist", "no") == "load":
         config.option.dist = "loadgroup"
+    # Long phases (conversion, embedding, training, generation) report past the output capture.
+    capture = config.pluginmanager.getplugin("capturemanager")
+    stream = sys.stderr if _is_worker(config) else sys.stdout  # the real terminal: capture is suspended now
+    progress.attach(stream, capture.global_and_fixture_disabled if capture else contextlib.nullcontext)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    progress.detach()
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -79,20 +92,36 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                              ids=[f"{c.system}-{c.question.id}" for c in cases], indirect=True)
 
 
+def _cases(item: pytest.Item) -> list:
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    return [params[arg] for arg in CASE_ARGS if arg in params]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """An eval test with no case at all (say, retrieval tests when no selected system retrieves)
+    is deselected, not run as pytest's "empty parameter set"."""
+    if RUN not in config.stash:
+        return
+    empty = [item for item in items if any(not isinstance(c, Case) for c in _cases(item))]
+    if empty:
+        config.hook.pytest_deselected(items=empty)
+        items[:] = [item for item in items if item not in empty]
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     run = session.config.stash.get(RUN, None)
     if run is None:
         return
     for item in session.items:
-        params = getattr(getattr(item, "callspec", None), "params", {})
-        for case in (params.get("answer_case"), params.get("retrieval_case")):
-            if case is not None and case.question.id not in run.wanted.setdefault(case.system, []):
+        for case in _cases(item):
+            if case.question.id not in run.wanted.setdefault(case.system, []):
                 run.wanted[case.system].append(case.question.id)
 
 
 def _case(request: pytest.FixtureRequest) -> Case:
     case: Case = request.param
     run = request.config.stash[RUN]
+    request.node.user_properties.append((SYSTEM, case.system))  # a crash in this test is the system's
     try:
         system = run.system(case.system)
     except Unavailable as why:
@@ -193,6 +222,8 @@ class ReportWriter:
         self.report = None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.failed and report.when != "teardown":
+            self._record_failure(report)
         if report.when != "teardown":  # every phase's report repeats the item's properties
             return
         for key, value in report.user_properties:
@@ -200,6 +231,14 @@ class ReportWriter:
                 self.results.add(value)
                 if "cached" in value:
                     self.cached[value["cached"]] += 1
+
+    def _record_failure(self, report: pytest.TestReport) -> None:
+        """A system whose test errored or failed outright (not a wrong answer: that is xfail under
+        --gate) is a crashed system: the gate must not pass on what it did not measure."""
+        system = next((value for key, value in report.user_properties if key == SYSTEM), None)
+        if system is not None:
+            reason = next((line.strip() for line in report.longreprtext.splitlines() if line.strip()), "failed")
+            self.results.failed.setdefault(system, f"{reason} ({report.nodeid})")
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -227,6 +266,8 @@ class ReportWriter:
             tr.write_line(f"{name:<14} accuracy {m.correct}/{m.n} ({m.accuracy:.1%}){ci}{unscored}{retrieval}")
         for system, reason in self.results.skipped.items():
             tr.write_line(f"{system:<14} skipped: {reason}")
+        for system, reason in self.results.failed.items():
+            tr.write_line(f"{system:<14} CRASHED: {reason}")
         if self.results.calibration:
             cal = self.results.calibration
             tr.write_line(f"judge {self.run.judge.identity}: agreement {cal['agree']}/{cal['n']} "
@@ -235,8 +276,7 @@ class ReportWriter:
             tr.write_line(f"{p.a} vs {p.b}: {p.verdict}" + ("" if p.p_value is None else f" (p={p.p_value:.3g})"))
         tr.write_line(f"answers generated now: {self.cached[False]}, from cache: {self.cached[True]}")
         if config.getoption("gate"):
-            tr.write_line(("gate PASSED:" if gate_passed(gate) else "gate FAILED:") if gate
-                          else "gate: no thresholds in suite.yaml")
+            tr.write_line(gate_summary(gate))
             for r in gate:
                 value = "–" if r.value is None else f"{r.value:.3f}"
                 tr.write_line(f"  {r.status:<12} {r.system} {r.metric} = {value} (threshold {r.threshold:.3f}) {r.note}")

@@ -6,6 +6,7 @@ end of a run and by ``harness report`` later, with no model loaded.
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from dataclasses import asdict, dataclass, field
@@ -58,6 +59,7 @@ class Results:
     skipped: dict[str, str] = field(default_factory=dict)  # system -> reason
     calibration: dict | None = None  # the judge's agreement with human labels, when measured
     training: dict[str, dict] = field(default_factory=dict)  # system -> its adapter's training log
+    failed: dict[str, str] = field(default_factory=dict)  # system -> why a test of it crashed
 
     def add(self, entry: dict[str, Any]) -> None:
         if "training" in entry:
@@ -70,7 +72,7 @@ class Results:
             self.records.setdefault((entry["system"], entry["id"], entry.get("seed")), {}).update(entry)
 
     def __bool__(self) -> bool:
-        return bool(self.records or self.skipped or self.calibration)
+        return bool(self.records or self.skipped or self.calibration or self.failed)
 
     def _merged(self) -> dict[tuple, dict]:
         """Records per (system, id, seed); a seedless record (a retrieval test's) folds into that question's seeds."""
@@ -172,7 +174,8 @@ def results_json(suite: Suite, results: Results, info: RunInfo) -> dict:
     for name, split in by_prior(rows).items():
         if name in systems:
             systems[name].update(split)
-    run = {**asdict(info), "skipped": dict(results.skipped), "calibration": results.calibration,
+    run = {**asdict(info), "skipped": dict(results.skipped), "failed": dict(results.failed),
+           "calibration": results.calibration,
            "training": {name: results.training[name] for name in sorted(results.training)}}
     return {"suite": suite.name, "systems": systems, "results": rows, "run": run}
 
@@ -186,5 +189,17 @@ def write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def _finite(value: Any) -> Any:
+    """NaN and infinities have no JSON spelling: they become null (the "no value" of the contract)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
 def write_json(path: Path, data: dict) -> None:
-    write_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    """Strict JSON, always: a reader in any language can parse it."""
+    write_atomic(path, json.dumps(_finite(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n")

@@ -10,11 +10,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import Iterable, NamedTuple, Sequence
 
+from harness import progress
 from harness.answering import Answerer
 from harness.cache import DiskCache
 from harness.config import LoraSettings, Question
 from harness.embedders import Embedder, make_embedder
-from harness.errors import HarnessError, Unavailable, did_you_mean
+from harness.errors import HarnessError, PromptTooLong, Unavailable, did_you_mean
 from harness.evidence import Span, evidence_rank
 from harness.generators import AdapterGenerator, Generator, HFGenerator, make_generator
 from harness.judges import Judge, Verdict, make_judge
@@ -137,7 +138,8 @@ class EvalRun:
         if name not in self._built:
             spec = self.suite.system(name)
             try:
-                self._built[name] = KINDS.get(spec.kind).build(name, spec.options, self)
+                with progress.scope(name):
+                    self._built[name] = KINDS.get(spec.kind).build(name, spec.options, self)
             except Unavailable as why:
                 self._built[name] = why
         built = self._built[name]
@@ -150,8 +152,13 @@ class EvalRun:
             ids = set(self.wanted.get(case.system) or [case.question.id])
             questions = [q for q in self.suite.questions if q.id in ids]
             try:
-                answers = self.system(case.system).answer(questions)
+                system = self.system(case.system)
+                with progress.scope(case.system):
+                    answers = system.answer(questions)
                 self._answers[case.system] = {q.id: a for q, a in zip(questions, answers)}
+            except PromptTooLong as err:
+                qid = next((q.id for q in questions if q.question == err.question), "?")
+                self._answers[case.system] = HarnessError(f"system {case.system}, question {qid}: {err}")
             except Exception as err:  # remembered: one failing batch, not one retry per test
                 self._answers[case.system] = err
         batch = self._answers[case.system]

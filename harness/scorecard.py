@@ -195,7 +195,8 @@ def analyse(suite: Suite, data: dict) -> Report:
     metrics = system_metrics(data["results"], suite)
     limits = ({"agreement": suite.config.calibration.min_agreement, "kappa": suite.config.calibration.min_kappa}
               if suite.calibration is not None else {})
-    gate = evaluate_gate(suite.config.thresholds, metrics, run["skipped"], limits, run.get("calibration"))
+    gate = evaluate_gate(suite.config.thresholds, metrics, run["skipped"], limits, run.get("calibration"),
+                         run.get("failed"))
     outcomes = {name: {r["id"]: r["correct"] for r in first_seed(data["results"])
                        if r["system"] == name and r["correct"] is not None} for name in metrics}
     paired = comparisons({n: m.accuracy for n, m in metrics.items()}, {n: o for n, o in outcomes.items() if o})
@@ -223,6 +224,8 @@ def render_scorecard(suite: Suite, data: dict, report: Report) -> str:
         out += ["## Known and unknown facts", "", *_prior(data), ""]
     if any(spec.retrieves and spec.name in metrics for spec in suite.systems):
         out += ["## Where the errors come from", "", *_attribution(suite, rows, metrics), ""]
+    if run.get("failed"):
+        out += ["## Crashed systems", "", *[f"- {name}: {why}" for name, why in run["failed"].items()], ""]
     if run["skipped"]:
         out += ["## Skipped systems", "", *[f"- {name}: {why}" for name, why in run["skipped"].items()], ""]
     out += ["## Per question", "", *_grid(suite, rows, list(metrics)), ""]

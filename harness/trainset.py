@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Sequence
 
-from harness.config import Strict
+from harness.config import Strict, Text
 from harness.corpus import Document
 from harness.errors import HarnessError, did_you_mean
 from harness.evidence import Span
@@ -25,9 +25,9 @@ OFFSETS = re.compile(r"(\d+)(?:-(\d+))?")
 
 
 class TrainPair(Strict):
-    question: str
-    answer: str
-    source: str = ""
+    question: Text
+    answer: Text
+    source: Text = ""
 
 
 def _section(doc: Document, number: str) -> Span | None:

@@ -43,5 +43,5 @@ def validate(model: type[BaseModel], data: Any, path: Path, item: str | None = N
         elif first["type"] == "missing":
             message = f"missing field {field!r}"
         else:
-            message = f"field {field!r}: {first['msg']}"
+            message = f"field {field!r}: {first['msg'].removeprefix('Value error, ')}"
         raise HarnessError(message, path=path, line=_line_of(data, loc), item=item) from None

@@ -1,6 +1,12 @@
-"""YAML loading that keeps line numbers and rejects duplicate keys."""
+"""YAML loading that keeps line numbers, rejects duplicate keys and reads scalars as YAML 1.2 does.
+
+PyYAML follows YAML 1.1, where ``No`` is false and ``1:30`` is the number 90. Suites are read
+with the YAML 1.2 core schema instead: only true/false are booleans, and there are no base-60
+numbers or timestamps. Numbers keep the text the user wrote (``6.50`` stays "6.50" in a text field).
+"""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +22,55 @@ class LineDict(dict):
     key_lines: dict[str, int]
 
 
+class YamlInt(int):
+    text: str
+
+
+class YamlFloat(float):
+    text: str
+
+
 class _Loader(yaml.SafeLoader):
-    pass
+    yaml_implicit_resolvers: dict = {}  # the YAML 1.2 core schema, added below
+
+
+def _core_resolver(tag: str, pattern: str, first: str) -> None:
+    _Loader.add_implicit_resolver(tag, re.compile(pattern, re.X), list(first))
+
+
+_core_resolver("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF")
+_core_resolver("tag:yaml.org,2002:int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789")
+_core_resolver("tag:yaml.org,2002:float",
+               r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+               "-+0123456789.")
+_core_resolver("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""])
+_core_resolver("tag:yaml.org,2002:merge", r"^(?:<<)$", "<")
+
+
+def _construct_int(loader: _Loader, node: yaml.ScalarNode) -> YamlInt:
+    text = loader.construct_scalar(node)
+    value = YamlInt(int(text, 0) if text[:2] in ("0o", "0x") else int(text, 10))
+    value.text = text
+    return value
+
+
+def _construct_float(loader: _Loader, node: yaml.ScalarNode) -> YamlFloat:
+    text = loader.construct_scalar(node)
+    special = {".inf": "inf", "-.inf": "-inf", "+.inf": "inf", ".nan": "nan"}
+    value = YamlFloat(float(special.get(text.lower(), text)))
+    value.text = text
+    return value
+
+
+def scalar_text(value: Any) -> str:
+    """What the user wrote for a scalar read into a text field; booleans and nulls are refused."""
+    if isinstance(value, bool):
+        raise ValueError(f"`{str(value).lower()}` was read as a boolean; quote it to mean the text")
+    if value is None:
+        raise ValueError("is empty (null); write a value, or quote it")
+    if isinstance(value, (int, float)):
+        return getattr(value, "text", str(value))
+    return value
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
@@ -38,6 +91,8 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
 
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 
 
 def load_yaml(path: Path) -> Any:

@@ -65,7 +65,7 @@ def test_phrasings_caps_pairs_per_source(tiny_suite):
 
 @pytest.mark.parametrize("entry, message", [
     ("{name: l1, kind: lora, phrasings: 0}", r"system l1: field 'phrasings': Input should be greater than or equal to 1"),
-    ("{name: ls, kind: lora, seeds: [0, 1, 0]}", r"system ls: field 'seeds': Value error, duplicate seeds \[0\]"),
+    ("{name: ls, kind: lora, seeds: [0, 1, 0]}", r"system ls: field 'seeds': duplicate seeds \[0\]"),
     ("{name: r, kind: raft, retriever: rag-bow, oracle_fraction: 1.5}",
      r"system r: field 'oracle_fraction': Input should be less than or equal to 1"),
     ("{name: r, kind: raft, retriever: rag-bo}",
