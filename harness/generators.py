@@ -323,7 +323,7 @@ class LlamaCppGenerator:
         try:
             import llama_cpp  # noqa: F401
         except ImportError:
-            raise Unavailable("the llamacpp backend needs `pip install llama-cpp-python` "
+            raise Unavailable("the llamacpp backend needs llama-cpp-python: `pip install -e '.[llamacpp]'` "
                               "(it builds from source in about 3 minutes)") from None
         if self.model_name != EMBEDDED and not Path(self.model_name).is_file():
             raise Unavailable(f"GGUF file not found: {self.model_name}")

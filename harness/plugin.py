@@ -237,7 +237,9 @@ class ReportWriter:
         --gate) is a crashed system: the gate must not pass on what it did not measure."""
         system = next((value for key, value in report.user_properties if key == SYSTEM), None)
         if system is not None:
-            reason = next((line.strip() for line in report.longreprtext.splitlines() if line.strip()), "failed")
+            crash = getattr(report.longrepr, "reprcrash", None)  # the exception line, when there is one
+            reason = crash.message if crash else next(
+                (line.strip() for line in report.longreprtext.splitlines() if line.strip()), "failed")
             self.results.failed.setdefault(system, f"{reason} ({report.nodeid})")
 
     @pytest.hookimpl(tryfirst=True)
