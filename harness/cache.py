@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any, Callable
@@ -98,3 +99,39 @@ def _load_array(payload: bytes):
     if array.size == 0 or not np.isfinite(array).all():
         raise Corrupt("empty, NaN or infinite values")
     return array
+
+
+MANIFEST = "harness-manifest.json"
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 24):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def seal(folder: Path) -> None:
+    """Record every file's SHA-256 in the folder (a converted model, an adapter) before it is
+    published, so that a later read can tell it is whole."""
+    files = {str(p.relative_to(folder)): file_sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()}
+    (folder / MANIFEST).write_text(json.dumps(files, indent=1))
+
+
+def intact(folder: Path) -> bool:
+    """True when every file of a sealed folder matches its manifest. A folder that does not is
+    deleted and reported, and the caller rebuilds it; an absent folder is simply False."""
+    if not folder.exists():
+        return False
+    try:
+        files = json.loads((folder / MANIFEST).read_text())
+        damaged = [name for name, sha in files.items() if file_sha256(folder / name) != sha]
+        problem = f"{len(damaged)} file(s) changed: {', '.join(damaged[:3])}" if damaged else None
+    except (OSError, ValueError, AttributeError) as err:
+        problem = f"no readable manifest ({type(err).__name__})"
+    if problem is None:
+        return True
+    shutil.rmtree(folder, ignore_errors=True)
+    notice(f"cached folder {folder} is damaged ({problem}); discarded, rebuilding")
+    return False

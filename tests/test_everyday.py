@@ -33,8 +33,9 @@ def test_a_k_filter_that_matches_nothing_is_no_crash(project):
     assert outcome.ret == pytest.ExitCode.NO_TESTS_COLLECTED
 
 
-def test_gate_summary_is_printed_once_and_names_what_was_left_out(project):
-    outcome = run(project, "--gate", "--systems", "rag-bow")
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_gate_summary_is_printed_once_and_names_what_was_left_out(project, workers):
+    outcome = run(project, "--gate", "--systems", "rag-bow", *workers)
     assert outcome.ret == 0
     text = outcome.stdout.str()
     assert text.count("gate PASSED") == 1

@@ -61,7 +61,7 @@ def test_missing_id(tiny_suite):
 
 def test_empty_answer(tiny_suite):
     edit(tiny_suite / "questions.yaml", "  answer: Nine", "  answer: '  '")
-    assert "questions.yaml:3: question t1: field 'answer': Value error, must not be empty" in error_of(tiny_suite)
+    assert "questions.yaml:3: question t1: field 'answer': must not be empty" in error_of(tiny_suite)
 
 
 def test_unknown_field_suggests(tiny_suite):
