@@ -1,4 +1,5 @@
-"""``harness judge`` audits a judge on your labels; ``harness report`` re-renders reports from results.json."""
+"""``harness judge`` audits a judge on your labels; ``harness report`` re-renders reports from results.json;
+``harness review`` records human verdicts."""
 from __future__ import annotations
 
 import argparse
@@ -40,19 +41,64 @@ def _judge(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from harness.results import load_results_json
     from harness.scorecard import write_reports
     from harness.suite import load_suite
 
     path = Path(args.results_json)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        suite_dir = data["run"]["suite_dir"]
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        raise HarnessError(f"not a harness results.json: {type(err).__name__}: {err}", path=path) from None
+    data = load_results_json(path)
     scorecard = Path(args.scorecard) if args.scorecard else path.with_name("scorecard.md")
-    report = write_reports(load_suite(suite_dir), data, scorecard)
+    report = write_reports(load_suite(data["run"]["suite_dir"]), data, scorecard)
     print(f"scorecard: {scorecard}  chart: {scorecard.with_name('accuracy.png')}  "
-          f"({len(report.metrics)} systems, gate {'passes' if all(r.status != 'FAIL' for r in report.gate) else 'fails'})")
+          f"html: {scorecard.with_name('report.html')}  ({len(report.metrics)} systems, "
+          f"gate {'passes' if all(r.status != 'FAIL' for r in report.gate) else 'fails'})")
+    return 0
+
+
+def _ask(row: dict, question, position: str) -> str:
+    """Show one answer with what a reviewer needs to judge it; the reply, or "quit" at end of input."""
+    said = {True: "right", False: "wrong", None: "unscored"}[row.get("correct")]
+    rank = row.get("evidence_rank")
+    found = ("" if not row.get("retrieved") else
+             f" (retrieved at rank {rank})" if rank else " (not in the retrieved chunks)")
+    accept = f" (also: {'; '.join(question.accept)})" if question.accept else ""
+    print(f"\n[{position}] {row['system']} · {question.id}: {question.question}\n  gold:     {question.answer}{accept}"
+          f"\n  answer:   {row['answer']}\n  verdict:  {said} by the {row.get('verdict_source') or 'judge'}: "
+          f"{row.get('explanation') or ''}")
+    for span in question.evidence:
+        print(f"  evidence: {span}{found}")
+    try:
+        return input("right? y / n / skip / quit (a note may follow y or n): ").strip()
+    except EOFError:
+        return "quit"
+
+
+def _review(args: argparse.Namespace) -> int:
+    from harness.results import load_results_json
+    from harness.reviews import REVIEWS_FILE, append_review, load_reviews, review_line, review_queue
+    from harness.suite import load_suite
+
+    suite = load_suite(args.suite)
+    path = Path(args.results_json)
+    data = load_results_json(path)
+    if data["suite"] != suite.name:
+        raise HarnessError(f"these results are for suite {data['suite']!r}, not {suite.name!r}", path=path)
+    questions = {q.id: q for q in suite.questions}
+    if unknown := sorted({r["id"] for r in data["results"]} - set(questions)):
+        raise HarnessError(f"question {unknown[0]!r} is not in the suite {suite.root}", path=path)
+    target = suite.root / REVIEWS_FILE
+    queue = review_queue(data["results"], load_reviews(target, suite.questions), args.sample, args.seed)
+    kept = 0
+    for i, row in enumerate(queue, 1):
+        reply = _ask(row, questions[row["id"]], f"{i}/{len(queue)}")
+        word, _, note = reply.partition(" ")
+        word = word.lower()
+        if word in ("q", "quit"):
+            break
+        if word in ("y", "yes", "n", "no"):
+            append_review(target, review_line(row["id"], row["answer"], word.startswith("y"), note.strip()))
+            kept += 1
+    print(f"\n{kept} verdict(s) appended to {target}; rerun the eval (answers come from the cache) to apply them")
     return 0
 
 
@@ -105,6 +151,13 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("--results-json", default="reports/results.json")
     report.add_argument("--scorecard", default=None, help="default: scorecard.md beside results.json")
     report.set_defaults(func=_report)
+    review = sub.add_parser("review", help="mark answers right or wrong in the terminal; appends to reviews.yaml")
+    review.add_argument("--suite", required=True)
+    review.add_argument("--results-json", default="reports/results.json")
+    review.add_argument("--sample", type=int, default=None,
+                        help="a stratified random sample of N answers over every system (for corrected accuracy)")
+    review.add_argument("--seed", type=int, default=0)
+    review.set_defaults(func=_review)
     train = sub.add_parser("train", help="train (or find cached) the LoRA adapter of a lora system")
     train.add_argument("--suite", required=True)
     train.add_argument("--system", default="lora")

@@ -161,7 +161,10 @@ def record(request: pytest.FixtureRequest, eval_run: EvalRun):
             entry.update(answer=answer.text, seconds=answer.seconds, cached=answer.cached)
             retrieved = answer.retrieved if retrieved is None else retrieved
         if verdict is not None:
-            entry.update(correct=verdict.correct, explanation=verdict.explanation)
+            entry.update(correct=verdict.correct, explanation=verdict.explanation, verdict_source=verdict.source,
+                         certain=verdict.certain)
+            if verdict.judge is not None:  # overruled by a human review; kept to measure the judge
+                entry["judge"] = {"correct": verdict.judge.correct, "explanation": verdict.judge.explanation}
         if retrieved is not None:
             entry["retrieved"] = [{"source": h.source, "text": h.text, "score": h.score} for h in retrieved]
             if case.question.evidence:

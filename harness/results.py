@@ -13,6 +13,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ValidationError
+
+from harness.errors import HarnessError
+from harness.ppi import corrected_accuracy
 from harness.stats import wilson
 from harness.suite import Suite
 
@@ -87,9 +91,15 @@ class Results:
         keys = sorted(records, key=lambda key: (*order.get(key[:2], (1e9, 1e9)), key[2] or 0))
         return [{"system": r["system"], "id": r["id"], "answer": r.get("answer"), "correct": r.get("correct"),
                  "evidence_rank": r.get("evidence_rank"), "retrieved": r.get("retrieved") or [],
-                 "explanation": r.get("explanation"), "seconds": r.get("seconds"),
+                 "explanation": r.get("explanation"), "seconds": r.get("seconds"), **verdict_fields(r),
                  **({"seed": r["seed"]} if "seed" in r else {})}
                 for r in (records[key] for key in keys)]
+
+
+def verdict_fields(record: dict) -> dict:
+    """Who decided (judge or human), whether the judge was certain, and the overruled judge verdict."""
+    return {"verdict_source": record.get("verdict_source"), "certain": record.get("certain"),
+            "judge": record.get("judge")}
 
 
 def system_metrics(rows: list[dict], suite: Suite) -> dict[str, SystemMetrics]:
@@ -174,10 +184,48 @@ def results_json(suite: Suite, results: Results, info: RunInfo) -> dict:
     for name, split in by_prior(rows).items():
         if name in systems:
             systems[name].update(split)
+    for name, corrected in corrected_accuracy(rows).items():  # when some answers have human reviews
+        if name in systems:
+            systems[name]["corrected_accuracy"] = corrected.as_json()
     run = {**asdict(info), "skipped": dict(results.skipped), "failed": dict(results.failed),
            "calibration": results.calibration,
            "training": {name: results.training[name] for name in sorted(results.training)}}
     return {"suite": suite.name, "systems": systems, "results": rows, "run": run}
+
+
+class _Row(BaseModel):  # other fields are allowed: readers take what they know
+    system: str
+    id: str
+    answer: str | None
+    correct: bool | None
+    retrieved: list[dict] = []
+
+
+class _Run(BaseModel):
+    suite_dir: str
+    judge: str
+    skipped: dict[str, str]
+
+
+class _ResultsFile(BaseModel):
+    suite: str
+    systems: dict[str, dict]
+    results: list[_Row]
+    run: _Run
+
+
+def load_results_json(path: Path) -> dict:
+    """A results.json written by the harness, or a one-line HarnessError saying why it is not one."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        _ResultsFile.model_validate(data)
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        if isinstance(err, ValidationError):
+            first = err.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            err = f"{where}: {first['msg'].lower()}" if where else first["msg"].lower()
+        raise HarnessError(f"not a harness results.json: {err}", path=path) from None
+    return data
 
 
 def write_atomic(path: Path, text: str) -> None:

@@ -20,6 +20,7 @@ from harness.evidence import Span, evidence_rank
 from harness.generators import AdapterGenerator, Generator, HFGenerator, make_generator
 from harness.judges import Judge, Verdict, make_judge
 from harness.judges.replay import MissingVerdict, ReplayJudge
+from harness.reviews import REVIEWS_FILE, load_reviews
 from harness.suite import Suite
 from harness.system import Answer, Hit, System
 from systems import KINDS, SystemSpec
@@ -56,6 +57,7 @@ class EvalRun:
         self.cache = DiskCache(cache_dir)
         judge_config = suite.config.judge.model_copy(update={"name": judge}) if judge else suite.config.judge
         self.judge: Judge = ReplayJudge(judge_replay) if judge_replay else make_judge(judge_config, self)
+        self.reviews = load_reviews(suite.root / REVIEWS_FILE, suite.questions)
         self._generators: dict[str, Generator] = {}
         self.no_train, self.progress = no_train, progress
         self._adapters: dict[str, tuple] = {}  # adapter key -> (Adapter, Answerer)
@@ -169,10 +171,18 @@ class EvalRun:
         return batch[case.question.id]
 
     def grade(self, case: Case, answer: Answer) -> Verdict:
+        review = self.reviews.get(case.question.id, answer.text)
         try:
-            return self.judge.grade(case.question, answer.text)
+            judged = self.judge.grade(case.question, answer.text)
         except MissingVerdict as err:
-            raise HarnessError(f"{err} (system {case.system})") from None
+            if review is None:
+                raise HarnessError(f"{err} (system {case.system})") from None
+            judged = Verdict(None, f"no judge verdict: {err}")
+        if review is None:
+            return judged
+        # The review decides; the judge's verdict rides along only to measure the judge (harness/ppi.py).
+        return Verdict(review.label, f"human review{': ' + review.note if review.note else ''}",
+                       source="human", judge=judged)
 
     def calibrate(self):
         """Grade the suite's human-labelled candidates; Unavailable when the suite has none."""

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from harness.chart import accuracy_chart, loss_chart
 from harness.gate import GateRow, evaluate_gate
+from harness.html_report import HTML, write_html
+from harness.ppi import corrected_accuracy, reviewed_agreement
 from harness.results import SystemMetrics, first_seed, seed_accuracy, system_metrics, write_atomic
 from harness.stats import Paired, comparisons, mcnemar
 from harness.suite import Suite
@@ -190,6 +192,28 @@ def _seeds(rows: list[dict], paired: list[Paired]) -> list[str]:
     return lines
 
 
+def _human_reviews(data: dict) -> list[str]:
+    """Human verdicts per system, the PPI-corrected accuracy, and the judge measured on this run's reviews."""
+    rows, cal = data["results"], data["run"].get("calibration")
+    corrected = corrected_accuracy(rows)
+    lines = ["Human verdicts (the suite's reviews.yaml) overrule the judge on the answers they cover; the accuracy "
+             "above counts them. The corrected accuracy is the judge's accuracy over all answers plus the mean of "
+             "(human − judge) over the reviewed ones (prediction-powered inference), with its 95% interval; it is "
+             "unbiased when the reviews are a random sample (`harness review --sample N`).", "",
+             "| system | human verdicts | judge agrees | judged accuracy | corrected accuracy [95% interval] |",
+             "|---|---|---|---|---|"]
+    for name, c in corrected.items():
+        agree = reviewed_agreement([r for r in rows if r["system"] == name])
+        interval = "" if c.low is None else f" [{100 * c.low:.0f}–{100 * c.high:.0f}%]"
+        lines.append(f"| {name} | {c.reviewed} | {agree.agree}/{agree.n} | {_pct(c.judged)} | "
+                     f"{_pct(c.value)}{interval} |")
+    total = reviewed_agreement(rows)
+    kappa = "–" if total.kappa is None else f"{total.kappa:.3f}"
+    on_cal = f"{cal['agree']}/{cal['n']} ({_pct(cal['agreement'])})" if cal else "not measured in this run"
+    return lines + ["", f"- judge agreement on this run's reviewed answers: {total.agree}/{total.n} "
+                        f"({_pct(total.agreement)}), Cohen's κ {kappa}; on the calibration set: {on_cal}"]
+
+
 def analyse(suite: Suite, data: dict) -> Report:
     run = data["run"]
     metrics = system_metrics(data["results"], suite)
@@ -216,6 +240,8 @@ def render_scorecard(suite: Suite, data: dict, report: Report) -> str:
            "generation time recorded when each answer was computed; cached answers keep it.", "",
            "## Is the difference real?", "", *_significance(report.paired), "",
            "## Gate", "", *_gate(report.gate, run["gate_enabled"]), ""]
+    if any(r.get("verdict_source") == "human" for r in rows):
+        out += ["## Human reviews", "", *_human_reviews(data), ""]
     if run.get("training"):
         out += ["## Fine-tuning", "", *_training(run["training"]), ""]
     if seed_accuracy(data["results"]):
@@ -233,7 +259,7 @@ def render_scorecard(suite: Suite, data: dict, report: Report) -> str:
 
 
 def write_reports(suite: Suite, data: dict, scorecard: Path) -> Report:
-    """Scorecard and chart (beside it) from results.json data."""
+    """Scorecard, charts and report.html (beside it) from results.json data."""
     report = analyse(suite, data)
     if report.metrics:
         accuracy_chart(scorecard.parent / CHART,
@@ -242,4 +268,7 @@ def write_reports(suite: Suite, data: dict, scorecard: Path) -> Report:
     if data["run"].get("training"):
         loss_chart(scorecard.parent / LOSS_CHART, data["run"]["training"], f"{suite.name}: LoRA training")
     write_atomic(scorecard, render_scorecard(suite, data, report))
+    charts = [scorecard.parent / CHART] if report.metrics else []
+    charts += [scorecard.parent / LOSS_CHART] if data["run"].get("training") else []
+    write_html(suite, data, report.metrics, scorecard.parent / HTML, charts)
     return report

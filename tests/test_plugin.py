@@ -19,6 +19,8 @@ def project(pytester, monkeypatch):
     shutil.copy(ROOT / "tests" / "fakes.py", pytester.path / "fakes.py")
     shutil.copytree(TINY, pytester.path / "suite")
     pytester.makeconftest("""
+import os
+
 import fakes
 import harness.plugin
 import harness.scorecard
@@ -27,7 +29,7 @@ pytest_plugins = ["harness.plugin"]
 # Count report writes in every process, to prove only the controller writes.
 _write = harness.results.write_atomic
 def counting_write(path, text):
-    with open("writes.log", "a") as log:
+    with open(os.path.join(os.path.dirname(__file__), "writes.log"), "a") as log:  # not the cwd: it outlives the run
         log.write(str(path.name) + "\\n")
     _write(path, text)
 harness.results.write_atomic = harness.scorecard.write_atomic = counting_write

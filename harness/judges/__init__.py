@@ -24,6 +24,8 @@ class Verdict:
     explanation: str
     raw: str = ""  # the judge's raw output, for audits
     certain: bool = True  # match: whether the rule was decisive (hybrid defers when it is not)
+    source: str = "judge"  # "human": a review in reviews.yaml decided (harness/reviews.py)
+    judge: Verdict | None = None  # with a human verdict: the judge's, kept only to measure the judge
 
 
 class Judge(Protocol):

@@ -35,4 +35,6 @@ class ReplayJudge:
         row = self.verdicts.get((question.id, candidate))
         if row is None:
             raise MissingVerdict(f"no verdict for question {question.id} with answer {candidate!r}", path=self.path)
+        if row.get("verdict_source") == "human":  # replay the judge, not the review that overruled it
+            row = row.get("judge") or {}
         return Verdict(row.get("correct"), f"replayed: {row.get('explanation') or 'recorded verdict'}")
