@@ -136,23 +136,23 @@ def _training(logs: dict[str, dict]) -> list[str]:
     return lines
 
 
+def _rate(group: dict) -> float | None:
+    return group["correct"] / group["n"] if group["n"] else None
+
+
 def _prior(data: dict) -> list[str]:
     """Known vs unknown facts (Gekhman et al. 2024): gains on what the baseline already knew read differently."""
-    systems = data["systems"]
-    known, unknown = (systems["baseline"]["by_prior"][g]["n"] for g in ("known", "unknown"))
+    known, unknown = (data["systems"]["baseline"]["by_prior"][g]["n"] for g in ("known", "unknown"))
+    others = {n: m for n, m in data["systems"].items() if n != "baseline" and "by_prior" in m}
     lines = [f"The baseline answers {known} questions right (\"known\") and {unknown} wrong (\"unknown\"). "
              "Forgotten: known questions the system now gets wrong (with seeds, in most of them).", "",
              "| system | known right | unknown right | forgotten |", "|---|---|---|---|"]
-    for name, m in systems.items():
-        if name == "baseline" or "by_prior" not in m:
-            continue
+    for name, m in others.items():
         k, u = m["by_prior"]["known"], m["by_prior"]["unknown"]
-        frac = lambda g: f"{g['correct']}/{g['n']} ({_pct(g['correct'] / g['n'] if g['n'] else None)})"  # noqa: E731
-        lines.append(f"| {name} | {frac(k)} | {frac(u)} | {', '.join(m['forgotten']) or '–'} |")
-    learned = [(n, m) for n, m in systems.items() if n != "baseline" and "by_prior" in m]
-    if learned:
-        name, m = max(learned, key=lambda item: item[1]["by_prior"]["unknown"]["correct"] / max(
-            1, item[1]["by_prior"]["unknown"]["n"]))
+        lines.append(f"| {name} | {k['correct']}/{k['n']} ({_pct(_rate(k))}) | {u['correct']}/{u['n']} "
+                     f"({_pct(_rate(u))}) | {', '.join(m['forgotten']) or '–'} |")
+    if others:
+        name, m = max(others.items(), key=lambda item: _rate(item[1]["by_prior"]["unknown"]) or 0)
         u = m["by_prior"]["unknown"]
         lines += ["", f"Reading: {name} answers the most of what the model did not know ({u['correct']} of {u['n']}); "
                   + (f"it forgets {len(m['forgotten'])} of the {known} known." if m["forgotten"] else

@@ -73,6 +73,7 @@ def test_results_contract_and_scorecard(project):
     assert "| evidence retrieved | 5 | 0 (model's errors) |" in card
     assert "| t1 | How many players does a quollball team field? | Nine | ✗ unknown | ✓ r1 " in card
     assert "| rag-bow | 0/0 (–) | 5/5 (100.0%) | – |" in card  # known vs unknown facts
+    assert "Reading: rag-bow answers the most of what the model did not know (5 of 5); it forgets none" in card
     outcome.stdout.fnmatch_lines(["*baseline answered 'unknown'; gold 'Nine' (no accepted form found)*"])
 
 
