@@ -2,6 +2,7 @@
 generator's own input embeddings, mean-pooled), or any sentence-transformers model id or path."""
 from __future__ import annotations
 
+import time
 from functools import cached_property
 from typing import Protocol, Sequence
 
@@ -113,15 +114,26 @@ def _pooled(embedding: list) -> list[float]:
 class OpenAIEmbedder:
     """Embeddings from an OpenAI-compatible API, many inputs per request, with bounded retries.
 
+    Requests start small and double while they are quick, up to ``batch`` inputs. A batch that times
+    out or gets a 5xx is split in half, never sent again as it was, and later requests stay at most
+    that half: a slow server (llama.cpp on a busy CPU) so gets requests it can answer in time, and
+    is never sent the same work again while still busy with the abandoned copy. A server that
+    returns one vector per token (a model with no pooling layer) gets one input per request:
+    llama-cpp-python's server mixes up the tokens of inputs it batches together for such a model.
+
     Chunks are counted with the packaged MiniLM WordPiece tokenizer: OpenAI's own tokenizer files
     are not available offline, and the count only sizes chunks.
     """
 
     max_tokens = 8000  # text-embedding-3 reads 8191 tokens
-    batch = 128  # inputs per request; the API takes up to 2048
+    batch = 128  # the most inputs per request; the API takes up to 2048
+    quick = 1 / 8  # a request this share of the timeout or quicker may double
 
     def __init__(self, model: str, base_url: str | None = None):
         self.model, self.base_url = model, base_url
+        self.size = 8  # inputs per request now; kept for later calls, like everything learnt below
+        self.ceiling = self.batch  # half the smallest batch that failed
+        self.per_token = False
 
     @cached_property
     def endpoint(self):
@@ -148,11 +160,15 @@ class OpenAIEmbedder:
         return _offsets(self._tokenizer, text)
 
     def _request(self, client, batch: list[str]):
-        from harness.openai_api import Malformed
+        from harness.openai_api import Malformed, Split
 
         data = client.embeddings.create(model=self.model, input=batch).data
         if len(data) != len(batch):
             raise Malformed(f"{len(data)} embeddings for {len(batch)} inputs")
+        if any(d.embedding and isinstance(d.embedding[0], list) for d in data):
+            self.per_token = True
+            if len(batch) > 1:
+                raise Split("one vector per token: the inputs of a batch may be mixed up")
         vectors = [_pooled(d.embedding) for d in sorted(data, key=lambda d: d.index)]
         if len({len(v) for v in vectors}) != 1:
             raise Malformed("embeddings of different sizes")
@@ -161,13 +177,22 @@ class OpenAIEmbedder:
     def embed(self, texts: Sequence[str]):
         import numpy as np
 
-        from harness.openai_api import call
+        from harness.openai_api import Split, call
 
         client = self.endpoint.client()
         rows: list = []
-        for start in range(0, len(texts), self.batch):
-            batch = list(texts[start:start + self.batch])
-            rows += call(f"embeddings ({self.model})", self.endpoint, lambda: self._request(client, batch))
+        while len(rows) < len(texts):
+            size = 1 if self.per_token else min(self.size, self.ceiling, self.batch)
+            batch = list(texts[len(rows):len(rows) + size])
+            began = time.perf_counter()
+            try:
+                rows += call(f"embeddings ({self.model})", self.endpoint, lambda: self._request(client, batch),
+                             splittable=len(batch) > 1)
+            except Split:
+                self.size = self.ceiling = len(batch) // 2
+                continue
+            if time.perf_counter() - began <= self.endpoint.timeout * self.quick:
+                self.size = 2 * size
         return np.asarray(rows, dtype="float32")
 
 

@@ -2,15 +2,16 @@
 
 Retries are ours, not the client's, so they are bounded and visible: 429, 5xx, timeouts,
 dropped connections and malformed replies are retried with exponential backoff, honouring
-Retry-After; after the last try the run stops with one line saying what failed. The API key
-is read from the environment when a request is made and never stored in an identity, a cache
-key, a message or a report.
+Retry-After; after the last try the run stops with one line saying what failed, and the endpoint
+remembers it: every later call through it fails at once with that line, so a server that is down
+costs one retry cycle per run, not one per test. The API key is read from the environment when a
+request is made and never stored in an identity, a cache key, a message or a report.
 """
 from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, TypeVar
 
 from harness.errors import HarnessError, Unavailable
@@ -23,12 +24,17 @@ class Malformed(Exception):
     """A reply that arrived but cannot be used (bad JSON, wrong number of items)."""
 
 
-@dataclass(frozen=True)
+class Split(Exception):
+    """A request for many items failed in a way a smaller one may not: send its items in smaller requests."""
+
+
+@dataclass
 class Endpoint:
     base_url: str
     tries: int = 5
     timeout: float = 60.0
     backoff: float = 1.0  # seconds before the second try; doubles each time
+    gave_up: str | None = field(default=None, compare=False)  # why the last call failed every try
 
     @classmethod
     def from_env(cls, base_url: str | None = None, **kw) -> "Endpoint":
@@ -64,15 +70,29 @@ def _pause(seconds: float) -> None:
     time.sleep(seconds)
 
 
-def call(what: str, endpoint: Endpoint, request: Callable[[], T]) -> T:
-    """``request()`` with bounded retries; a HarnessError naming ``what`` and the endpoint when it gives up."""
+def call(what: str, endpoint: Endpoint, request: Callable[[], T], *, splittable: bool = False) -> T:
+    """``request()`` with bounded retries; a HarnessError naming ``what`` and the endpoint when it gives up,
+    or at once when this endpoint already gave up in this run.
+
+    A ``splittable`` request (several items) that times out or gets a 5xx raises Split instead of
+    being sent again: a timed-out server is still working on the request it abandoned, and resending
+    it would only queue the same work behind it; a server may fail on a batch it cannot hold
+    (llama-cpp-python's, with several inputs of a model that has no pooling layer)."""
     import openai
 
-    retryable = (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError,
-                 openai.APIConnectionError, openai.APIResponseValidationError, Malformed, ValueError)
+    if endpoint.gave_up:
+        raise HarnessError(f"{what} at {endpoint.base_url} not tried: it failed earlier in this run "
+                           f"({endpoint.gave_up})")
+
+    retryable = (openai.RateLimitError, openai.InternalServerError, openai.APIConnectionError,
+                 openai.APIResponseValidationError, Malformed, ValueError)
     for attempt in range(1, endpoint.tries + 1):
         try:
             return request()
+        except (openai.APITimeoutError, openai.InternalServerError) as err:
+            if splittable:
+                raise Split(_describe(err)) from None
+            failure = err
         except openai.APIStatusError as err:
             if err.status_code != 429 and err.status_code < 500:
                 raise HarnessError(f"{what} at {endpoint.base_url} was refused: {_describe(err)}") from None
@@ -80,7 +100,7 @@ def call(what: str, endpoint: Endpoint, request: Callable[[], T]) -> T:
         except retryable as err:
             failure = err
         if attempt == endpoint.tries:
-            raise HarnessError(f"{what} at {endpoint.base_url} failed after {endpoint.tries} tries: "
-                               f"{_describe(failure)}") from None
+            endpoint.gave_up = f"{endpoint.tries} tries: {_describe(failure)}"
+            raise HarnessError(f"{what} at {endpoint.base_url} failed after {endpoint.gave_up}") from None
         _pause(min(_retry_after(failure) or endpoint.backoff * 2 ** (attempt - 1), 60.0))
     raise AssertionError("unreachable")

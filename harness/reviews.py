@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from pydantic import StrictBool, field_validator
+from pydantic import StrictBool
 
-from harness.config import Question, Strict
+from harness.config import Question, Strict, Text
 from harness.errors import HarnessError, did_you_mean
 from harness.validation import validate
 from harness.yamlfile import load_yaml
@@ -25,16 +25,10 @@ REVIEWS_FILE = "reviews.yaml"
 
 
 class Review(Strict):
-    q: str
-    answer: str
+    q: Text
+    answer: Text
     label: StrictBool  # "yes" or 1 is a typo, not a verdict
-    note: str = ""
-
-    @field_validator("q", "answer", mode="before")
-    @classmethod
-    def _scalar_to_text(cls, value):
-        # `answer: 6` in YAML is an int; an answer is text.
-        return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+    note: Text = ""
 
 
 def normalise(answer: str) -> str:

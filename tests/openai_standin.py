@@ -3,6 +3,11 @@
 ``faults`` is a list consumed one per request: "429", "500", "401", "hang", "malformed", "short"
 (one embedding too few), or "ok". When it is empty every request is answered properly. Embeddings are
 hashed bags of words, so retrieval through them is meaningful and deterministic.
+
+With ``seconds_per_input`` set, it embeds like llama.cpp's server on a slow CPU: one request at a
+time, that long per input, finishing a request even after its client has given up on it;
+``inputs_worked`` counts every input it computed, abandoned or not. With ``per_token`` set, it
+returns one vector per word, as llama.cpp's server does for a model with no pooling layer.
 """
 from __future__ import annotations
 
@@ -26,6 +31,10 @@ class StandIn:
         self.faults: list[str] = []
         self.requests: list[dict] = []
         self.hang_seconds = 2.0
+        self.seconds_per_input = 0.0
+        self.inputs_worked = 0
+        self.per_token = False
+        busy = threading.Lock()
         standin = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -48,7 +57,14 @@ class StandIn:
                     return self._send(500, {"error": {"message": "boom"}})
                 if fault == "malformed":
                     return self._send(200, None, raw=b'{"data": [ not json')
-                self._send(200, standin.reply(self.path, body, short=fault == "short"))
+                if standin.seconds_per_input and self.path.endswith("/embeddings"):
+                    with busy:
+                        threading.Event().wait(standin.seconds_per_input * len(body["input"]))
+                        standin.inputs_worked += len(body["input"])
+                try:
+                    self._send(200, standin.reply(self.path, body, short=fault == "short"))
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up waiting
 
             def _send(self, status, payload, headers=None, raw=None):
                 data = raw if raw is not None else json.dumps(payload).encode()
@@ -67,7 +83,8 @@ class StandIn:
     def reply(self, path: str, body: dict, short: bool) -> dict:
         if path.endswith("/embeddings"):
             inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
-            data = [{"object": "embedding", "index": i, "embedding": bag_of_words(t)} for i, t in enumerate(inputs)]
+            embed = (lambda t: [bag_of_words(w) for w in t.split()]) if self.per_token else bag_of_words
+            data = [{"object": "embedding", "index": i, "embedding": embed(t)} for i, t in enumerate(inputs)]
             return {"object": "list", "data": data[:-1] if short else data, "model": body["model"],
                     "usage": {"prompt_tokens": 1, "total_tokens": 1}}
         if path.endswith("/chat/completions"):

@@ -1,65 +1,72 @@
 """The OpenAI-compatible paths against a real llama.cpp server on 127.0.0.1, and the in-process backend.
 
-The server is started and stopped by one fixture; it serves the packaged Gemma GGUF with
-embeddings on. Skips with one line when llama-cpp-python is not installed.
+The server is started by one fixture and killed after a short grace period however the tests end;
+it serves the packaged Gemma GGUF with embeddings on. Those tests skip with one line when
+llama-cpp-python is not installed.
 """
-import os
-import socket
+import importlib.util
+import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-pytest.importorskip("llama_cpp", reason="needs `pip install llama-cpp-python` (the Makefile installs it)")
-
-from harness.config import Generation  # noqa: E402
-from harness.embedders import make_embedder  # noqa: E402
-from harness.generators import EMBEDDED, embedded_gguf, make_generator  # noqa: E402
-from harness.prompts import PromptParts  # noqa: E402
+from harness.config import Generation
+from harness.embedders import make_embedder
+from harness.generators import EMBEDDED, embedded_gguf, make_generator
+from harness.llamacpp_server import llama_server, stop
+from harness.prompts import PromptParts
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".cache" / "harness"  # the GGUF is assembled once, beside the converted model
+needs_llama_cpp = pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None,
+                                     reason="needs `pip install llama-cpp-python` (the Makefile installs it)")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def test_a_server_that_ignores_sigterm_is_killed_after_the_grace_period():
+    code = ("import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); "
+            "time.sleep(120)")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline() == "ready\n"  # SIGTERM is ignored from here on
+    began = time.monotonic()
+    stop(proc, grace=0.5)
+    proc.stdout.close()
+    assert proc.returncode == -signal.SIGKILL and time.monotonic() - began < 5
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="PR_SET_PDEATHSIG is Linux only")
+def test_a_server_dies_with_the_process_that_started_it(tmp_path):
+    pid_file = tmp_path / "child.pid"
+    parent = ("import subprocess, sys, time; from harness.llamacpp_server import die_with_parent; "
+              "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'], "
+              f"preexec_fn=die_with_parent); open({str(pid_file)!r}, 'w').write(str(child.pid)); time.sleep(120)")
+    proc = subprocess.Popen([sys.executable, "-c", parent], cwd=ROOT)
+    while not pid_file.exists() or not pid_file.read_text():
+        time.sleep(0.1)
+    child = int(pid_file.read_text())
+    proc.kill()  # no cleanup code runs in the parent
+    proc.wait()
+    deadline = time.monotonic() + 5
+    while Path(f"/proc/{child}").exists() and "Z" not in Path(f"/proc/{child}/stat").read_text().split()[2]:
+        assert time.monotonic() < deadline, "the child outlived its parent"
+        time.sleep(0.1)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """A llama.cpp server on loopback for this module's tests; stopped however they end."""
-    port = _free_port()
-    log = tmp_path_factory.mktemp("llama-server") / "server.log"  # a file: a full pipe would block it
-    proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(embedded_gguf(CACHE)),
-                             "--host", "127.0.0.1", "--port", str(port), "--embedding", "true",
-                             "--n_ctx", "2048", "--n_threads", str(os.cpu_count())],
-                            stdout=subprocess.DEVNULL, stderr=log.open("w"))
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/models", timeout=2)
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"llama.cpp server did not start: {log.read_text()[-500:]}")
-                time.sleep(0.5)
+    """A llama.cpp server on loopback for this module's tests; killed however they end."""
+    log = tmp_path_factory.mktemp("llama-server") / "server.log"
+    with llama_server(embedded_gguf(CACHE), log, "--n_ctx", "2048") as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 PROMPTS = [PromptParts("Answer in at most ten words.", (), ("A try is worth one point.",), "How many points is a try?"),
            PromptParts("Answer in at most ten words.", (), None, "What is the capital of France?")]
 
 
+@needs_llama_cpp
 def test_rag_openai_embeddings_through_the_real_client(server, monkeypatch):
     monkeypatch.setenv("OPENAI_BASE_URL", server)
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
@@ -67,13 +74,13 @@ def test_rag_openai_embeddings_through_the_real_client(server, monkeypatch):
     embedder.check_available()
     texts = ["six players on the field", "a try is worth one point"]
     vectors = embedder.embed(texts)
-    assert vectors.shape[0] == 2 and vectors.shape[1] == 640  # Gemma's per-token vectors, mean-pooled
+    assert vectors.shape == (2, 640)
     assert not (vectors[0] == vectors[1]).all()
-    assert (embedder.embed(texts) == vectors).all()
-    # (llama-cpp-python's server does not isolate the inputs of one batch for a model with no pooling
-    # layer, so the same text in another batch may differ: serve a real embedding model for RAG.)
+    assert (embedder.embed(texts[::-1]) == vectors[::-1]).all()  # one input per request: batches do not mix
+    assert embedder.per_token  # Gemma's GGUF has no pooling layer: one vector per token, mean-pooled here
 
 
+@needs_llama_cpp
 def test_openai_compatible_generator_against_the_server(server):
     generator = make_generator(f"openai:gemma@{server}", Generation(prompt_style="completion", max_new_tokens=16), CACHE)
     first = generator.generate(PROMPTS)
@@ -81,6 +88,7 @@ def test_openai_compatible_generator_against_the_server(server):
     assert all(answer and "\n" not in answer for answer in first)
 
 
+@needs_llama_cpp
 def test_in_process_llamacpp_answers_like_the_server(server):
     local = make_generator(f"llamacpp:{EMBEDDED}", Generation(max_new_tokens=16), CACHE)
     local.check_available()

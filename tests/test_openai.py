@@ -1,4 +1,7 @@
 """rag-openai's embedder and the OpenAI-compatible generator, against a loopback stand-in that fails on demand."""
+import socket
+
+import numpy as np
 import pytest
 
 import harness.openai_api
@@ -11,6 +14,7 @@ from harness.openai_api import Endpoint
 from harness.prompts import PromptParts
 from harness.retrieval import embed_cached
 from openai_standin import StandIn, bag_of_words
+from test_plugin import project, results, run  # noqa: F401  (the throwaway project with the tiny suite)
 
 
 @pytest.fixture
@@ -28,9 +32,9 @@ def waits(monkeypatch):
     return slept
 
 
-def embedder(standin, tries=5):
+def embedder(standin, tries=5, timeout=0.5):
     e = OpenAIEmbedder("text-embedding-3-small")
-    e.endpoint = Endpoint(standin.url, tries=tries, timeout=0.5, backoff=0.01)
+    e.endpoint = Endpoint(standin.url, tries=tries, timeout=timeout, backoff=0.01)
     return e
 
 
@@ -44,9 +48,45 @@ def test_many_inputs_per_request_in_bounded_batches(standin, tmp_path):
 
 def test_recovers_from_each_fault_within_the_retry_bound(standin, waits):
     standin.faults = ["429", "500", "hang", "malformed", "short"]
-    assert embedder(standin, tries=6).embed(["alpha beta gamma", "delta epsilon"]).shape == (2, 32)
+    assert embedder(standin, tries=6).embed(["alpha beta gamma"]).shape == (1, 32)
     assert len(standin.requests) == 6
     assert waits == [0.2, 0.02, 0.04, 0.08, 0.16]  # Retry-After honoured, then exponential backoff
+
+
+def test_requests_grow_while_quick_and_split_on_timeout_instead_of_resending(standin, waits):
+    e = embedder(standin)
+    e.size, e.batch = 2, 8
+    e.quick = 1.0  # any reply within the timeout counts as quick: no flakiness on a loaded machine
+    e.embed([f"text number {i}" for i in range(20)])
+    assert [len(r["body"]["input"]) for r in standin.requests] == [2, 4, 8, 6]
+    standin.requests.clear()
+    standin.faults = ["hang", "hang"]  # the server is too slow for 8 inputs, then for 4
+    vectors = e.embed([f"slow text {i}" for i in range(8)])
+    assert list(vectors[7]) == bag_of_words("slow text 7")
+    assert [len(r["body"]["input"]) for r in standin.requests] == [8, 4, 2, 2, 2, 2]  # halves, never the same again
+    assert waits == []  # a split is not a retry: no backoff, no try used up
+
+
+def test_one_vector_per_token_means_one_input_per_request(standin):
+    standin.per_token = True
+    texts = ["alpha beta", "gamma delta epsilon", "zeta"]
+    vectors = embedder(standin).embed(texts)
+    assert [len(r["body"]["input"]) for r in standin.requests] == [3, 1, 1, 1]  # the batch reply is not used
+    for text, vector in zip(texts, vectors):
+        assert list(vector) == pytest.approx(list(np.mean([bag_of_words(w) for w in text.split()], axis=0)))
+
+
+def test_a_slow_serial_server_is_not_sent_the_same_work_again(standin, waits):
+    """Issue 10, item 7: a server slower than the timeout kept working on abandoned batches while
+    the same batch was resent to queue behind them; retrieval on a real rulebook never finished."""
+    standin.seconds_per_input = 0.05  # 8 inputs take 0.4 s: longer than the 0.25 s timeout
+    e = embedder(standin, timeout=0.25)
+    vectors = e.embed([f"chunk number {i}" for i in range(40)])
+    assert list(vectors[39]) == bag_of_words("chunk number 39")
+    # About 40 + 8 + 4 (the abandoned 8 and 4, then requests it answers in time); resending the
+    # whole batch made it compute 5 x 40 and still fail.
+    assert standin.inputs_worked <= 60
+    assert waits == []
 
 
 @pytest.mark.parametrize("fault, why", [
@@ -57,13 +97,47 @@ def test_recovers_from_each_fault_within_the_retry_bound(standin, waits):
     ("short", r"Malformed: 1 embeddings for 2 inputs"),
 ])
 def test_gives_up_with_one_line_and_caches_nothing(standin, waits, tmp_path, fault, why):
-    standin.faults = [fault] * 3
+    standin.faults = [fault] * 4  # a timeout first splits the two inputs, then is retried for the first
     with pytest.raises(HarnessError) as err:
         embed_cached(embedder(standin, tries=3), ["alpha beta gamma", "delta epsilon"], DiskCache(tmp_path))
     message = str(err.value)
     assert message.startswith(f"embeddings (text-embedding-3-small) at {standin.url} failed after 3 tries: ")
     assert __import__("re").search(why, message) and "\n" not in message
     assert not list(tmp_path.rglob("*.npy"))
+
+
+def test_an_endpoint_that_gave_up_fails_at_once_for_the_rest_of_the_run(standin, waits):
+    e = embedder(standin, tries=3)
+    standin.faults = ["500"] * 3
+    with pytest.raises(HarnessError, match="failed after 3 tries"):
+        e.embed(["alpha"])
+    with pytest.raises(HarnessError) as again:
+        e.embed(["beta"])
+    assert str(again.value) == (f"embeddings (text-embedding-3-small) at {standin.url} not tried: it failed "
+                                "earlier in this run (3 tries: HTTP 500 (InternalServerError))")
+    assert len(standin.requests) == 3 and len(waits) == 2  # one retry cycle, not two
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # nothing listens once the socket is closed
+
+
+def test_an_unreachable_server_costs_one_retry_cycle_per_run(project, monkeypatch, waits):
+    suite_yaml = project.path / "suite" / "suite.yaml"
+    suite_yaml.write_text(suite_yaml.read_text().replace(
+        "  - baseline\n", "  - baseline\n  - {name: rag-openai, kind: rag, embedder: 'openai:text-embedding-3-small'}\n"))
+    url = f"http://127.0.0.1:{_closed_port()}/v1"
+    monkeypatch.setenv("OPENAI_BASE_URL", url)
+    outcome = run(project)
+    outcome.assert_outcomes(passed=12, failed=15)  # rag-openai's 10 tests fail, the others run as usual
+    assert waits == [1.0, 2.0, 4.0, 8.0]  # one cycle of 5 tries in the whole run, not one per test
+    output = outcome.stdout.str()
+    # the one answer batch (5 tests), and the CRASHED line of the harness summary
+    assert output.count(f"at {url} failed after 5 tries: APIConnectionError") == 6
+    assert output.count(f"at {url} not tried: it failed earlier in this run") == 5  # each retrieval test
+    assert {"baseline", "rag-bow"} <= set(results(project)["systems"])  # still reported
 
 
 def test_client_errors_are_not_retried(standin, waits):

@@ -1,0 +1,32 @@
+"""The interleaved timing helper of benchmarks/: order of calls, statistics and the noise warning."""
+import pytest
+
+from benchmarks.interleave import Summary, interleave, report
+
+
+def test_contenders_run_interleaved_in_rotating_order_after_a_warm_up():
+    calls = []
+    seconds = interleave({name: (lambda n=name: calls.append(n)) for name in "ABC"}, rounds=3)
+    assert calls == list("ABC") + list("ABC" "BCA" "CAB")
+    assert {name: len(s) for name, s in seconds.items()} == {"A": 3, "B": 3, "C": 3}
+
+
+def test_median_and_spread():
+    s = Summary.of([2.0, 10.0, 4.0, 4.0])
+    assert (s.median, s.fastest, s.slowest) == (4.0, 2.0, 10.0)
+    assert s.spread == pytest.approx(2.0)
+
+
+def test_steady_contenders_give_a_ratio_with_its_range_and_no_warning():
+    lines = report({"ref": [10.0, 10.5, 9.5], "fast": [5.0, 5.2, 4.8]}, "ref", work=10, unit="answers")
+    assert len(lines) == 2 and "WARNING" not in "".join(lines)
+    assert "median    5.00 s" in lines[1] and "2.00 answers/s" in lines[1]
+    assert "2.00x ref [1.83-2.19]" in lines[1]  # 9.5/5.2 .. 10.5/4.8
+
+
+def test_a_contender_too_noisy_to_compare_is_named():
+    lines = report({"ref": [7.0, 38.0, 12.0], "other": [9.0, 9.1, 8.9]}, "ref", work=10, unit="answers")
+    warnings = [line for line in lines if "WARNING" in line]
+    assert len(warnings) == 1
+    assert "ref varied by 258% of its median over 3 rounds (limit 25%)" in warnings[0]
+    assert "1.33x ref [0.77-4.27]" in lines[1]  # the range straddles 1: which is faster is not settled
