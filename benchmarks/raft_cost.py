@@ -29,7 +29,7 @@ from systems.raft import RaftPlanner  # noqa: E402
 def examples_per_second(run: EvalRun, pairs, settings, contexts) -> float:
     model, tokenizer = run.generator.fresh_copy()
     with tempfile.TemporaryDirectory() as tmp:
-        trainer, n = sft_trainer(model, tokenizer, pairs, settings, Path(tmp), progress=False, contexts=contexts)
+        trainer, n = sft_trainer(model, tokenizer, pairs, settings, Path(tmp), contexts=contexts)
         start = time.perf_counter()
         trainer.train()
         return n / (time.perf_counter() - start)

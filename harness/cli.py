@@ -107,7 +107,7 @@ def _train(args: argparse.Namespace) -> int:
     from harness.suite import load_suite
 
     suite = load_suite(args.suite)
-    run = EvalRun(suite, [suite.system(args.system)], cache_dir=args.cache_dir, progress=True)
+    run = EvalRun(suite, [suite.system(args.system)], cache_dir=args.cache_dir)
     for seed, adapter, _ in run.system(args.system).adapters:  # one per seed
         log = adapter.log
         print(f"{args.system} (seed {seed}): adapter {adapter.path}\n  {log['examples']} pairs, "

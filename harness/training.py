@@ -17,11 +17,12 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Sequence
 
-from harness.cache import cache_key
+from harness.cache import cache_key, intact, seal
 from harness.config import LoraSettings
 from harness.errors import HarnessError
 from harness.prompts import PromptParts, completion_prompt
 from harness.trainset import TrainPair
+from harness.training_progress import progress_callback
 
 TRAIN_VERSION = 1
 LIBRARIES = ("torch", "transformers", "peft", "trl")
@@ -77,7 +78,10 @@ class Adapter:
     log: dict  # {"train": [[step, loss]], "eval": [[step, loss]], "seconds", "examples_per_second", ...}
 
 
-def load_adapter(path: Path, key: str) -> Adapter:
+def load_adapter(path: Path, key: str) -> Adapter | None:
+    """The cached adapter, or None when there is none or it is damaged (then it is retrained)."""
+    if not intact(path):
+        return None
     return Adapter(path, key, json.loads((path / "training_log.json").read_text()))
 
 
@@ -111,7 +115,7 @@ def answer_only_loss(model, inputs):
 
 
 def sft_trainer(model, tokenizer, pairs: Sequence[TrainPair], settings: LoraSettings, output_dir: Path,
-                progress: bool, answer_only: bool = True, contexts: Contexts = None):
+                answer_only: bool = True, contexts: Contexts = None, phase: str = "training"):
     """TRL's SFTTrainer with a PEFT LoRA adapter; loss on the answer tokens only."""
     import torch
     from datasets import Dataset
@@ -135,24 +139,24 @@ def sft_trainer(model, tokenizer, pairs: Sequence[TrainPair], settings: LoraSett
         eval_strategy="steps" if eval_rows else "no", eval_steps=every, save_strategy="no", report_to=[],
         use_cpu=not gpu, bf16=gpu and torch.cuda.is_bf16_supported(),  # bf16 autocast is slow on most CPUs
         gradient_checkpointing=False,  # recomputing activations costs time; memory is not short here
-        disable_tqdm=not progress, dataloader_pin_memory=False, prediction_loss_only=True)
+        disable_tqdm=True, dataloader_pin_memory=False, prediction_loss_only=True)  # harness.progress shows it
     lora = LoraConfig(r=settings.rank, lora_alpha=settings.alpha, lora_dropout=settings.dropout,
                       target_modules=settings.target_modules, task_type="CAUSAL_LM")
     trainer = AnswerOnlySFTTrainer if answer_only else SFTTrainer
     built = trainer(model=model, args=config, train_dataset=Dataset.from_list(train_rows),
                     eval_dataset=Dataset.from_list(eval_rows) if eval_rows else None,
-                    processing_class=tokenizer, peft_config=lora)
+                    processing_class=tokenizer, peft_config=lora, callbacks=[progress_callback(phase)])
     # TRL drops rows whose answer max_length cut off entirely: count what is really trained on
     return built, len(built.train_dataset)
 
 
 def train_adapter(generator, pairs: Sequence[TrainPair], settings: LoraSettings, target: Path,
-                  key: str, progress: bool = False, contexts: Contexts = None) -> Adapter:
+                  key: str, contexts: Contexts = None) -> Adapter:
     model, tokenizer = generator.fresh_copy()
     check_fits(settings, model, generator.model_name)
     tmp = target.with_name(f"{target.name}.tmp{os.getpid()}")
-    trainer, n_train = sft_trainer(model, tokenizer, pairs, settings, tmp / "trainer", progress,
-                                   contexts=contexts)
+    trainer, n_train = sft_trainer(model, tokenizer, pairs, settings, tmp / "trainer", contexts=contexts,
+                                   phase=f"training LoRA adapter {key[:8]} on {len(pairs)} pairs")
     start = time.perf_counter()
     trainer.train()
     seconds = time.perf_counter() - start
@@ -165,6 +169,7 @@ def train_adapter(generator, pairs: Sequence[TrainPair], settings: LoraSettings,
     trainer.model.save_pretrained(tmp)
     shutil.rmtree(tmp / "trainer", ignore_errors=True)
     (tmp / "training_log.json").write_text(json.dumps(log))
+    seal(tmp)
     try:
         tmp.rename(target)
     except OSError:  # another worker finished the same adapter first
