@@ -27,7 +27,7 @@ from harness.training import sft_trainer  # noqa: E402
 def examples_per_second(run: EvalRun, pairs, settings, answer_only: bool) -> float:
     model, tokenizer = run.generator.fresh_copy()
     with tempfile.TemporaryDirectory() as tmp:
-        trainer, n = sft_trainer(model, tokenizer, pairs, settings, Path(tmp), progress=False,
+        trainer, n = sft_trainer(model, tokenizer, pairs, settings, Path(tmp),
                                  answer_only=answer_only)
         start = time.perf_counter()
         trainer.train()

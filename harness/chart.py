@@ -39,19 +39,22 @@ def accuracy_chart(path: Path, rows: list[tuple[str, float, tuple[float, float] 
 
 
 def loss_chart(path: Path, logs: dict[str, dict], title: str) -> None:
-    """Train (solid) and eval (dashed) loss per adapter, named by the systems sharing it; atomic."""
+    """Train (solid) and eval (dashed) loss per adapter, named by the systems sharing it, one line per seed
+    for systems trained with several; atomic."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     adapters: dict[str, tuple[list[str], dict]] = {}
-    for system, log in logs.items():
-        adapters.setdefault(log.get("adapter", system), ([], log))[0].append(system)
+    for system, first in logs.items():
+        for log in first.get("seeds") or [first]:
+            suffix = f" seed {log['seed']}" if "seed" in log else ""
+            adapters.setdefault(log.get("adapter", system), ([], log))[0].append(system + suffix)
     fig, ax = plt.subplots(figsize=(7, 4))
     for i, (systems, log) in enumerate(adapters.values()):
         name = ", ".join(systems)
-        colour = f"C{i}"
+        colour = f"C{i % 10}"
         if log["train"]:
             ax.plot(*zip(*log["train"]), color=colour, label=f"{name} train")
         if log["eval"]:

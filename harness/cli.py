@@ -108,12 +108,13 @@ def _train(args: argparse.Namespace) -> int:
     from harness.suite import load_suite
 
     suite = load_suite(args.suite)
-    run = EvalRun(suite, [suite.system(args.system)], cache_dir=args.cache_dir, progress=True)
-    adapter = run.system(args.system).adapter
-    log = adapter.log
-    print(f"{args.system}: adapter {adapter.path}\n  {log['examples']} pairs, {log['settings']['epochs']:g} epochs, "
-          f"{log['seconds']} s ({log['examples_per_second']} examples/s); last train loss "
-          f"{log['train'][-1][1] if log['train'] else '-'}, last eval loss {log['eval'][-1][1] if log['eval'] else '-'}")
+    run = EvalRun(suite, [suite.system(args.system)], cache_dir=args.cache_dir)
+    for seed, adapter, _ in run.system(args.system).adapters:  # one per seed
+        log = adapter.log
+        print(f"{args.system} (seed {seed}): adapter {adapter.path}\n  {log['examples']} pairs, "
+              f"{log['settings']['epochs']:g} epochs, {log['seconds']} s ({log['examples_per_second']} examples/s); "
+              f"last train loss {log['train'][-1][1] if log['train'] else '-'}, "
+              f"last eval loss {log['eval'][-1][1] if log['eval'] else '-'}")
     return 0
 
 

@@ -89,6 +89,19 @@ class LoraSettings(Strict):
     max_length: int = Field(64, gt=8)  # prompt + answer tokens; longer pairs are cut
     eval_fraction: float = Field(0.1, ge=0, lt=1)  # held out of training for the eval-loss curve
     seed: int = 0
+    phrasings: int | None = Field(None, ge=1)  # at most this many pairs per source (fact); None: all
+    seeds: list[int] | None = None  # one adapter per seed; None: one adapter, trained with `seed`
+
+    @field_validator("seeds")
+    @classmethod
+    def _distinct_seeds(cls, value):
+        if value is not None:
+            if not value:
+                raise ValueError("must list at least one seed")
+            repeated = sorted({s for s in value if value.count(s) > 1})
+            if repeated:
+                raise ValueError(f"duplicate seeds {repeated}")
+        return value
 
 
 class Decontamination(Strict):

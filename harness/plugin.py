@@ -130,7 +130,7 @@ def _case(request: pytest.FixtureRequest) -> Case:
     adapter = getattr(system, "adapter", None)
     if adapter is not None and case.system not in run.reported_training:  # once per system per process
         run.reported_training.add(case.system)
-        log = {**adapter.log, "adapter": adapter.key[:16]}
+        log = system.training_log
         request.node.user_properties.append((RECORD, {"system": case.system, "training": log}))
     return case
 
@@ -153,8 +153,10 @@ def eval_run(pytestconfig: pytest.Config) -> EvalRun:
 @pytest.fixture
 def record(request: pytest.FixtureRequest, eval_run: EvalRun):
     """Attach what this test learned about (system, question) to its report."""
-    def add(case: Case, *, answer=None, verdict=None, retrieved=None) -> dict:
+    def add(case: Case, *, answer=None, verdict=None, retrieved=None, seed=None) -> dict:
         entry: dict = {"system": case.system, "id": case.question.id}
+        if seed is not None:  # one of several adapters trained with different seeds
+            entry["seed"] = seed
         if answer is not None:
             entry.update(answer=answer.text, seconds=answer.seconds, cached=answer.cached)
             retrieved = answer.retrieved if retrieved is None else retrieved

@@ -73,19 +73,27 @@ class Results:
         elif "skipped" in entry:
             self.skipped[entry["system"]] = entry["skipped"]
         else:
-            self.records.setdefault((entry["system"], entry["id"]), {}).update(entry)
+            self.records.setdefault((entry["system"], entry["id"], entry.get("seed")), {}).update(entry)
 
     def __bool__(self) -> bool:
         return bool(self.records or self.skipped or self.calibration or self.failed)
 
+    def _merged(self) -> dict[tuple, dict]:
+        """Records per (system, id, seed); a seedless record (a retrieval test's) folds into that question's seeds."""
+        seeded = {key[:2] for key in self.records if key[2] is not None}
+        return {key: {**self.records.get((*key[:2], None), {}), **r} for key, r in self.records.items()
+                if key[2] is not None or key[:2] not in seeded}
+
     def rows(self, suite: Suite) -> list[dict]:
-        """results.json rows, in suite order: systems as the suite lists them, then questions."""
+        """results.json rows, in suite order: systems as the suite lists them, then questions, then seeds."""
         order = {(s.name, q.id): (i, j) for i, s in enumerate(suite.systems) for j, q in enumerate(suite.questions)}
-        keys = sorted(self.records, key=lambda key: order.get(key, (1e9, 1e9)))
+        records = self._merged()
+        keys = sorted(records, key=lambda key: (*order.get(key[:2], (1e9, 1e9)), key[2] or 0))
         return [{"system": r["system"], "id": r["id"], "answer": r.get("answer"), "correct": r.get("correct"),
                  "evidence_rank": r.get("evidence_rank"), "retrieved": r.get("retrieved") or [],
-                 "explanation": r.get("explanation"), "seconds": r.get("seconds"), **verdict_fields(r)}
-                for r in (self.records[key] for key in keys)]
+                 "explanation": r.get("explanation"), "seconds": r.get("seconds"), **verdict_fields(r),
+                 **({"seed": r["seed"]} if "seed" in r else {})}
+                for r in (records[key] for key in keys)]
 
 
 def verdict_fields(record: dict) -> dict:
@@ -105,8 +113,8 @@ def system_metrics(rows: list[dict], suite: Suite) -> dict[str, SystemMetrics]:
         m = SystemMetrics(n=len(scored), correct=sum(r["correct"] for r in scored),
                           unscored=len(answered) - len(scored),
                           answer_seconds=round(sum(r["seconds"] or 0 for r in answered), 3))
-        if spec.retrieves:
-            checked = [r for r in mine if r["retrieved"] and suite.evidence.get(r["id"])]
+        if spec.retrieves:  # retrieval is the same for every seed: each question counts once
+            checked = [r for r in first_seed(mine) if r["retrieved"] and suite.evidence.get(r["id"])]
             m.k, m.retrieval_n = spec.options.k, len(checked)
             if checked:
                 ranks = [r["evidence_rank"] for r in checked]
@@ -114,6 +122,49 @@ def system_metrics(rows: list[dict], suite: Suite) -> dict[str, SystemMetrics]:
                 m.mrr = sum(1 / r for r in ranks if r) / len(ranks)
         out[spec.name] = m
     return out
+
+
+def first_seed(rows: list[dict]) -> list[dict]:
+    """One row per (system, question): a system trained with several seeds keeps its first seed's."""
+    first: dict[str, int] = {}
+    for r in rows:
+        if "seed" in r:
+            first.setdefault(r["system"], r["seed"])
+    return [r for r in rows if r.get("seed", first.get(r["system"])) == first.get(r["system"])]
+
+
+def seed_accuracy(rows: list[dict]) -> dict[str, dict[int, float]]:
+    """Accuracy per seed, for each system whose rows carry seeds (scored answers only)."""
+    out: dict[str, dict[int, list]] = {}
+    for r in rows:
+        if "seed" in r and r["correct"] is not None:
+            out.setdefault(r["system"], {}).setdefault(r["seed"], []).append(r["correct"])
+    return {name: {seed: sum(v) / len(v) for seed, v in seeds.items()} for name, seeds in out.items()}
+
+
+def by_prior(rows: list[dict], baseline: str = "baseline") -> dict[str, dict]:
+    """Each system's accuracy on the questions the baseline got right ("known") and wrong ("unknown"),
+    and the known ones it now gets wrong ("forgotten"; with seeds: wrong in most of them).
+    Empty when the baseline was not run."""
+    prior = {r["id"]: r["correct"] for r in rows if r["system"] == baseline and r["correct"] is not None}
+    if not prior:
+        return {}
+    out: dict[str, dict] = {}
+    for r in rows:
+        if r["correct"] is None or r["id"] not in prior:
+            continue
+        entry = out.setdefault(r["system"], {"by_prior": {"known": {"n": 0, "correct": 0},
+                                                          "unknown": {"n": 0, "correct": 0}}, "wrong": {}})
+        group = entry["by_prior"]["known" if prior[r["id"]] else "unknown"]
+        group["n"] += 1
+        group["correct"] += int(r["correct"])
+        if prior[r["id"]]:
+            votes = entry["wrong"].setdefault(r["id"], [0, 0])
+            votes[0] += not r["correct"]
+            votes[1] += 1
+    return {name: {"by_prior": e["by_prior"],
+                   "forgotten": [qid for qid, (wrong, n) in e["wrong"].items() if 2 * wrong > n]}
+            for name, e in out.items()}
 
 
 def _round(x: float | None) -> float | None:
@@ -128,6 +179,11 @@ def results_json(suite: Suite, results: Results, info: RunInfo) -> dict:
                "retrieval": None if m.k is None else {"k": m.k, "recall": _round(m.recall), "mrr": _round(m.mrr)}}
         for name, m in system_metrics(rows, suite).items()
     }
+    for name, seeds in seed_accuracy(rows).items():
+        systems[name]["seed_accuracy"] = [round(seeds[s], 6) for s in sorted(seeds)]
+    for name, split in by_prior(rows).items():
+        if name in systems:
+            systems[name].update(split)
     for name, corrected in corrected_accuracy(rows).items():  # when some answers have human reviews
         if name in systems:
             systems[name]["corrected_accuracy"] = corrected.as_json()

@@ -48,7 +48,7 @@ def select_systems(suite: Suite, names: str | None) -> list[SystemSpec]:
 class EvalRun:
     def __init__(self, suite: Suite, systems: Sequence[SystemSpec], *, generator: str | None = None,
                  judge: str | None = None, judge_replay: str | Path | None = None,
-                 cache_dir: str | Path = ".cache/harness", no_train: bool = False, progress: bool = False):
+                 cache_dir: str | Path = ".cache/harness", no_train: bool = False):
         # Models come from local paths and the local HF cache only (see hub_unavailable_reason);
         # set before transformers/huggingface_hub are imported, which read it once.
         os.environ["HF_HUB_OFFLINE"] = "1"
@@ -60,7 +60,7 @@ class EvalRun:
         self.judge: Judge = ReplayJudge(judge_replay) if judge_replay else make_judge(judge_config, self)
         self.reviews = load_reviews(suite.root / REVIEWS_FILE, suite.questions)
         self._generators: dict[str, Generator] = {}
-        self.no_train, self.progress = no_train, progress
+        self.no_train = no_train
         self._adapters: dict[str, tuple] = {}  # adapter key -> (Adapter, Answerer)
         self._built: dict[str, System | Unavailable] = {}
         self._embedders: dict[str, Embedder] = {}
@@ -89,12 +89,14 @@ class EvalRun:
         return Answerer(lambda: self.generator, self.generator.identity, cfg.generation,
                         cfg.instructions, cfg.examples, self.cache)
 
-    def lora(self, settings: LoraSettings):
+    def lora(self, settings: LoraSettings, contexts=None):
         """The adapter for these settings (cached, or trained now) and an Answerer that uses it.
 
         Systems with identical settings share one adapter; all share the one base model.
+        ``contexts(pairs, seed)``, for RAFT, gives the chunk texts each pair is trained with.
         """
         from harness.training import adapter_key, load_adapter, train_adapter
+        from harness.trainset import cap_phrasings
 
         base = self.generator
         base.check_available()
@@ -104,16 +106,17 @@ class EvalRun:
         if pairs is None:
             raise Unavailable(f"the suite has no {self.suite.config.training.file}; write training pairs "
                               "or make them with `harness synth`")
-        key = adapter_key(base.identity, pairs, settings)
+        pairs = cap_phrasings(pairs, settings.phrasings)
+        context = contexts(pairs, settings.seed) if contexts else None
+        key = adapter_key(base.identity, pairs, settings, context)
         if key not in self._adapters:
             path = self.cache.root / "adapters" / key
-            if path.exists():
-                adapter = load_adapter(path, key)
-            elif self.no_train:
+            adapter = load_adapter(path, key)  # None when absent, or damaged and discarded
+            if adapter is None and self.no_train:
                 raise Unavailable(f"--no-train and no cached adapter; train it first with "
                                   f"`harness train --suite {self.suite.root}`")
-            else:
-                adapter = train_adapter(base, pairs, settings, path, key, progress=self.progress)
+            if adapter is None:
+                adapter = train_adapter(base, pairs, settings, path, key, contexts=context)
             view = AdapterGenerator(base, key[:16], adapter.path)
             answerer = Answerer(lambda: view, view.identity, self.suite.config.generation, "", (), self.cache)
             self._adapters[key] = (adapter, answerer)

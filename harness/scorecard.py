@@ -8,8 +8,8 @@ from harness.chart import accuracy_chart, loss_chart
 from harness.gate import GateRow, evaluate_gate
 from harness.html_report import HTML, write_html
 from harness.ppi import corrected_accuracy, reviewed_agreement
-from harness.results import SystemMetrics, system_metrics, write_atomic
-from harness.stats import Paired, comparisons
+from harness.results import SystemMetrics, first_seed, seed_accuracy, system_metrics, write_atomic
+from harness.stats import Paired, comparisons, mcnemar
 from harness.suite import Suite
 
 CHART = "accuracy.png"
@@ -120,14 +120,75 @@ def _grid(suite: Suite, rows: list[dict], names: list[str]) -> list[str]:
 
 def _training(logs: dict[str, dict]) -> list[str]:
     lines = [f"![train and eval loss]({LOSS_CHART})", "",
+             "Pairs: the training pairs used (after the held-out eval pairs), and the cap on pairs per source "
+             "(`phrasings`) where one is set.", "",
              "| system | target modules | rank | epochs | pairs | train time (s) | examples/s | last train loss "
              "| last eval loss |", "|---|---|---|---|---|---|---|---|---|"]
-    for name, log in logs.items():
-        st = log["settings"]
-        targets = st["target_modules"] if isinstance(st["target_modules"], str) else ", ".join(st["target_modules"])
-        last = lambda curve: f"{curve[-1][1]:.3f}" if curve else "–"  # noqa: E731
-        lines.append(f"| {name} | {targets} | {st['rank']} | {st['epochs']:g} | {log['examples']} | {log['seconds']} "
-                     f"| {log['examples_per_second']} | {last(log['train'])} | {last(log['eval'])} |")
+    for name, first in logs.items():
+        for log in first.get("seeds") or [first]:
+            st = log["settings"]
+            targets = st["target_modules"] if isinstance(st["target_modules"], str) else ", ".join(st["target_modules"])
+            last = lambda curve: f"{curve[-1][1]:.3f}" if curve else "–"  # noqa: E731
+            label = name + (f" (seed {log['seed']})" if "seed" in log else "")
+            pairs = f"{log['examples']}" + (f" (≤{st['phrasings']} per source)" if st.get("phrasings") else "")
+            lines.append(f"| {label} | {targets} | {st['rank']} | {st['epochs']:g} | {pairs} | {log['seconds']} "
+                         f"| {log['examples_per_second']} | {last(log['train'])} | {last(log['eval'])} |")
+    return lines
+
+
+def _rate(group: dict) -> float | None:
+    return group["correct"] / group["n"] if group["n"] else None
+
+
+def _prior(data: dict) -> list[str]:
+    """Known vs unknown facts (Gekhman et al. 2024): gains on what the baseline already knew read differently."""
+    known, unknown = (data["systems"]["baseline"]["by_prior"][g]["n"] for g in ("known", "unknown"))
+    others = {n: m for n, m in data["systems"].items() if n != "baseline" and "by_prior" in m}
+    lines = [f"The baseline answers {known} questions right (\"known\") and {unknown} wrong (\"unknown\"). "
+             "Forgotten: known questions the system now gets wrong (with seeds, in most of them).", "",
+             "| system | known right | unknown right | forgotten |", "|---|---|---|---|"]
+    for name, m in others.items():
+        k, u = m["by_prior"]["known"], m["by_prior"]["unknown"]
+        lines.append(f"| {name} | {k['correct']}/{k['n']} ({_pct(_rate(k))}) | {u['correct']}/{u['n']} "
+                     f"({_pct(_rate(u))}) | {', '.join(m['forgotten']) or '–'} |")
+    if others:
+        name, m = max(others.items(), key=lambda item: _rate(item[1]["by_prior"]["unknown"]) or 0)
+        u = m["by_prior"]["unknown"]
+        lines += ["", f"Reading: {name} answers the most of what the model did not know ({u['correct']} of {u['n']}); "
+                  + (f"it forgets {len(m['forgotten'])} of the {known} known." if m["forgotten"] else
+                     "it forgets none of the known ones.")]
+    return lines
+
+
+def seed_verdict(a: str, b: str, rows: list[dict]) -> str:
+    """McNemar per seed of ``a`` against ``b`` (its first seed when it has several): 'better in 3 of 3 seeds'."""
+    theirs = {r["id"]: r["correct"] for r in first_seed(rows) if r["system"] == b and r["correct"] is not None}
+    seeds: dict[int, dict[str, bool]] = {}
+    for r in rows:
+        if r["system"] == a and "seed" in r and r["correct"] is not None:
+            seeds.setdefault(r["seed"], {})[r["id"]] = r["correct"]
+    tests = [mcnemar(a, b, mine, theirs) for mine in seeds.values()]
+    significant = [t for t in tests if t.p_value is not None and t.p_value < 0.05]
+    better = sum(t.only_a > t.only_b for t in significant)
+    worse = len(significant) - better
+    return (f"better in {better} of {len(tests)} seeds (p < 0.05)" + (f", worse in {worse}" if worse else "")
+            if significant else f"not significant in any of {len(tests)} seeds")
+
+
+def _seeds(rows: list[dict], paired: list[Paired]) -> list[str]:
+    import statistics
+
+    lines = ["Each seed trains its own adapter. Elsewhere in this scorecard a seeded system shows its first seed; "
+             "its accuracy above is over all seeds.", "",
+             "| system | accuracy per seed | mean ± sd | against | per-seed McNemar |", "|---|---|---|---|---|"]
+    for name, seeds in seed_accuracy(rows).items():
+        values = [seeds[s] for s in sorted(seeds)]
+        sd = statistics.stdev(values) if len(values) > 1 else 0.0
+        per_seed = ", ".join(f"{s}: {_pct(seeds[s])}" for s in sorted(seeds))
+        others = [p.b if p.a == name else p.a for p in paired if name in (p.a, p.b)] or ["baseline"]
+        for other in dict.fromkeys(others):
+            lines.append(f"| {name} | {per_seed} | {_pct(statistics.mean(values))} ± {100 * sd:.1f} | {other} "
+                         f"| {seed_verdict(name, other, rows)} |")
     return lines
 
 
@@ -160,14 +221,14 @@ def analyse(suite: Suite, data: dict) -> Report:
               if suite.calibration is not None else {})
     gate = evaluate_gate(suite.config.thresholds, metrics, run["skipped"], limits, run.get("calibration"),
                          run.get("failed"))
-    outcomes = {name: {r["id"]: r["correct"] for r in data["results"]
+    outcomes = {name: {r["id"]: r["correct"] for r in first_seed(data["results"])
                        if r["system"] == name and r["correct"] is not None} for name in metrics}
     paired = comparisons({n: m.accuracy for n, m in metrics.items()}, {n: o for n, o in outcomes.items() if o})
     return Report(metrics, gate, paired)
 
 
 def render_scorecard(suite: Suite, data: dict, report: Report) -> str:
-    run, rows, metrics = data["run"], data["results"], report.metrics
+    run, rows, metrics = data["run"], first_seed(data["results"]), report.metrics
     cal = run.get("calibration")
     agreement = _pct(cal["agreement"]) if cal else "not measured"
     words = sum(len(d.text.split()) for d in suite.documents)
@@ -183,6 +244,10 @@ def render_scorecard(suite: Suite, data: dict, report: Report) -> str:
         out += ["## Human reviews", "", *_human_reviews(data), ""]
     if run.get("training"):
         out += ["## Fine-tuning", "", *_training(run["training"]), ""]
+    if seed_accuracy(data["results"]):
+        out += ["## Seeds", "", *_seeds(data["results"], report.paired), ""]
+    if "by_prior" in data["systems"].get("baseline", {}):
+        out += ["## Known and unknown facts", "", *_prior(data), ""]
     if any(spec.retrieves and spec.name in metrics for spec in suite.systems):
         out += ["## Where the errors come from", "", *_attribution(suite, rows, metrics), ""]
     if run.get("failed"):

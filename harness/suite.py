@@ -73,6 +73,7 @@ def _system_specs(config: SuiteConfig, raw: Any, path: Path) -> tuple[SystemSpec
     entries = config.systems if config.systems is not None else list(BUILTIN)
     raw_entries = raw.get("systems") if isinstance(raw, dict) and raw.get("systems") else entries
     specs: list[SystemSpec] = []
+    lines: list[int | None] = []
     for entry, raw_entry in zip(entries, raw_entries):
         line = getattr(raw_entry, "line", None)
         if isinstance(entry, str):
@@ -99,6 +100,12 @@ def _system_specs(config: SuiteConfig, raw: Any, path: Path) -> tuple[SystemSpec
         if any(s.name == name for s in specs):
             raise HarnessError("duplicate system name", path=path, line=line, item=f"system {name}")
         specs.append(SystemSpec(name, kind_name, options))
+        lines.append(line)
+    for spec, line in zip(specs, lines):  # options that name other systems (raft's retriever)
+        try:
+            KINDS.get(spec.kind).check(spec.options, tuple(specs))
+        except ValueError as err:
+            raise HarnessError(str(err), path=path, line=line, item=f"system {spec.name}") from None
     return tuple(specs)
 
 
@@ -139,7 +146,7 @@ def load_suite(root: str | Path) -> Suite:
     calibration_path = root / config.calibration.file
     calibration = load_candidates(calibration_path, questions, True) if calibration_path.is_file() else None
     train_path = root / config.training.file
-    train_pairs = load_train_pairs(train_path) if train_path.is_file() else None
+    train_pairs = load_train_pairs(train_path, documents) if train_path.is_file() else None
     specs = _system_specs(config, raw, config_path)
     _check_thresholds(config, specs, raw, config_path)
     default = tuple(s.name for s in specs)

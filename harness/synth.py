@@ -69,7 +69,7 @@ def synthesize(suite: Suite, generator, embedder, pairs_per_chunk: int, near_dup
         if parsed is None:
             summary.unparsable += 1
             continue
-        made += [TrainPair(question=q, answer=a, source=f"{chunk.source}@{chunk.start}") for q, a in parsed]
+        made += [TrainPair(question=q, answer=a, source=f"{chunk.source}@{chunk.start}-{chunk.end}") for q, a in parsed]
     summary.made = len(made)
 
     seen, unique = set(), []

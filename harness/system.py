@@ -22,6 +22,7 @@ class Answer:
     retrieved: tuple[Hit, ...] | None = None  # None: the system does not retrieve
     seconds: float = 0.0  # generation time when this answer was computed (cached answers keep it)
     cached: bool = False
+    by_seed: tuple[tuple[int, "Answer"], ...] = ()  # systems trained with several seeds: each seed's answer
 
 
 class System(Protocol):

@@ -17,11 +17,12 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Sequence
 
-from harness.cache import cache_key
+from harness.cache import cache_key, intact, seal
 from harness.config import LoraSettings
 from harness.errors import HarnessError
 from harness.prompts import PromptParts, completion_prompt
 from harness.trainset import TrainPair
+from harness.training_progress import progress_callback
 
 TRAIN_VERSION = 1
 LIBRARIES = ("torch", "transformers", "peft", "trl")
@@ -32,9 +33,18 @@ def lora_prompt(question: str, context: Sequence[str] | None = None) -> str:
     return completion_prompt(PromptParts("", (), tuple(context) if context is not None else None, question))
 
 
-def adapter_key(base_identity: str, pairs: Sequence[TrainPair], settings: LoraSettings) -> str:
-    return cache_key("adapter", TRAIN_VERSION, base_identity, [p.model_dump() for p in pairs],
-                     settings.model_dump(), {lib: version(lib) for lib in LIBRARIES})
+# Context per pair for RAFT (the chunk texts in its prompt); None: the question alone.
+Contexts = Sequence[Sequence[str]] | None
+
+
+def adapter_key(base_identity: str, pairs: Sequence[TrainPair], settings: LoraSettings,
+                contexts: Contexts = None) -> str:
+    # phrasings acts through `pairs` and seeds through `seed`: left out, a plain lora key is unchanged.
+    parts = ["adapter", TRAIN_VERSION, base_identity, [p.model_dump() for p in pairs],
+             settings.model_dump(exclude={"phrasings", "seeds"}), {lib: version(lib) for lib in LIBRARIES}]
+    if contexts is not None:
+        parts.append([list(c) for c in contexts])
+    return cache_key(*parts)
 
 
 def linear_layers(model) -> list[str]:
@@ -68,12 +78,16 @@ class Adapter:
     log: dict  # {"train": [[step, loss]], "eval": [[step, loss]], "seconds", "examples_per_second", ...}
 
 
-def load_adapter(path: Path, key: str) -> Adapter:
+def load_adapter(path: Path, key: str) -> Adapter | None:
+    """The cached adapter, or None when there is none or it is damaged (then it is retrained)."""
+    if not intact(path):
+        return None
     return Adapter(path, key, json.loads((path / "training_log.json").read_text()))
 
 
-def _split(pairs: Sequence[TrainPair], settings: LoraSettings):
-    rows = [{"prompt": lora_prompt(p.question), "completion": " " + p.answer} for p in pairs]
+def _split(pairs: Sequence[TrainPair], settings: LoraSettings, contexts: Contexts = None):
+    rows = [{"prompt": lora_prompt(p.question, contexts[i] if contexts is not None else None),
+             "completion": " " + p.answer} for i, p in enumerate(pairs)]
     random.Random(settings.seed).shuffle(rows)
     held = int(len(rows) * settings.eval_fraction)
     return rows[held:], rows[:held]
@@ -101,7 +115,7 @@ def answer_only_loss(model, inputs):
 
 
 def sft_trainer(model, tokenizer, pairs: Sequence[TrainPair], settings: LoraSettings, output_dir: Path,
-                progress: bool, answer_only: bool = True):
+                answer_only: bool = True, contexts: Contexts = None, phase: str = "training"):
     """TRL's SFTTrainer with a PEFT LoRA adapter; loss on the answer tokens only."""
     import torch
     from datasets import Dataset
@@ -115,9 +129,9 @@ def sft_trainer(model, tokenizer, pairs: Sequence[TrainPair], settings: LoraSett
             loss = answer_only_loss(model, inputs)
             return (loss, {"loss": loss}) if return_outputs else loss
 
-    train_rows, eval_rows = _split(pairs, settings)
+    train_rows, eval_rows = _split(pairs, settings, contexts)
     steps = max(1, int(len(train_rows) * settings.epochs / settings.batch_size))
-    every = max(1, steps // 10)
+    every = max(1, -(-steps // 10))  # at most 10 eval-loss points: each costs a pass over the held-out rows
     config = SFTConfig(
         output_dir=str(output_dir), num_train_epochs=settings.epochs, learning_rate=settings.learning_rate,
         per_device_train_batch_size=settings.batch_size, per_device_eval_batch_size=settings.batch_size,
@@ -125,21 +139,24 @@ def sft_trainer(model, tokenizer, pairs: Sequence[TrainPair], settings: LoraSett
         eval_strategy="steps" if eval_rows else "no", eval_steps=every, save_strategy="no", report_to=[],
         use_cpu=not gpu, bf16=gpu and torch.cuda.is_bf16_supported(),  # bf16 autocast is slow on most CPUs
         gradient_checkpointing=False,  # recomputing activations costs time; memory is not short here
-        disable_tqdm=not progress, dataloader_pin_memory=False, prediction_loss_only=True)
+        disable_tqdm=True, dataloader_pin_memory=False, prediction_loss_only=True)  # harness.progress shows it
     lora = LoraConfig(r=settings.rank, lora_alpha=settings.alpha, lora_dropout=settings.dropout,
                       target_modules=settings.target_modules, task_type="CAUSAL_LM")
     trainer = AnswerOnlySFTTrainer if answer_only else SFTTrainer
-    return trainer(model=model, args=config, train_dataset=Dataset.from_list(train_rows),
-                      eval_dataset=Dataset.from_list(eval_rows) if eval_rows else None,
-                      processing_class=tokenizer, peft_config=lora), len(train_rows)
+    built = trainer(model=model, args=config, train_dataset=Dataset.from_list(train_rows),
+                    eval_dataset=Dataset.from_list(eval_rows) if eval_rows else None,
+                    processing_class=tokenizer, peft_config=lora, callbacks=[progress_callback(phase)])
+    # TRL drops rows whose answer max_length cut off entirely: count what is really trained on
+    return built, len(built.train_dataset)
 
 
 def train_adapter(generator, pairs: Sequence[TrainPair], settings: LoraSettings, target: Path,
-                  key: str, progress: bool = False) -> Adapter:
+                  key: str, contexts: Contexts = None) -> Adapter:
     model, tokenizer = generator.fresh_copy()
     check_fits(settings, model, generator.model_name)
     tmp = target.with_name(f"{target.name}.tmp{os.getpid()}")
-    trainer, n_train = sft_trainer(model, tokenizer, pairs, settings, tmp / "trainer", progress)
+    trainer, n_train = sft_trainer(model, tokenizer, pairs, settings, tmp / "trainer", contexts=contexts,
+                                   phase=f"training LoRA adapter {key[:8]} on {len(pairs)} pairs")
     start = time.perf_counter()
     trainer.train()
     seconds = time.perf_counter() - start
@@ -152,6 +169,7 @@ def train_adapter(generator, pairs: Sequence[TrainPair], settings: LoraSettings,
     trainer.model.save_pretrained(tmp)
     shutil.rmtree(tmp / "trainer", ignore_errors=True)
     (tmp / "training_log.json").write_text(json.dumps(log))
+    seal(tmp)
     try:
         tmp.rename(target)
     except OSError:  # another worker finished the same adapter first

@@ -22,15 +22,17 @@ class Kind:
     build: Callable[..., System]  # build(name, options, ctx) -> System
     retrieves: bool = False
     defaults: Callable[[Any], dict] = lambda suite_config: {}  # option defaults from suite.yaml
+    # check(options, specs) raises ValueError when the options name other systems wrongly
+    check: Callable[[Any, tuple], None] = lambda options, specs: None
 
 
 KINDS: Registry[Kind] = Registry("system kind")
 
 
-def system_kind(name: str, options: type[BaseModel], retrieves: bool = False, defaults=None):
+def system_kind(name: str, options: type[BaseModel], retrieves: bool = False, defaults=None, check=None):
     """Register ``build(name, options, ctx)`` as the system kind ``name``."""
     def add(build):
-        KINDS.register(name)(Kind(options, build, retrieves, defaults or Kind.defaults))
+        KINDS.register(name)(Kind(options, build, retrieves, defaults or Kind.defaults, check or Kind.check))
         return build
     return add
 
@@ -67,4 +69,4 @@ BUILTIN: dict[str, dict] = {
     "rag-openai": {"kind": "rag", "embedder": "openai:text-embedding-3-small", "similarity": "cosine"},
 }
 
-from systems import baseline, lora, rag  # noqa: E402,F401  (registers the kinds)
+from systems import baseline, lora, raft, rag  # noqa: E402,F401  (registers the kinds)

@@ -130,7 +130,7 @@ def test_answer_only_loss_equals_trls_loss(tiny_suite, tiny_lm, tmp_path):
     run = EvalRun(suite, [], generator=str(tiny_lm), cache_dir=tmp_path)
     model, tokenizer = run.generator.fresh_copy()
     trainer, _ = sft_trainer(model, tokenizer, suite.train_pairs, LoraSettings(batch_size=6, max_length=32),
-                             tmp_path / "out", progress=False)
+                             tmp_path / "out")
     batch = next(iter(trainer.get_train_dataloader()))
     trainer.model.eval()  # no dropout: both losses see the same network
     with torch.no_grad():

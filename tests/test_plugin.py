@@ -51,10 +51,12 @@ def test_results_contract_and_scorecard(project):
     outcome.assert_outcomes(passed=12, failed=5)  # rag-bow, judge, decontamination pass; baseline fails
     data = results(project)
     assert data["suite"] == "tiny"
+    prior = {"by_prior": {"known": {"n": 0, "correct": 0}, "unknown": {"n": 5, "correct": 0}}, "forgotten": []}
     assert data["systems"] == {
-        "baseline": {"n": 5, "correct": 0, "answer_accuracy": 0.0, "unscored": 0, "retrieval": None},
+        "baseline": {"n": 5, "correct": 0, "answer_accuracy": 0.0, "unscored": 0, "retrieval": None, **prior},
         "rag-bow": {"n": 5, "correct": 5, "answer_accuracy": 1.0, "unscored": 0,
-                    "retrieval": {"k": 2, "recall": 1.0, "mrr": 1.0}},
+                    "retrieval": {"k": 2, "recall": 1.0, "mrr": 1.0},
+                    "by_prior": {"known": {"n": 0, "correct": 0}, "unknown": {"n": 5, "correct": 5}}, "forgotten": []},
     }
     first = data["results"][0]
     assert {"system", "id", "answer", "correct", "evidence_rank", "retrieved"} <= set(first)
@@ -70,6 +72,8 @@ def test_results_contract_and_scorecard(project):
     assert (project.path / "reports" / "accuracy.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "| evidence retrieved | 5 | 0 (model's errors) |" in card
     assert "| t1 | How many players does a quollball team field? | Nine | ✗ unknown | ✓ r1 " in card
+    assert "| rag-bow | 0/0 (–) | 5/5 (100.0%) | – |" in card  # known vs unknown facts
+    assert "Reading: rag-bow answers the most of what the model did not know (5 of 5); it forgets none" in card
     outcome.stdout.fnmatch_lines(["*baseline answered 'unknown'; gold 'Nine' (no accepted form found)*"])
 
 
@@ -209,7 +213,7 @@ def test_report_rerenders_from_results_json_without_models(project):
 def test_a_leaked_evaluation_question_fails_decontamination(project):
     train = project.path / "suite" / "train.yaml"
     train.write_text(train.read_text() + '- {question: "How long does a quollball match last for?", '
-                                          'answer: "Thirty minutes.", source: "x"}\n')
+                                          'answer: "Thirty minutes.", source: "quollball.md"}\n')
     outcome = project.runpytest("evals/test_decontamination.py", "--suite", "suite", "-p", "no:cacheprovider", "--gate")
     outcome.assert_outcomes(failed=1)  # a leak fails even under --gate: it invalidates the comparison
     outcome.stdout.fnmatch_lines(["*1 training question(s) too close to evaluation questions*",
@@ -262,3 +266,23 @@ def test_bad_lora_settings_fail_in_one_line_before_training(project, tiny_lm):
     outcome.stdout.fnmatch_lines(["LoRA target modules [[]'no_such_proj'[]] are not linear layers of *; its linear "
                                   "layers are: down_proj, gate_proj, k_proj, o_proj, q_proj, up_proj, v_proj"])
     assert "Traceback" not in outcome.stdout.str() and "During handling" not in outcome.stdout.str()
+
+
+def test_seeds_record_each_seed_and_report_accuracy_per_seed(project, tiny_lm):
+    suite_yaml = project.path / "suite" / "suite.yaml"
+    suite_yaml.write_text(suite_yaml.read_text().replace(
+        "  - baseline\n", "  - baseline\n  - {name: lora-s, kind: lora, seeds: [0, 1]}\n"))
+    outcome = run(project, "evals/test_answers.py", "-k", "lora-s or baseline", f"--generator={tiny_lm}", "--gate")
+    outcome.assert_outcomes(xfailed=10)  # the tiny random model is wrong everywhere
+    data = results(project)
+    rows = [(r["id"], r["seed"]) for r in data["results"] if r["system"] == "lora-s"]
+    assert rows == [(f"t{i}", seed) for i in range(1, 6) for seed in (0, 1)]
+    assert all("seed" not in r for r in data["results"] if r["system"] == "baseline")
+    lora = data["systems"]["lora-s"]
+    assert (lora["n"], lora["seed_accuracy"]) == (10, [0.0, 0.0])
+    assert lora["by_prior"]["unknown"] == {"n": 10, "correct": 0}
+    assert [s["seed"] for s in data["run"]["training"]["lora-s"]["seeds"]] == [0, 1]
+    card = (project.path / "reports" / "scorecard.md").read_text()
+    assert "| lora-s | 0: 0.0%, 1: 0.0% | 0.0% ± 0.0 | baseline | not significant in any of 2 seeds |" in card
+    assert "| lora-s (seed 1) | all-linear |" in card
+    assert (project.path / "reports" / "lora_loss.png").is_file()
