@@ -110,7 +110,7 @@ class RaftPlanner:
             if not pair.source:
                 raise HarnessError(f"system {self.name}: training pair {pair.question!r} has no source; RAFT needs "
                                    "it to find the oracle chunk")
-        chunks = make_retriever(self.retriever_options, self.ctx).index.chunks
+        chunks = make_retriever(self.retriever_options, self.ctx).chunks.spans
         if self.options.distractors >= len(chunks):
             raise HarnessError(f"system {self.name}: distractors {self.options.distractors} but the corpus has "
                                f"{len(chunks)} chunks with {self.options.retriever}'s chunking; at most "
