@@ -23,6 +23,7 @@ from harness.suite import load_suite
 RUN = pytest.StashKey[EvalRun]()
 RECORD = "harness"  # user_properties key carrying one record
 SYSTEM = "harness-system"  # user_properties key naming the system a test exercises
+WRONG = "harness-wrong"  # user_properties key: this test failed on a wrong result, not a crash
 CASE_ARGS = ("answer_case", "retrieval_case")
 
 
@@ -197,13 +198,14 @@ pytest_runtest_call = pytest.hookimpl(wrapper=True)(lambda item: (yield from _on
 
 
 @pytest.fixture
-def check(pytestconfig: pytest.Config):
+def check(request: pytest.FixtureRequest):
     """Fail on a wrong result; under --gate, report it as xfail and let the thresholds decide."""
-    gate = pytestconfig.getoption("gate")
+    gate = request.config.getoption("gate")
 
     def verify(ok: bool | None, message: str) -> None:
         if ok:
             return
+        request.node.user_properties.append((WRONG, True))  # a measured result, not a crash
         if gate:
             pytest.xfail(message)
         pytest.fail(message, pytrace=False)
@@ -238,8 +240,9 @@ class ReportWriter:
     def _record_failure(self, report: pytest.TestReport) -> None:
         """A system whose test errored or failed outright (not a wrong answer: that is xfail under
         --gate) is a crashed system: the gate must not pass on what it did not measure."""
-        system = next((value for key, value in report.user_properties if key == SYSTEM), None)
-        if system is not None:
+        properties = dict(report.user_properties)
+        system = properties.get(SYSTEM)
+        if system is not None and not properties.get(WRONG):
             crash = getattr(report.longrepr, "reprcrash", None)  # the exception line, when there is one
             reason = crash.message if crash else next(
                 (line.strip() for line in report.longreprtext.splitlines() if line.strip()), "failed")

@@ -16,7 +16,10 @@ def test_any_selection_of_systems_collects_and_runs(project, systems, expected):
                   "--deselect", "evals/test_decontamination.py")
     assert "INTERNALERROR" not in outcome.stdout.str() + outcome.stderr.str()
     outcome.assert_outcomes(**expected)
-    assert set(results(project)["systems"]) == set(systems.split(","))
+    data = results(project)
+    assert set(data["systems"]) == set(systems.split(","))
+    assert data["run"]["failed"] == {}  # wrong answers fail their tests, but no system crashed
+    assert "CRASHED" not in outcome.stdout.str()
 
 
 def test_retrieval_tests_with_no_retrieving_system_are_deselected(project):
