@@ -161,6 +161,8 @@ class EvalRun:
             except PromptTooLong as err:
                 qid = next((q.id for q in questions if q.question == err.question), "?")
                 self._answers[case.system] = HarnessError(f"system {case.system}, question {qid}: {err}")
+            except HarnessError as err:
+                self._answers[case.system] = HarnessError(f"system {case.system}: {err}")
             except Exception as err:  # remembered: one failing batch, not one retry per test
                 self._answers[case.system] = err
         batch = self._answers[case.system]
@@ -199,7 +201,10 @@ class EvalRun:
         retriever = getattr(self.system(case.system), "retriever", None)
         if retriever is None:
             raise HarnessError(f"system {case.system!r} does not retrieve")
-        return retriever.retrieve([case.question.question])[0]
+        try:
+            return retriever.retrieve([case.question.question])[0]
+        except HarnessError as err:
+            raise HarnessError(f"system {case.system}: {err}") from None
 
     def evidence_rank(self, question: Question, hits: Sequence[Hit]) -> int | None:
         return evidence_rank(self.suite.evidence[question.id], [Span(h.source, h.start, h.end) for h in hits])

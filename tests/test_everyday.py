@@ -95,3 +95,26 @@ EMBEDDERS.register("nan")(lambda generator: Nan())
     run(project)
     text = (project.path / "reports" / "results.json").read_text()
     json.loads(text, parse_constant=lambda name: pytest.fail(f"results.json holds {name}"))
+
+
+def test_top_k_beyond_the_corpus_stops_in_one_line_before_generating(project):
+    suite = project.path / "suite" / "suite.yaml"
+    suite.write_text(suite.read_text().replace("top_k: 2", "top_k: 1000"))
+    outcome = run(project, "--systems", "rag-bow")
+    outcome.stdout.fnmatch_lines(["*system rag-bow: k=1000 is more than the corpus's * chunks; lower k (top_k in "
+                                  "suite.yaml)*"])
+    assert "Traceback" not in outcome.stdout.str()
+    assert "answers generated now: 0" in outcome.stdout.str()
+
+
+def test_a_prompt_beyond_the_context_stops_in_one_line_before_generating(tiny_lm, tmp_path):
+    """The tiny model reads 256 tokens: a long question is refused before any generation."""
+    from harness.config import Generation
+    from harness.errors import PromptTooLong
+    from harness.generators import HFGenerator
+    from harness.prompts import PromptParts
+
+    generator = HFGenerator(str(tiny_lm), Generation(max_new_tokens=8), tmp_path)
+    long = PromptParts("", (), ("the ball is orange . " * 60,), "how many players ?")
+    with pytest.raises(PromptTooLong, match=r"the prompt is \d+ tokens, plus 8 to generate, but .* reads at most 256"):
+        generator.generate([PromptParts("", (), None, "how many players ?"), long])

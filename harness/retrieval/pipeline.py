@@ -4,6 +4,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Callable, Sequence
 
+from harness.errors import HarnessError
 from harness.retrieval.base import Chunks, Ranker
 from harness.system import Hit
 
@@ -15,7 +16,11 @@ class Pipeline:
 
     @cached_property
     def chunks(self) -> Chunks:
-        return self._chunks()
+        chunks = self._chunks()
+        if self.k > len(chunks.spans):  # every chunk in every prompt: minutes per answer, and no ranking
+            raise HarnessError(f"k={self.k} is more than the corpus's {len(chunks.spans)} chunks; "
+                               "lower k (top_k in suite.yaml)")
+        return chunks
 
     def prepare(self) -> None:
         """Chunk and index the corpus now (it happens on the first query otherwise)."""
