@@ -18,23 +18,30 @@ class Candidate(Strict):
     label: bool | None = None
 
 
-def load_candidates(path: Path, questions: Sequence[Question], require_labels: bool) -> tuple[Candidate, ...]:
-    """A YAML list of {q, candidate, label}; bad entries stop with file, line and id."""
-    raw = load_yaml(path)
-    if not isinstance(raw, list) or not raw:
-        raise HarnessError("expected a non-empty list of {q, candidate, label} entries", path=path)
+def labelled_entries(raw: list, model: type[Strict], path: Path, questions: Sequence[Question]):
+    """``(entry, line, item)`` for each ``{q, ..., label}`` mapping of a YAML list, validated against
+    ``model``: a label that is not a boolean or an unknown question id stops with file and line."""
     ids = {q.id for q in questions}
-    seen: dict[tuple[str, str], int] = {}
-    out = []
     for entry in raw:
         line = getattr(entry, "line", None)
         qid = entry.get("q") if isinstance(entry, dict) else None
         item = f"question {qid}" if qid else None
         if isinstance(entry, dict) and "label" in entry and not isinstance(entry["label"], bool):
             raise HarnessError(f"label must be true or false, not {entry['label']!r}", path=path, line=line, item=item)
-        cand = validate(Candidate, entry, path, item=item)
-        if cand.q not in ids:
-            raise HarnessError(f"unknown question id {cand.q!r}{did_you_mean(cand.q, ids)}", path=path, line=line)
+        parsed = validate(model, entry, path, item=item)
+        if parsed.q not in ids:
+            raise HarnessError(f"unknown question id {parsed.q!r}{did_you_mean(parsed.q, ids)}", path=path, line=line)
+        yield parsed, line, item
+
+
+def load_candidates(path: Path, questions: Sequence[Question], require_labels: bool) -> tuple[Candidate, ...]:
+    """A YAML list of {q, candidate, label}; bad entries stop with file, line and id."""
+    raw = load_yaml(path)
+    if not isinstance(raw, list) or not raw:
+        raise HarnessError("expected a non-empty list of {q, candidate, label} entries", path=path)
+    seen: dict[tuple[str, str], int] = {}
+    out = []
+    for cand, line, item in labelled_entries(raw, Candidate, path, questions):
         if require_labels and cand.label is None:
             raise HarnessError("missing label (true or false)", path=path, line=line, item=item)
         key = (cand.q, " ".join(cand.candidate.lower().split()))

@@ -25,6 +25,12 @@ class Registry(Generic[T]):
         except KeyError:
             raise HarnessError(f"unknown {self.what} {name!r}{did_you_mean(name, self._entries)}") from None
 
+    def check(self, name: str) -> str:
+        """``name`` if registered, else a ValueError saying "did you mean": for pydantic validators."""
+        if name not in self._entries:
+            raise ValueError(f"unknown {self.what} {name!r}{did_you_mean(name, self._entries)}")
+        return name
+
     def __contains__(self, name: str) -> bool:
         return name in self._entries
 

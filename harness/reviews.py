@@ -16,9 +16,9 @@ from typing import Sequence
 
 from pydantic import StrictBool
 
+from harness.calibration import labelled_entries
 from harness.config import Question, Strict, Text
-from harness.errors import HarnessError, did_you_mean
-from harness.validation import validate
+from harness.errors import HarnessError
 from harness.yamlfile import load_yaml
 
 REVIEWS_FILE = "reviews.yaml"
@@ -56,18 +56,9 @@ def load_reviews(path: Path, questions: Sequence[Question]) -> Reviews:
         return Reviews(path, {})
     if not isinstance(raw, list):
         raise HarnessError("expected a list of {q, answer, label, note} entries", path=path)
-    ids = {q.id for q in questions}
     lines: dict[tuple[str, str], int] = {}
     by_key: dict[tuple[str, str], Review] = {}
-    for entry in raw:
-        line = getattr(entry, "line", None)
-        qid = entry.get("q") if isinstance(entry, dict) else None
-        item = f"question {qid}" if qid else None
-        if isinstance(entry, dict) and "label" in entry and not isinstance(entry["label"], bool):
-            raise HarnessError(f"label must be true or false, not {entry['label']!r}", path=path, line=line, item=item)
-        review = validate(Review, entry, path, item=item)
-        if review.q not in ids:
-            raise HarnessError(f"unknown question id {review.q!r}{did_you_mean(review.q, ids)}", path=path, line=line)
+    for review, line, item in labelled_entries(raw, Review, path, questions):
         key = (review.q, normalise(review.answer))
         if key in lines:
             raise HarnessError(f"duplicate review of this answer (first on line {lines[key]})", path=path,

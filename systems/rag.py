@@ -13,7 +13,7 @@ from pydantic import Field, field_validator, model_validator
 from harness.cache import cache_key
 from harness.chunking import CHUNKERS, Chunk, chunk_corpus, indexed_text
 from harness.config import Question, Strict
-from harness.errors import HarnessError, did_you_mean
+from harness.errors import HarnessError
 from harness.retrieval import RETRIEVERS, Chunks, Env, Pipeline, build_ranker
 from harness.retrieval.rerank import Reranker
 from harness.system import Answer
@@ -34,12 +34,7 @@ class Stage(Strict):
     weight: float = Field(1.0, gt=0)  # this retriever's weight when a hybrid fuses it
     rrf_k: int = Field(60, gt=0)  # hybrid: the RRF constant
 
-    @field_validator("retriever")
-    @classmethod
-    def _known_retriever(cls, name: str) -> str:
-        if name not in RETRIEVERS:
-            raise ValueError(f"unknown retriever {name!r}{did_you_mean(name, RETRIEVERS.names())}")
-        return name
+    _known_retriever = field_validator("retriever")(lambda cls, name: RETRIEVERS.check(name))
 
     @model_validator(mode="after")
     def _hybrid_fuses_two(self):
@@ -66,12 +61,7 @@ class RetrievalOptions(Stage):
     section_titles: bool = False  # sections: index each chunk after its heading (the prompt gets the span)
     rerank: Optional[Rerank] = None
 
-    @field_validator("chunking")
-    @classmethod
-    def _known_chunking(cls, name: str) -> str:
-        if name not in CHUNKERS:
-            raise ValueError(f"unknown chunking strategy {name!r}{did_you_mean(name, CHUNKERS.names())}")
-        return name
+    _known_chunking = field_validator("chunking")(lambda cls, name: CHUNKERS.check(name))
 
     @model_validator(mode="after")
     def _consistent(self):
