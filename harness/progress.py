@@ -61,8 +61,8 @@ def _clock(seconds: float) -> str:
 class PlainBar:
     """A line per update, at most every PLAIN_EVERY_S: ``phase: 16/58 answers (28%), 0:45 elapsed, ~1:52 left``."""
 
-    def __init__(self, phase: str, total: int | None, unit: str, out: _Terminal, every: float = PLAIN_EVERY_S):
-        self.phase, self.total, self.unit, self.out, self.every = phase, total, unit, out, every
+    def __init__(self, phase: str, total: int | None, unit: str, out: _Terminal):
+        self.phase, self.total, self.unit, self.out, self.every = phase, total, unit, out, PLAIN_EVERY_S
         self.done, self.postfix = 0, {}
         self.start = self.last = time.monotonic()
         self._line()
@@ -81,9 +81,8 @@ class PlainBar:
         now = now or time.monotonic()
         self.last = now
         elapsed = now - self.start
-        parts = [f"{self.done}/{self.total} {self.unit}" if self.total else f"{self.done} {self.unit}"]
-        if self.total:
-            parts[0] += f" ({self.done / self.total:.0%})"
+        parts = [f"{self.done}/{self.total} {self.unit} ({self.done / self.total:.0%})" if self.total
+                 else f"{self.done} {self.unit}" if self.done else "started"]
         parts.append(f"{_clock(elapsed)} elapsed")
         if self.total and 0 < self.done < self.total and not final:
             parts.append(f"~{_clock(elapsed / self.done * (self.total - self.done))} left")

@@ -22,6 +22,7 @@ from harness.config import LoraSettings
 from harness.errors import HarnessError
 from harness.prompts import PromptParts, completion_prompt
 from harness.trainset import TrainPair
+from harness.progress import progress
 from harness.training_progress import progress_callback
 
 TRAIN_VERSION = 1
@@ -152,11 +153,12 @@ def sft_trainer(model, tokenizer, pairs: Sequence[TrainPair], settings: LoraSett
 
 def train_adapter(generator, pairs: Sequence[TrainPair], settings: LoraSettings, target: Path,
                   key: str, contexts: Contexts = None) -> Adapter:
-    model, tokenizer = generator.fresh_copy()
-    check_fits(settings, model, generator.model_name)
     tmp = target.with_name(f"{target.name}.tmp{os.getpid()}")
-    trainer, n_train = sft_trainer(model, tokenizer, pairs, settings, tmp / "trainer", contexts=contexts,
-                                   phase=f"training LoRA adapter {key[:8]} on {len(pairs)} pairs")
+    with progress(f"preparing to train LoRA adapter {key[:8]} (a copy of the base model, tokenized pairs)"):
+        model, tokenizer = generator.fresh_copy()
+        check_fits(settings, model, generator.model_name)
+        trainer, n_train = sft_trainer(model, tokenizer, pairs, settings, tmp / "trainer", contexts=contexts,
+                                       phase=f"training LoRA adapter {key[:8]} on {len(pairs)} pairs")
     start = time.perf_counter()
     trainer.train()
     seconds = time.perf_counter() - start
