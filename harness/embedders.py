@@ -92,7 +92,7 @@ class GeneratorInputEmbedder:
         rows = []
         with torch.inference_mode():
             for ids in self.generator.tokenizer(list(texts), add_special_tokens=False).input_ids:
-                rows.append(table[torch.tensor(ids or [self.generator.tokenizer.unk_token_id])].mean(0))
+                rows.append(table[torch.tensor(ids or [self.generator.tokenizer.unk_token_id])].float().mean(0))
         return torch.stack(rows).float().numpy()
 
 

@@ -108,7 +108,7 @@ class EvalRun:
                               "or make them with `harness synth`")
         pairs = cap_phrasings(pairs, settings.phrasings)
         context = contexts(pairs, settings.seed) if contexts else None
-        key = adapter_key(base.identity, pairs, settings, context)
+        key = adapter_key(base.weights_identity, pairs, settings, context)
         if key not in self._adapters:
             path = self.cache.root / "adapters" / key
             adapter = load_adapter(path, key)  # None when absent, or damaged and discarded

@@ -114,7 +114,7 @@ def test_a_prompt_beyond_the_context_stops_in_one_line_before_generating(tiny_lm
     from harness.generators import HFGenerator
     from harness.prompts import PromptParts
 
-    generator = HFGenerator(str(tiny_lm), Generation(max_new_tokens=8), tmp_path)
+    generator = HFGenerator(str(tiny_lm), Generation(max_new_tokens=8, dtype="float32"), tmp_path)
     long = PromptParts("", (), ("the ball is orange . " * 60,), "how many players ?")
     with pytest.raises(PromptTooLong, match=r"the prompt is \d+ tokens, plus 8 to generate, but .* reads at most 256"):
         generator.generate([PromptParts("", (), None, "how many players ?"), long])

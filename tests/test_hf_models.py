@@ -14,8 +14,8 @@ PROMPTS = [PromptParts("answer .", (), None, q) for q in
 
 
 def test_batched_generation_matches_one_at_a_time(tiny_lm, tmp_path):
-    batched = make_generator(str(tiny_lm), Generation(batch_size=3, max_new_tokens=6), tmp_path)
-    single = make_generator(str(tiny_lm), Generation(batch_size=1, max_new_tokens=6), tmp_path)
+    batched = make_generator(str(tiny_lm), Generation(batch_size=3, max_new_tokens=6, dtype="float32"), tmp_path)
+    single = make_generator(str(tiny_lm), Generation(batch_size=1, max_new_tokens=6, dtype="float32"), tmp_path)
     assert isinstance(batched, HFGenerator) and not batched.chat  # no chat template: completion prompts
     out = batched.generate(PROMPTS)
     assert out == single.generate(PROMPTS)
@@ -23,7 +23,7 @@ def test_batched_generation_matches_one_at_a_time(tiny_lm, tmp_path):
 
 
 def test_input_embeddings_are_mean_pooled_rows(tiny_lm, tmp_path):
-    generator = make_generator(str(tiny_lm), Generation(), tmp_path)
+    generator = make_generator(str(tiny_lm), Generation(dtype="float32"), tmp_path)
     embedder = GeneratorInputEmbedder(generator)
     vectors = embedder.embed(["six players", "orange hat"])
     table = generator.model.get_input_embeddings().weight.detach()
@@ -48,3 +48,55 @@ def test_sentence_transformer_embedder_on_a_local_model(tmp_path):
     assert vectors.shape == (3, 16) and vectors.dtype == "float32"
     assert (vectors[0] == vectors[2]).all() and not (vectors[0] == vectors[1]).all()
     assert embedder.token_spans("orange hat .") == [(0, 6), (7, 10), (11, 12)]
+
+
+def test_a_gguf_is_parsed_once_with_the_same_fields_and_tensors(tmp_path):
+    import gguf
+    import numpy as np
+
+    from harness.generators import parsed_once_gguf
+
+    path = tmp_path / "tiny.gguf"
+    writer = gguf.GGUFWriter(str(path), "llama")
+    writer.add_token_list([f"tok{i}" for i in range(300)])
+    writer.add_token_scores([float(i) for i in range(300)])
+    writer.add_context_length(64)
+    writer.add_tensor("w", np.arange(24, dtype=np.float32).reshape(4, 6))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+
+    stock = gguf.GGUFReader(path)
+    with parsed_once_gguf():
+        fast = gguf.GGUFReader(path)
+        assert gguf.GGUFReader(path) is fast  # the tokenizer, config and weights share one parse
+    assert gguf.GGUFReader(path) is not fast  # outside the block, the library is as it was
+    assert stock.fields.keys() == fast.fields.keys()
+    for name in stock.fields:
+        assert stock.fields[name].contents() == fast.fields[name].contents(), name
+    assert [t.name for t in stock.tensors] == [t.name for t in fast.tensors]
+    assert np.array_equal(stock.tensors[0].data, fast.tensors[0].data)
+    assert type(fast.data) is np.ndarray
+
+
+def test_auto_dtype_is_bfloat16_only_where_it_is_fast(monkeypatch):
+    from harness import generators
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(generators, "cpu_flags", lambda: {"avx512f", "amx_tile", "amx_bf16"})
+    assert generators.answering_dtype("auto") == "bfloat16"
+    monkeypatch.setattr(generators, "cpu_flags", lambda: {"avx512f", "avx512_bf16"})  # no AMX: bf16 is slow
+    assert generators.answering_dtype("auto") == "float32"
+    assert generators.answering_dtype("bfloat16") == "bfloat16"
+
+
+def test_bfloat16_answers_are_keyed_apart_and_training_stays_float32(tiny_lm, tmp_path):
+    fp32 = make_generator(str(tiny_lm), Generation(dtype="float32", max_new_tokens=6), tmp_path)
+    bf16 = make_generator(str(tiny_lm), Generation(dtype="bfloat16", max_new_tokens=6), tmp_path)
+    assert bf16.model.dtype == torch.bfloat16 and fp32.model.dtype == torch.float32
+    assert bf16.identity == f"{fp32.identity}|bfloat16" and bf16.weights_identity == fp32.identity
+    assert GeneratorInputEmbedder(bf16).identity != GeneratorInputEmbedder(fp32).identity
+    model, _ = bf16.fresh_copy()
+    assert model.dtype == torch.float32
+    assert all(isinstance(text, str) for text in bf16.generate(PROMPTS))

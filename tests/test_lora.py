@@ -137,3 +137,36 @@ def test_answer_only_loss_equals_trls_loss(tiny_suite, tiny_lm, tmp_path):
         reference = SFTTrainer.compute_loss(trainer, trainer.model, dict(batch))
         ours = answer_only_loss(trainer.model, batch)
     assert torch.allclose(ours, reference, atol=1e-5), (float(ours), float(reference))
+
+
+def test_pairs_are_tokenized_as_trl_prepares_them(tiny_suite, tiny_lm, tmp_path):
+    """Our tokenizing (which skips TRL's slow dataset preparation) gives TRL's own ids and labels."""
+    from datasets import Dataset
+    from trl import SFTConfig, SFTTrainer
+
+    from harness.config import LoraSettings
+    from harness.training import _split, tokenized
+
+    suite = load_suite(tiny_suite)
+    run = EvalRun(suite, [], generator=str(tiny_lm), cache_dir=tmp_path)
+    model, tokenizer = run.generator.fresh_copy()
+    rows, _ = _split(suite.train_pairs, LoraSettings(eval_fraction=0.0))
+    rows.append({"prompt": "word " * 40, "completion": " cut off"})  # answer beyond max_length: dropped
+    trl = SFTTrainer(model=model, processing_class=tokenizer, train_dataset=Dataset.from_list(rows),
+                     args=SFTConfig(output_dir=str(tmp_path / "out"), max_length=24, report_to=[], use_cpu=True))
+    expected = [{"input_ids": r["input_ids"], "labels": r["labels"]} for r in trl.train_dataset]
+    ours = tokenized(rows, tokenizer, 24)
+    assert len(ours) == len(rows) - 1
+    assert ours == expected
+
+
+def test_eval_loss_is_taken_at_most_five_times_and_at_the_last_step(tiny_suite, tiny_lm, tmp_path):
+    from harness.config import LoraSettings
+    from harness.training import train_adapter
+
+    suite = load_suite(tiny_suite)
+    run = EvalRun(suite, [], generator=str(tiny_lm), cache_dir=tmp_path)
+    settings = LoraSettings(epochs=7, batch_size=2, max_length=32, eval_fraction=0.34)  # 4 rows: 14 steps
+    log = train_adapter(run.generator, suite.train_pairs, settings, tmp_path / "adapter", "key").log
+    assert [step for step, _ in log["eval"]] == [3, 6, 9, 12, 14]
+    assert log["train"][-1][0] == 14
