@@ -30,6 +30,8 @@ class Stage(Strict):
     similarity: Literal["dot", "cosine"] = "cosine"  # dense
     stemmer: Optional[str] = "english"  # bm25: a PyStemmer language, or null
     stopwords: Optional[str] = "en"  # bm25: a bm25s stopword list, or null
+    k1: float = Field(1.5, gt=0)  # bm25: term-frequency saturation
+    b: float = Field(0.75, ge=0, le=1)  # bm25: length normalisation (0: none, 1: full)
     retrievers: list["Stage"] = []  # hybrid: the retrievers it fuses
     weight: float = Field(1.0, gt=0)  # this retriever's weight when a hybrid fuses it
     rrf_k: int = Field(60, gt=0)  # hybrid: the RRF constant

@@ -9,8 +9,8 @@ from harness.retrieval.base import RETRIEVERS, Env, Ranking, top
 
 
 class BM25:
-    def __init__(self, stemmer: str | None, stopwords: str | None, env: Env):
-        self.stemmer_name, self.stopwords, self.env = stemmer, stopwords, env
+    def __init__(self, stemmer: str | None, stopwords: str | None, k1: float, b: float, env: Env):
+        self.stemmer_name, self.stopwords, self.k1, self.b, self.env = stemmer, stopwords, k1, b, env
 
     @cached_property
     def _stemmer(self):
@@ -30,7 +30,7 @@ class BM25:
     def index(self):
         import bm25s
 
-        index = bm25s.BM25()
+        index = bm25s.BM25(k1=self.k1, b=self.b)
         index.index(self._tokens(self.env.chunks().indexed), show_progress=False)
         return index
 
@@ -55,4 +55,4 @@ def build(stage, env: Env) -> BM25:
             import Stemmer  # noqa: F401
     except ImportError as err:
         raise Unavailable(f"the bm25 retriever needs `pip install bm25s PyStemmer` ({err})") from None
-    return BM25(stage.stemmer, stage.stopwords, env)
+    return BM25(stage.stemmer, stage.stopwords, stage.k1, stage.b, env)
