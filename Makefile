@@ -9,6 +9,10 @@ PY    := $(VENV)/bin/python
 BASE  := $(VENV)/.harness-base
 FULL  := $(VENV)/.harness-test
 ARGS  ?=
+# pip byte-compiles what it installs on one core; compileall does it on every core (166 s -> 129 s
+# for the base install on 2 cores). A file that does not compile (a package's py2 test data) is
+# left for Python to skip, as pip would.
+COMPILE = $(PY) -m compileall -q -j 0 $$($(PY) -c "import sysconfig; print(sysconfig.get_path('purelib'))") >/dev/null 2>&1 || true
 
 .PHONY: setup setup-test eval test bench
 setup: $(BASE)
@@ -17,12 +21,14 @@ setup-test: $(FULL)
 $(BASE): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
 	@# The pinned CPU build first: an unpinned torch would pull several GB of CUDA packages.
-	@$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e .
+	@$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install --quiet --no-compile torch==2.13.0
+	$(PY) -m pip install --quiet --no-compile -e .
+	@$(COMPILE)
 	@touch $(BASE)
 
 $(FULL): $(BASE)
-	$(PY) -m pip install --quiet -e ".[llamacpp,test]"
+	$(PY) -m pip install --quiet --no-compile -e ".[llamacpp,test]"
+	@$(COMPILE)
 	@touch $(FULL)
 
 eval: $(BASE)

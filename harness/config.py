@@ -84,7 +84,8 @@ class LoraSettings(Strict):
 
     rank: int = Field(8, gt=0)
     alpha: int = Field(16, gt=0)
-    dropout: float = Field(0.05, ge=0, lt=1)
+    # PEFT's default. On CPU, drawing dropout masks for every adapted layer was 18% of a training step.
+    dropout: float = Field(0.0, ge=0, lt=1)
     target_modules: Literal["all-linear"] | list[str] = "all-linear"
     epochs: float = Field(2, gt=0)
     learning_rate: float = Field(1e-3, gt=0)
