@@ -66,7 +66,7 @@ def test_builtin_retrieval_systems_work_on_any_suite(tiny_suite):
     assert [s.name for s in select_systems(suite, None)] == ["baseline", "rag-bow"]  # the suite's own, by default
     chosen = select_systems(suite, "rag-bm25,rag-hybrid")
     assert [(s.name, s.options.retriever, s.options.k) for s in chosen] == [("rag-bm25", "bm25", 2),
-                                                                           ("rag-hybrid", "hybrid", 2)]
+                                                                           ("rag-hybrid", "hybrid", 4)]  # its tuned k
 
 
 @pytest.mark.parametrize("entry, message", [
@@ -155,3 +155,19 @@ def test_a_cached_rerun_loads_no_model(tiny_suite, tmp_path, monkeypatch):
 def test_late_needs_token_embeddings(tiny_suite, tmp_path):
     with pytest.raises(Unavailable, match="the late retriever needs token embeddings, which 'bow' does not give"):
         built(with_systems(tiny_suite, "{retriever: late, embedder: bow}"), tmp_path)
+
+
+def test_bm25_length_normalisation_reaches_bm25s(tiny_suite, tmp_path):
+    """b=0 ignores chunk length; b=1 normalises fully: the same query ranks a long chunk differently."""
+    long_doc = "wombat " + "filler words about nothing in particular " * 12
+    (tiny_suite / "corpus" / "long.md").write_text(f"# Long\n\n{long_doc}\n\n# Short\n\nwombat stand\n")
+    suite_dir = with_systems(tiny_suite, "{retriever: bm25, b: 0.0, k1: 1.2, chunking: sections, chunk_tokens: 100, "
+                                         "chunk_overlap: 2}",
+                             "{retriever: bm25, b: 1.0, chunking: sections, chunk_tokens: 100, chunk_overlap: 2}")
+    flat, _ = built(suite_dir, tmp_path, "s0")
+    full, _ = built(suite_dir, tmp_path, "s1")
+    assert (flat.ranker.index.k1, flat.ranker.index.b) == (1.2, 0.0)
+    flat_scores = flat.ranker.index.get_scores(["wombat"])
+    full_scores = full.ranker.index.get_scores(["wombat"])
+    assert flat_scores.max() == pytest.approx(flat_scores[flat_scores > 0].min())  # same tf, length ignored
+    assert full_scores.max() > full_scores[full_scores > 0].min()  # the short chunk wins on length
