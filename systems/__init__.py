@@ -48,7 +48,7 @@ class SystemSpec:
         return KINDS.get(self.kind).retrieves
 
 
-SECTIONS = {"chunking": "sections", "chunk_tokens": 100, "chunk_overlap": 24}
+SECTIONS = {"chunking": "sections", "chunk_overlap": 24}
 
 # The systems a suite runs when it names none. rag-marco needs the model in the local HF cache;
 # rag-openai needs OPENAI_API_KEY or OPENAI_BASE_URL.
@@ -58,14 +58,15 @@ BUILTIN: dict[str, dict] = {
     "rag-marco": {"kind": "rag", "embedder": "sentence-transformers/msmarco-distilbert-base-tas-b",
                   "similarity": "dot"},
     "rag-llama": {"kind": "rag", "embedder": "generator", "similarity": "dot"},
-    # Chosen by `harness sweep` on a real rulebook (README, "Retrieval"): section chunks of 100 tokens,
-    # k from the suite, except rag-hybrid: 80-token sections, k=4 and RRF constant 20, the best
-    # MiniLM + BM25 fusion within 300 context tokens (benchmarks/grids/dev_tuning.yaml). They keep
-    # their own chunking whatever the suite's, as tuned settings.
-    "rag-bm25": {"kind": "rag", "retriever": "bm25", **SECTIONS},
+    # Chosen by `harness sweep` on a real rulebook (README, "Retrieval"; benchmarks/grids/dev_tuning.yaml):
+    # each is its retriever's best within 300 context tokens there. Section size and k set that budget
+    # together, so these keep their own chunking and k whatever the suite's.
+    "rag-bm25": {"kind": "rag", "retriever": "bm25", **SECTIONS, "chunk_tokens": 110, "k": 3},
     "rag-hybrid": {"kind": "rag", "retriever": "hybrid", **SECTIONS, "chunk_tokens": 80, "k": 4, "rrf_k": 20,
                    "retrievers": [{"retriever": "dense", "embedder": "minilm", "weight": 2}, {"retriever": "bm25"}]},
-    "rag-hybrid3": {"kind": "rag", "retriever": "hybrid", **SECTIONS,
+    # The best offline configuration of the sweep: MiniLM dense + BM25 (half weight) + MiniLM late interaction.
+    "rag-hybrid3": {"kind": "rag", "retriever": "hybrid", **SECTIONS, "chunk_tokens": 120, "section_titles": True,
+                    "k": 3, "rrf_k": 20,
                     "retrievers": [{"retriever": "dense", "embedder": "minilm"}, {"retriever": "bm25", "weight": 0.5},
                                    {"retriever": "late", "embedder": "minilm"}]},
     "rag-openai": {"kind": "rag", "embedder": "openai:text-embedding-3-small", "similarity": "cosine"},

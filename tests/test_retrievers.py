@@ -65,8 +65,8 @@ def test_builtin_retrieval_systems_work_on_any_suite(tiny_suite):
     suite = load_suite(tiny_suite)
     assert [s.name for s in select_systems(suite, None)] == ["baseline", "rag-bow"]  # the suite's own, by default
     chosen = select_systems(suite, "rag-bm25,rag-hybrid")
-    assert [(s.name, s.options.retriever, s.options.k) for s in chosen] == [("rag-bm25", "bm25", 2),
-                                                                           ("rag-hybrid", "hybrid", 4)]  # its tuned k
+    assert [(s.name, s.options.retriever, s.options.k) for s in chosen] == [("rag-bm25", "bm25", 3),
+                                                                           ("rag-hybrid", "hybrid", 4)]  # their tuned k
 
 
 @pytest.mark.parametrize("entry, message", [
