@@ -237,7 +237,8 @@ def render_scorecard(suite: Suite, data: dict, report: Report) -> str:
            f"- questions: {len(suite.questions)}; corpus: {len(suite.documents)} document(s), {words} words", "",
            "## Accuracy and retrieval", "", f"![accuracy per system]({CHART})", "", *_summary(metrics, agreement), "",
            "Unscored answers (the judge could not decide) are counted apart, never as wrong. Answer time is the "
-           "generation time recorded when each answer was computed; cached answers keep it.", "",
+           "total generation time recorded when each answer was computed (loading the model left out); cached "
+           "answers keep it.", "",
            "## Is the difference real?", "", *_significance(report.paired), "",
            "## Gate", "", *_gate(report.gate, run["gate_enabled"]), ""]
     if any(r.get("verdict_source") == "human" for r in rows):

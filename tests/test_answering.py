@@ -57,3 +57,23 @@ def test_prompt_layouts():
     messages = chat_messages(parts)
     assert [m["role"] for m in messages] == ["user", "assistant", "user"]
     assert messages[0]["content"].startswith("Be brief.") and "[2] fact two" in messages[-1]["content"]
+
+
+def test_answer_time_leaves_the_model_load_out(tmp_path, monkeypatch):
+    import harness.generators as generators
+
+    events = []
+    clock = iter(range(0, 1000, 10))
+    monkeypatch.setattr(generators.time, "perf_counter", lambda: events.append("clock") or next(clock))
+
+    class LoadsLazily(Counting):
+        def load(self):
+            events.append("load")
+
+        def generate(self, prompts):
+            events.append("generate")
+            return super().generate(prompts)
+
+    answers = answerer(tmp_path, LoadsLazily()).answer(["q1", "q2"])
+    assert events == ["load", "clock", "generate", "clock"]
+    assert [a.seconds for a in answers] == [5, 5]  # 10 s on the clock, shared by the two answers
