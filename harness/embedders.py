@@ -93,7 +93,7 @@ class GeneratorInputEmbedder:
         with torch.inference_mode():
             for ids in self.generator.tokenizer(list(texts), add_special_tokens=False).input_ids:
                 rows.append(table[torch.tensor(ids or [self.generator.tokenizer.unk_token_id])].float().mean(0))
-        return torch.stack(rows).float().numpy()
+        return torch.stack(rows).numpy()
 
 
 @EMBEDDERS.register("generator")
