@@ -405,7 +405,7 @@ class OpenAICompatibleGenerator:
 @BACKENDS.register("llamacpp")
 class LlamaCppGenerator:
     """``llamacpp:PATH.gguf`` or ``llamacpp:gemma3-270m`` (the packaged GGUF), run in-process by
-    llama-cpp-python: on a CPU, faster than transformers. Greedy, one prompt at a time."""
+    llama-cpp-python, for GGUF files of your own. Greedy, one prompt at a time."""
 
     def __init__(self, model: str, settings: Generation, cache_root: Path):
         self.model_name, self.settings, self.cache_root = model, settings, Path(cache_root)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import progress
+from harness import environment, progress
 from harness.errors import HarnessError, Unavailable
 from harness.gate import gate_passed, gate_summary
 from harness.results import Results, RunInfo, results_json, write_json
@@ -53,6 +53,9 @@ def start_eval_run(config: pytest.Config) -> None:
     """Load and validate the suite; called by evals/conftest.py so `pytest tests` never loads it."""
     if RUN in config.stash:
         return
+    wrong = environment.check_line()
+    if wrong:  # before any model loads: otherwise the same traceback in every test
+        raise pytest.UsageError(wrong)
     try:
         suite = load_suite(_path(config, "suite"))
         systems = select_systems(suite, config.getoption("systems"))
@@ -75,6 +78,10 @@ def pytest_configure(config: pytest.Config) -> None:
     capture = config.pluginmanager.getplugin("capturemanager")
     stream = sys.stderr if _is_worker(config) else sys.stdout  # the real terminal: capture is suspended now
     progress.attach(stream, capture.global_and_fixture_disabled if capture else contextlib.nullcontext)
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    return environment.check_line()  # `pytest tests` still runs: the canary reads what breaks
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

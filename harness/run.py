@@ -45,6 +45,13 @@ def select_systems(suite: Suite, names: str | None) -> list[SystemSpec]:
     return chosen
 
 
+def crashed_before(system: str, err: Exception) -> HarnessError:
+    """The one line that later tests of a crashed system show: the first one showed the traceback."""
+    first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+    return HarnessError(f"system {system} crashed earlier in this run: {type(err).__name__}: {first} "
+                        "(traceback in its first failed test)")
+
+
 class EvalRun:
     def __init__(self, suite: Suite, systems: Sequence[SystemSpec], *, generator: str | None = None,
                  judge: str | None = None, judge_replay: str | Path | None = None,
@@ -144,9 +151,14 @@ class EvalRun:
                     self._built[name] = KINDS.get(spec.kind).build(name, spec.options, self)
             except Unavailable as why:
                 self._built[name] = why
+            except Exception as err:  # remembered: built once, its traceback shown once
+                self._built[name] = err
+                raise
         built = self._built[name]
         if isinstance(built, Unavailable):
             raise built
+        if isinstance(built, Exception):
+            raise crashed_before(name, built)
         return built
 
     def answer(self, case: Case) -> Answer:
@@ -165,9 +177,12 @@ class EvalRun:
                 self._answers[case.system] = HarnessError(f"system {case.system}: {err}")
             except Exception as err:  # remembered: one failing batch, not one retry per test
                 self._answers[case.system] = err
+                raise
         batch = self._answers[case.system]
-        if isinstance(batch, Exception):
+        if isinstance(batch, HarnessError):
             raise batch
+        if isinstance(batch, Exception):
+            raise crashed_before(case.system, batch)
         if case.question.id not in batch:  # not foreseen at collection
             batch[case.question.id] = self.system(case.system).answer([case.question])[0]
         return batch[case.question.id]

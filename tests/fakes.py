@@ -95,3 +95,11 @@ class AlwaysRight:
         from harness.judges import Verdict
 
         return Verdict(True, "always right")
+
+
+@BACKENDS.register("crash")
+class CrashingGenerator(CopyGenerator):
+    """Fails every batch the same way: a crash that is not about any one question."""
+
+    def generate(self, prompts):
+        raise RuntimeError("the model fell over")

@@ -95,3 +95,34 @@ def test_in_process_llamacpp_answers_like_the_server(server):
     remote = make_generator(f"openai:gemma@{server}", Generation(prompt_style="completion", max_new_tokens=16), CACHE)
     assert local.generate(PROMPTS) == remote.generate(PROMPTS)
     assert local.identity.startswith("llamacpp:gemma3-270m@sha256:")
+
+
+BOTH_BACKENDS = """
+import sys
+from pathlib import Path
+from harness.config import Generation
+from harness.generators import EMBEDDED, make_generator
+from harness.prompts import PromptParts
+
+cache = Path(sys.argv[1])
+chunks = ("A try is worth one point.", "Each team fields six players.", "A match lasts forty minutes.")
+prompts = [PromptParts("Answer in at most ten words.", (), chunks[i:] + chunks[:i], q)
+           for i, q in enumerate(["How many points is a try?", "How many players?", "How long is a match?"])]
+cpp = make_generator(f"llamacpp:{EMBEDDED}", Generation(max_new_tokens=8), cache)
+hf = make_generator(EMBEDDED, Generation(max_new_tokens=8, dtype="bfloat16", batch_size=3), cache)
+first = cpp.generate(prompts)
+for _ in range(2):  # torch's bfloat16 kernels, then llama.cpp again, on the same OpenMP threads
+    hf.generate(prompts)
+    assert cpp.generate(prompts) == first
+print("ok")
+"""
+
+
+@needs_llama_cpp
+def test_both_backends_take_turns_in_one_process():
+    """llama.cpp built with -march=native used AMX tiles that torch's bfloat16 kernels had released
+    on the shared OpenMP threads: SIGILL. Its own process, so a crash fails this test only."""
+    proc = subprocess.run([sys.executable, "-c", BOTH_BACKENDS, str(CACHE)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, f"rc {proc.returncode}: {proc.stderr[-2000:]}"
+    assert proc.stdout.strip().endswith("ok")

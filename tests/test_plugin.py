@@ -286,3 +286,28 @@ def test_seeds_record_each_seed_and_report_accuracy_per_seed(project, tiny_lm):
     assert "| lora-s | 0: 0.0%, 1: 0.0% | 0.0% ± 0.0 | baseline | not significant in any of 2 seeds |" in card
     assert "| lora-s (seed 1) | all-linear |" in card
     assert (project.path / "reports" / "lora_loss.png").is_file()
+
+
+def test_a_wrong_environment_stops_the_run_with_one_line(project, monkeypatch):
+    import harness.environment
+
+    real = harness.environment.installed
+    fake = {"transformers": "5.24.0", "pypdf": None}  # a breaking release, and a missing package
+    monkeypatch.setattr(harness.environment, "installed", lambda name: fake.get(name, real(name)))
+    outcome = run(project)
+    assert outcome.ret == pytest.ExitCode.USAGE_ERROR
+    errors = [line for line in outcome.errlines if "environment:" in line]
+    assert len(errors) == 1 and "Traceback" not in outcome.stderr.str()
+    assert "transformers 5.24.0 is installed, the harness needs transformers" in errors[0]
+    assert "pypdf is not installed" in errors[0] and "requirements.lock" in errors[0]
+    assert not (project.path / "reports").exists()  # nothing ran
+
+
+def test_a_system_that_crashes_shows_one_traceback_then_one_line_per_test(project):
+    outcome = run(project, "--generator", "crash:x", "-k", "answer")
+    outcome.assert_outcomes(failed=10)  # baseline and rag-bow, 5 questions each
+    out = outcome.stdout.str()
+    assert out.count('raise RuntimeError("the model fell over")') == 2  # one traceback per system
+    for system in ("baseline", "rag-bow"):
+        assert out.count(f"system {system} crashed earlier in this run: RuntimeError: the model fell over") == 4
+    outcome.stdout.fnmatch_lines(["*CRASHED: RuntimeError: the model fell over*"])
