@@ -18,15 +18,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-CACHE = ROOT / ".cache" / "harness"
 
 from benchmarks.backends import rag_prompts  # noqa: E402
 from benchmarks.interleave import interleave, report  # noqa: E402
-from harness.config import Generation  # noqa: E402
-from harness.generators import EMBEDDED, answering_dtype, make_generator  # noqa: E402
+from harness.core.cache import DEFAULT_DIR  # noqa: E402
+from harness.inputs.config import Generation  # noqa: E402
+from harness.models import EMBEDDED, answering_dtype, make_generator  # noqa: E402
 from harness.run import EvalRun  # noqa: E402
 from harness.suite import load_suite  # noqa: E402
-from harness.training import lora_prompt  # noqa: E402
+from harness.training.lora import lora_prompt  # noqa: E402
+
+CACHE = ROOT / DEFAULT_DIR
 
 
 def output_layer(rounds: int) -> None:

@@ -18,18 +18,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-CACHE = ROOT / ".cache" / "harness"
 
 from benchmarks.interleave import interleave, report  # noqa: E402
-from harness.cache import DiskCache  # noqa: E402
-from harness.config import Generation  # noqa: E402
-from harness.embedders import make_embedder  # noqa: E402
-from harness.generators import EMBEDDED, embedded_gguf, make_generator  # noqa: E402
-from harness.llamacpp_server import llama_server  # noqa: E402
-from harness.prompts import PromptParts, completion_prompt  # noqa: E402
+from harness.core.cache import DEFAULT_DIR, DiskCache  # noqa: E402
+from harness.inputs.config import Generation  # noqa: E402
+from harness.models import EMBEDDED, embedded_gguf, make_generator  # noqa: E402
+from harness.models.llamacpp_server import llama_server  # noqa: E402
+from harness.models.prompts import PromptParts, completion_prompt  # noqa: E402
 from harness.retrieval import embed_cached  # noqa: E402
+from harness.retrieval.embedders import make_embedder  # noqa: E402
 from harness.run import EvalRun  # noqa: E402
 from harness.suite import load_suite  # noqa: E402
+
+CACHE = ROOT / DEFAULT_DIR
 
 
 def rag_prompts(n: int) -> list[PromptParts]:

@@ -16,10 +16,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import browser  # noqa: E402
-from harness.results import load_results_json  # noqa: E402
-from harness.scorecard import write_reports  # noqa: E402
+from synthetic_run import run_report, synthetic_rows  # noqa: E402
+
+from harness.render.scorecard import write_reports  # noqa: E402
+from harness.results.analysis import rebuild  # noqa: E402
+from harness.results.model import read_results_file  # noqa: E402
 from harness.suite import load_suite  # noqa: E402
-from synthetic_run import results_data, synthetic_rows  # noqa: E402
 
 SYSTEMS = ["baseline", "rag-minilm", "rag-llama", "lora", "lora-rag"]
 LOAD = "performance.getEntriesByType('navigation')[0].loadEventEnd"
@@ -48,11 +50,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
         if args.results_json:
-            data = load_results_json(Path(args.results_json))
-            suite = load_suite(data["run"]["suite_dir"])
+            stored = read_results_file(Path(args.results_json))
+            suite = load_suite(stored.run.suite_dir)
+            data = rebuild(suite, stored)
         else:
             suite = load_suite(ROOT / "fixtures" / "touch_rugby")
-            data = results_data(suite, synthetic_rows(suite, SYSTEMS, seed=0)[0])
+            data = run_report(suite, synthetic_rows(suite, SYSTEMS, seed=0)[0])
         started = time.perf_counter()
         write_reports(suite, data, out / "scorecard.md")
         render_s = time.perf_counter() - started
@@ -65,7 +68,7 @@ def main() -> None:
             page.goto(html.as_uri())
             filter_ms = statistics.median(page.evaluate(FILTER) for _ in range(args.repeats))
         size_mb = html.stat().st_size / 1e6
-    print(f"report.html: {len(data['results'])} answers, {size_mb:.2f} MB, "
+    print(f"report.html: {len(data.results)} answers, {size_mb:.2f} MB, "
           f"written with the scorecard in {render_s:.2f} s")
     print(f"headless Chromium, median of {args.repeats} fresh pages, navigation start to load event:")
     print(f"  near-empty page   {empty:7.1f} ms  1.0x")

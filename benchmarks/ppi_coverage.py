@@ -12,8 +12,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from harness.suite import load_suite  # noqa: E402
 from synthetic_run import ppi_coverage  # noqa: E402
+
+from harness.suite import load_suite  # noqa: E402
 
 SYSTEMS = ["baseline", "rag-minilm", "rag-llama", "lora", "lora-rag"]
 

@@ -18,15 +18,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from harness.run import EvalRun  # noqa: E402
+from harness.core.cache import DEFAULT_DIR  # noqa: E402
+from harness.inputs.trainset import cap_phrasings  # noqa: E402
+from harness.run import SharedModels  # noqa: E402
 from harness.suite import load_suite  # noqa: E402
-from harness.training import lora_prompt, sft_trainer  # noqa: E402
-from harness.trainset import cap_phrasings  # noqa: E402
+from harness.training.lora import lora_prompt, sft_trainer  # noqa: E402
 from systems.lora import settings_of  # noqa: E402
 from systems.raft import RaftPlanner  # noqa: E402
 
 
-def examples_per_second(run: EvalRun, pairs, settings, contexts) -> float:
+def examples_per_second(run: SharedModels, pairs, settings, contexts) -> float:
     model, tokenizer = run.generator.fresh_copy()
     with tempfile.TemporaryDirectory() as tmp:
         trainer, n = sft_trainer(model, tokenizer, pairs, settings, Path(tmp), contexts=contexts)
@@ -41,7 +42,7 @@ def main() -> None:
     parser.add_argument("--distractors", type=int, default=None, help="default: the suite's raft setting")
     args = parser.parse_args()
     suite = load_suite(ROOT / "fixtures" / "touch_rugby")
-    run = EvalRun(suite, [], cache_dir=ROOT / ".cache" / "harness")
+    run = SharedModels(suite, cache_dir=ROOT / DEFAULT_DIR)
     spec = suite.system("raft")
     options = spec.options if args.distractors is None else spec.options.model_copy(
         update={"distractors": args.distractors})

@@ -23,11 +23,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-CACHE = ROOT / ".cache" / "harness"
 CORPORA = ROOT.parent / "shared" / "corpora"
 
-from harness.generators import embedded_gguf  # noqa: E402
-from harness.llamacpp_server import llama_server  # noqa: E402
+from harness.core.cache import DEFAULT_DIR  # noqa: E402
+from harness.models import embedded_gguf  # noqa: E402
+from harness.models.llamacpp_server import llama_server  # noqa: E402
+
+CACHE = ROOT / DEFAULT_DIR
 
 SUITE_YAML = """name: fit-rules
 generator: gemma3-270m

@@ -20,7 +20,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-CACHE = ROOT / ".cache" / "harness"
+
+from harness.core.cache import DEFAULT_DIR  # noqa: E402
+
+CACHE = ROOT / DEFAULT_DIR
 
 
 def timed(fn, repeats: int) -> tuple[float, object]:
@@ -62,8 +65,8 @@ def cold_versus_cached(systems: str) -> None:
 def generation(n: int, repeats: int) -> None:
     import torch
 
+    from harness.models.prompts import PromptParts, completion_prompt
     from harness.run import EvalRun
-    from harness.prompts import PromptParts, completion_prompt
     from harness.suite import load_suite
 
     suite = load_suite(ROOT / "fixtures" / "touch_rugby")
@@ -73,7 +76,7 @@ def generation(n: int, repeats: int) -> None:
     hits = rag.retriever.retrieve([q.question for q in questions])
     parts = [PromptParts(suite.config.instructions, tuple(suite.config.examples), tuple(h.text for h in row),
                          q.question) for q, row in zip(questions, hits)]
-    generator = run.generator
+    generator = run.models.generator
     model, tok = generator.model, generator.tokenizer
     texts = [completion_prompt(p) for p in parts]
     max_new = suite.config.generation.max_new_tokens

@@ -36,7 +36,7 @@ def main() -> None:
     parser.add_argument("--corpora", default=str(ROOT.parent / "shared" / "corpora"))
     parser.add_argument("--grid", default=str(ROOT / "benchmarks" / "grids" / "dev.yaml"))
     parser.add_argument("--systems", default=",".join(SYSTEMS), help="built-in systems to show beside the grid")
-    parser.add_argument("--cache-dir", default=str(ROOT / ".cache" / "harness"))
+    parser.add_argument("--cache-dir", default=str(ROOT / DEFAULT_DIR))
     parser.add_argument("--budget", type=int, default=300)
     parser.add_argument("--json", default=None, help="keep the sweep's JSON here")
     args = parser.parse_args()

@@ -19,13 +19,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from harness.core.cache import DEFAULT_DIR  # noqa: E402
 from harness.run import EvalRun  # noqa: E402
 from harness.suite import load_suite  # noqa: E402
-from harness.training import sft_trainer  # noqa: E402
+from harness.training.lora import sft_trainer  # noqa: E402
 
 
 def examples_per_second(run: EvalRun, pairs, settings, answer_only: bool) -> float:
-    model, tokenizer = run.generator.fresh_copy()
+    model, tokenizer = run.models.generator.fresh_copy()
     with tempfile.TemporaryDirectory() as tmp:
         trainer, n = sft_trainer(model, tokenizer, pairs, settings, Path(tmp),
                                  answer_only=answer_only)
@@ -52,7 +53,7 @@ def main() -> None:
     parser.add_argument("--memory-only", action="store_true")
     args = parser.parse_args()
     suite = load_suite(ROOT / "fixtures" / "touch_rugby")
-    run = EvalRun(suite, suite.systems, cache_dir=ROOT / ".cache" / "harness")
+    run = EvalRun(suite, suite.systems, cache_dir=ROOT / DEFAULT_DIR)
     if args.memory_only:
         memory_with_all_systems(run)
         return

@@ -1,7 +1,7 @@
 """The judge against human labels: agreement and Cohen's kappa on the suite's judge_calibration.yaml."""
 import pytest
 
-from harness.errors import Unavailable
+from harness.core.errors import Unavailable
 
 
 def test_judge_agrees_with_human_labels(eval_run, record_calibration, check):

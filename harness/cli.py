@@ -8,22 +8,23 @@ import json
 import sys
 from pathlib import Path
 
-from harness.errors import HarnessError
+from harness.core.cache import DEFAULT_DIR
+from harness.core.errors import HarnessError
 
 
 def _judge(args: argparse.Namespace) -> int:
-    from harness.calibration import grade_candidates, load_candidates
-    from harness.run import EvalRun
+    from harness.judges.calibration import grade_candidates, load_candidates
+    from harness.run import SharedModels, make_run_judge
     from harness.suite import load_suite
 
     suite = load_suite(args.suite)
     candidates = load_candidates(Path(args.candidates), suite.questions, require_labels=False)
-    run = EvalRun(suite, [], judge=args.judge, cache_dir=args.cache_dir)
-    verdicts, agreement = grade_candidates(run.judge, suite.questions, candidates)
+    judge = make_run_judge(SharedModels(suite, cache_dir=args.cache_dir), args.judge)
+    verdicts, agreement = grade_candidates(judge, suite.questions, candidates)
     labelled = agreement.n > 0
     if args.json:
         print(json.dumps({
-            "judge": run.judge.identity,
+            "judge": judge.identity,
             "verdicts": [{"q": c.q, "candidate": c.candidate, "label": c.label, "correct": v.correct,
                           "explanation": v.explanation, "raw": v.raw} for c, v in zip(candidates, verdicts)],
             "agreement": agreement.summary() if labelled else None}, indent=2, ensure_ascii=False))
@@ -34,7 +35,7 @@ def _judge(args: argparse.Namespace) -> int:
         print(f"{c.q:<6} {word[v.correct]:<10} {c.candidate!r} ({v.explanation}){flag}")
     if labelled:
         s = agreement.summary()
-        print(f"\njudge {run.judge.identity}: agreement {s['agree']}/{s['n']} ({agreement.agreement:.1%}), "
+        print(f"\njudge {judge.identity}: agreement {s['agree']}/{s['n']} ({agreement.agreement:.1%}), "
               f"Cohen's kappa {s['kappa']}, unscored {s['unscored']}")
         print(f"confusion (judge vs human): correct/correct {s['tp']}, correct/incorrect {s['fp']}, "
               f"incorrect/correct {s['fn']}, incorrect/incorrect {s['tn']}")
@@ -42,30 +43,34 @@ def _judge(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from harness.results import load_results_json
-    from harness.scorecard import write_reports
+    from harness.render.scorecard import write_reports
+    from harness.results.analysis import rebuild
+    from harness.results.gate import gate_passed
+    from harness.results.model import read_results_file
     from harness.suite import load_suite
 
     path = Path(args.results_json)
-    data = load_results_json(path)
+    stored = read_results_file(path)
     scorecard = Path(args.scorecard) if args.scorecard else path.with_name("scorecard.md")
-    report = write_reports(load_suite(data["run"]["suite_dir"]), data, scorecard)
+    suite = load_suite(stored.run.suite_dir)
+    report = rebuild(suite, stored)
+    write_reports(suite, report, scorecard)
     print(f"scorecard: {scorecard}  chart: {scorecard.with_name('accuracy.png')}  "
-          f"html: {scorecard.with_name('report.html')}  ({len(report.metrics)} systems, "
-          f"gate {'passes' if all(r.status != 'FAIL' for r in report.gate) else 'fails'})")
+          f"html: {scorecard.with_name('report.html')}  ({len(report.analysis.metrics)} systems, "
+          f"gate {'passes' if gate_passed(report.analysis.gate) else 'fails'})")
     return 0
 
 
-def _ask(row: dict, question, position: str) -> str:
+def _ask(row, question, position: str) -> str:
     """Show one answer with what a reviewer needs to judge it; the reply, or "quit" at end of input."""
-    said = {True: "right", False: "wrong", None: "unscored"}[row.get("correct")]
-    rank = row.get("evidence_rank")
-    found = ("" if not row.get("retrieved") else
+    said = {True: "right", False: "wrong", None: "unscored"}[row.correct]
+    rank = row.evidence_rank
+    found = ("" if not row.retrieved else
              f" (retrieved at rank {rank})" if rank else " (not in the retrieved chunks)")
     accept = f" (also: {'; '.join(question.accept)})" if question.accept else ""
-    print(f"\n[{position}] {row['system']} · {question.id}: {question.question}\n  gold:     {question.answer}{accept}"
-          f"\n  answer:   {row['answer']}\n  verdict:  {said} by the {row.get('verdict_source') or 'judge'}: "
-          f"{row.get('explanation') or ''}")
+    print(f"\n[{position}] {row.system} · {question.id}: {question.question}\n  gold:     {question.answer}{accept}"
+          f"\n  answer:   {row.answer}\n  verdict:  {said} by the {row.verdict_source or 'judge'}: "
+          f"{row.explanation or ''}")
     for span in question.evidence:
         print(f"  evidence: {span}{found}")
     try:
@@ -75,29 +80,29 @@ def _ask(row: dict, question, position: str) -> str:
 
 
 def _review(args: argparse.Namespace) -> int:
-    from harness.results import load_results_json
-    from harness.reviews import REVIEWS_FILE, append_review, load_reviews, review_line, review_queue
+    from harness.judges.reviews import REVIEWS_FILE, append_review, load_reviews, review_line, review_queue
+    from harness.results.model import read_results_file
     from harness.suite import load_suite
 
     suite = load_suite(args.suite)
     path = Path(args.results_json)
-    data = load_results_json(path)
-    if data["suite"] != suite.name:
-        raise HarnessError(f"these results are for suite {data['suite']!r}, not {suite.name!r}", path=path)
+    stored = read_results_file(path)
+    if stored.suite != suite.name:
+        raise HarnessError(f"these results are for suite {stored.suite!r}, not {suite.name!r}", path=path)
     questions = {q.id: q for q in suite.questions}
-    if unknown := sorted({r["id"] for r in data["results"]} - set(questions)):
+    if unknown := sorted({r.id for r in stored.results} - set(questions)):
         raise HarnessError(f"question {unknown[0]!r} is not in the suite {suite.root}", path=path)
     target = suite.root / REVIEWS_FILE
-    queue = review_queue(data["results"], load_reviews(target, suite.questions), args.sample, args.seed)
+    queue = review_queue(stored.results, load_reviews(target, suite.questions), args.sample, args.seed)
     kept = 0
     for i, row in enumerate(queue, 1):
-        reply = _ask(row, questions[row["id"]], f"{i}/{len(queue)}")
+        reply = _ask(row, questions[row.id], f"{i}/{len(queue)}")
         word, _, note = reply.partition(" ")
         word = word.lower()
         if word in ("q", "quit"):
             break
         if word in ("y", "yes", "n", "no"):
-            append_review(target, review_line(row["id"], row["answer"], word.startswith("y"), note.strip()))
+            append_review(target, review_line(row.id, row.answer, word.startswith("y"), note.strip()))
             kept += 1
     print(f"\n{kept} verdict(s) appended to {target}; rerun the eval (answers come from the cache) to apply them")
     return 0
@@ -121,16 +126,16 @@ def _train(args: argparse.Namespace) -> int:
 def _synth(args: argparse.Namespace) -> int:
     import yaml
 
-    from harness.run import EvalRun
+    from harness.run import SharedModels
     from harness.suite import load_suite
-    from harness.synth import synthesize
+    from harness.training.synth import synthesize
 
     suite = load_suite(args.suite)
-    run = EvalRun(suite, [], generator=args.generator, cache_dir=args.cache_dir)
-    run.generator.check_available()
-    pairs, summary = synthesize(suite, run.generator, run.embedder(args.embedder), args.pairs_per_chunk)
+    models = SharedModels(suite, args.generator, args.cache_dir)
+    models.generator.check_available()
+    pairs, summary = synthesize(suite, models.generator, models.embedder(args.embedder), args.pairs_per_chunk)
     out = Path(args.out) if args.out else suite.root / suite.config.training.file
-    header = (f"# made by `harness synth` with {run.generator.identity}: {summary.chunks} chunks, {summary.made} pairs "
+    header = (f"# made by `harness synth` with {models.generator.identity}: {summary.chunks} chunks, {summary.made} pairs "
               f"made, {summary.unparsable} replies unparsable, {summary.duplicates} duplicates dropped, "
               f"{summary.contaminated} contaminated dropped, {summary.kept} kept\n")
     out.write_text(header + yaml.safe_dump([p.model_dump() for p in pairs], sort_keys=False, allow_unicode=True))
@@ -140,18 +145,18 @@ def _synth(args: argparse.Namespace) -> int:
 
 def _sweep(args: argparse.Namespace) -> int:
     from harness import sweep
-    from harness.progress import progress
-    from harness.run import EvalRun
+    from harness.core.progress import progress
+    from harness.run import SharedModels
     from harness.suite import load_suite
 
     suite = load_suite(args.suite)
     grid_path = Path(args.grid) if args.grid else None
     grid, lines = sweep.load_grid(grid_path)
     configs = sweep.grid_configs(grid, grid_path, lines) + sweep.suite_configs(suite, args.systems)
-    run = EvalRun(suite, [], cache_dir=args.cache_dir)
-    count, counted_with = sweep.generator_token_counter(run)
+    models = SharedModels(suite, cache_dir=args.cache_dir)
+    count, counted_with = sweep.generator_token_counter(models)
     with progress("sweeping retrieval", total=len(configs), unit="configurations") as bar:
-        rows = sweep.evaluate(configs, run, count, on_done=lambda: bar.update(1))
+        rows = sweep.evaluate(configs, models, count, on_done=lambda: bar.update(1))
     print(f"suite {suite.name}: {rows[0].n} questions with evidence, {len(configs)} configurations; "
           f"context tokens counted with {counted_with}\n")
     print(sweep.table(rows))
@@ -183,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     judge.add_argument("--candidates", required=True)
     judge.add_argument("--judge", default=None, help="default: the suite's judge")
     judge.add_argument("--json", action="store_true")
-    judge.add_argument("--cache-dir", default=".cache/harness")
+    judge.add_argument("--cache-dir", default=DEFAULT_DIR)
     judge.set_defaults(func=_judge)
     report = sub.add_parser("report", help="re-render scorecard.md and accuracy.png from results.json")
     report.add_argument("--results-json", default="reports/results.json")
@@ -199,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     train = sub.add_parser("train", help="train (or find cached) the LoRA adapter of a lora system")
     train.add_argument("--suite", required=True)
     train.add_argument("--system", default="lora")
-    train.add_argument("--cache-dir", default=".cache/harness")
+    train.add_argument("--cache-dir", default=DEFAULT_DIR)
     train.set_defaults(func=_train)
     synth = sub.add_parser("synth", help="synthesize training pairs from the corpus with a generator")
     synth.add_argument("--suite", required=True)
@@ -207,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     synth.add_argument("--embedder", default="minilm", help="for chunking, near-duplicates and decontamination")
     synth.add_argument("--pairs-per-chunk", type=int, default=3)
     synth.add_argument("--out", default=None, help="default: the suite's training file")
-    synth.add_argument("--cache-dir", default=".cache/harness")
+    synth.add_argument("--cache-dir", default=DEFAULT_DIR)
     synth.set_defaults(func=_synth)
     sweep = sub.add_parser("sweep", help="compare retrieval settings on a suite (no generation)")
     sweep.add_argument("--suite", required=True)
@@ -216,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     sweep.add_argument("--budget", type=int, default=300, help="context tokens per query for 'best' (%(default)s)")
     sweep.add_argument("--out", default="reports", help="folder for sweep.png (default: %(default)s)")
     sweep.add_argument("--json", default=None, metavar="PATH", help="write every configuration's figures here")
-    sweep.add_argument("--cache-dir", default=".cache/harness")
+    sweep.add_argument("--cache-dir", default=DEFAULT_DIR)
     sweep.set_defaults(func=_sweep)
     args = parser.parse_args(argv)
     try:

@@ -12,12 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from harness import environment, progress
-from harness.errors import HarnessError, Unavailable
-from harness.gate import gate_passed, gate_summary
-from harness.results import Results, RunInfo, results_json, write_json
+from harness.core import environment, progress
+from harness.core.cache import DEFAULT_DIR, write_atomic
+from harness.core.errors import HarnessError, Unavailable
+from harness.render.scorecard import write_reports
+from harness.render.terminal import summary_lines
+from harness.results.analysis import build_report
+from harness.results.gate import gate_passed
+from harness.results.records import Results
 from harness.run import Case, EvalRun, select_systems
-from harness.scorecard import write_reports
 from harness.suite import load_suite
 
 RUN = pytest.StashKey[EvalRun]()
@@ -39,7 +42,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="exit status reflects the suite's thresholds; wrong answers are reported, not failed")
     group.addoption("--scorecard", default="reports/scorecard.md", help="markdown scorecard path")
     group.addoption("--results-json", default="reports/results.json", help="machine-readable results path")
-    group.addoption("--cache-dir", default=".cache/harness", help="answers, embeddings, adapters, converted models")
+    group.addoption("--cache-dir", default=DEFAULT_DIR, help="answers, embeddings, adapters, converted models")
     group.addoption("--no-train", action="store_true",
                     help="skip LoRA systems whose adapter is not cached, instead of training it")
 
@@ -260,39 +263,21 @@ class ReportWriter:
         if _is_worker(self.config) or not self.results:
             return
         run, config = self.run, self.config
-        info = RunInfo(suite_dir=str(run.suite.root.resolve()), generator=run.generator.identity,
-                       judge=run.judge.identity, judge_model=run.judge.model, self_grading=run.self_grading,
-                       gate_enabled=config.getoption("gate"))
-        data = results_json(run.suite, self.results, info)
-        write_json(_path(config, "results_json"), data)
-        self.report = write_reports(run.suite, data, _path(config, "scorecard"))
-        if info.gate_enabled and not gate_passed(self.report.gate) and session.exitstatus == 0:
+        meta = self.results.meta(suite_dir=str(run.suite.root.resolve()), generator=run.models.generator.identity,
+                                 judge=run.judge.identity, judge_model=run.judge.model,
+                                 self_grading=run.self_grading, gate_enabled=config.getoption("gate"))
+        self.report = build_report(run.suite, self.results.rows(), meta)
+        write_atomic(_path(config, "results_json"), self.report.to_json())
+        write_reports(run.suite, self.report, _path(config, "scorecard"))
+        if meta.gate_enabled and not gate_passed(self.report.analysis.gate) and session.exitstatus == 0:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         if self.report is None:
             return
-        tr, config, gate = terminalreporter, self.config, self.report.gate
-        tr.section("harness")
-        for name, m in self.report.metrics.items():
-            ci = f" [{m.accuracy_ci[0]:.0%}-{m.accuracy_ci[1]:.0%}]" if m.accuracy_ci else ""
-            unscored = f"  unscored {m.unscored}" if m.unscored else ""
-            retrieval = "" if m.recall is None else f"  recall@{m.k} {m.recall:.1%}  mrr {m.mrr:.3f}"
-            tr.write_line(f"{name:<14} accuracy {m.correct}/{m.n} ({m.accuracy:.1%}){ci}{unscored}{retrieval}")
-        for system, reason in self.results.skipped.items():
-            tr.write_line(f"{system:<14} skipped: {reason}")
-        for system, reason in self.results.failed.items():
-            tr.write_line(f"{system:<14} CRASHED: {reason}")
-        if self.results.calibration:
-            cal = self.results.calibration
-            tr.write_line(f"judge {self.run.judge.identity}: agreement {cal['agree']}/{cal['n']} "
-                          f"({cal['agreement']:.1%}), kappa {cal['kappa']}, unscored {cal['unscored']}")
-        for p in self.report.paired:
-            tr.write_line(f"{p.a} vs {p.b}: {p.verdict}" + ("" if p.p_value is None else f" (p={p.p_value:.3g})"))
-        tr.write_line(f"answers generated now: {self.cached[False]}, from cache: {self.cached[True]}")
-        if config.getoption("gate"):
-            tr.write_line(gate_summary(gate))
-            for r in gate:
-                value = "–" if r.value is None else f"{r.value:.3f}"
-                tr.write_line(f"  {r.status:<12} {r.system} {r.metric} = {value} (threshold {r.threshold:.3f}) {r.note}")
-        tr.write_line(f"scorecard: {config.getoption('scorecard')}   results: {config.getoption('results_json')}")
+        terminalreporter.section("harness")
+        for line in summary_lines(self.report, self.run.judge.identity, self.cached):
+            terminalreporter.write_line(line)
+        config = self.config
+        terminalreporter.write_line(f"scorecard: {config.getoption('scorecard')}   "
+                                    f"results: {config.getoption('results_json')}")

@@ -1,4 +1,4 @@
-"""One evaluation in one process: the suite, the shared models, and each system's answers.
+"""One evaluation in one process: the shared models, and each selected system's answers and verdicts.
 
 Models load lazily and once: every system shares one generator, and embedders are shared by
 name. A system answers all of its selected questions in one batched pass on first use.
@@ -10,20 +10,22 @@ from functools import cached_property
 from pathlib import Path
 from typing import Iterable, NamedTuple, Sequence
 
-from harness import progress
-from harness.answering import Answerer
-from harness.cache import DiskCache
-from harness.config import LoraSettings, Question
-from harness.embedders import Embedder, make_embedder
-from harness.errors import HarnessError, PromptTooLong, Unavailable, did_you_mean
-from harness.evidence import Span, evidence_rank
-from harness.generators import AdapterGenerator, Generator, HFGenerator, make_generator
+from harness.core import progress
+from harness.core.cache import DEFAULT_DIR, DiskCache
+from harness.core.errors import HarnessError, PromptTooLong, Unavailable, did_you_mean
+from harness.inputs.config import Question
+from harness.inputs.evidence import Span, evidence_rank
 from harness.judges import Judge, Verdict, make_judge
 from harness.judges.replay import MissingVerdict, ReplayJudge
-from harness.reviews import REVIEWS_FILE, load_reviews
+from harness.judges.reviews import REVIEWS_FILE, load_reviews
+from harness.models import Generator, make_generator
+from harness.models.answering import Answerer
+from harness.retrieval import Hit
+from harness.retrieval.embedders import Embedder, make_embedder
 from harness.suite import Suite
-from harness.system import Answer, Hit, System
+from harness.training.adapters import Adapters
 from systems import KINDS, SystemSpec
+from systems.base import Answer, System
 
 
 class Case(NamedTuple):
@@ -52,31 +54,24 @@ def crashed_before(system: str, err: Exception) -> HarnessError:
                         "(traceback in its first failed test)")
 
 
-class EvalRun:
-    def __init__(self, suite: Suite, systems: Sequence[SystemSpec], *, generator: str | None = None,
-                 judge: str | None = None, judge_replay: str | Path | None = None,
-                 cache_dir: str | Path = ".cache/harness", no_train: bool = False):
-        # Models come from local paths and the local HF cache only (see hub_unavailable_reason);
+class SharedModels:
+    """The models of one process, each loaded on first use and shared: one generator per spec (a
+    judge on the suite's model shares its weights), embedders by name, LoRA adapters by settings.
+    It is the Context that system kinds and judges are built with."""
+
+    def __init__(self, suite: Suite, generator: str | None = None, cache_dir: str | Path = DEFAULT_DIR,
+                 no_train: bool = False):
+        # Models come from local paths and the local HF cache only (see harness.models.hub);
         # set before transformers/huggingface_hub are imported, which read it once.
         os.environ["HF_HUB_OFFLINE"] = "1"
         self.suite = suite
-        self.systems = list(systems)
         self.generator_spec = generator or suite.config.generator
         self.cache = DiskCache(cache_dir)
-        judge_config = suite.config.judge.model_copy(update={"name": judge}) if judge else suite.config.judge
-        self.judge: Judge = ReplayJudge(judge_replay) if judge_replay else make_judge(judge_config, self)
-        self.reviews = load_reviews(suite.root / REVIEWS_FILE, suite.questions)
+        self.adapters = Adapters(lambda: self.generator, suite, self.cache, no_train)
         self._generators: dict[str, Generator] = {}
-        self.no_train = no_train
-        self._adapters: dict[str, tuple] = {}  # adapter key -> (Adapter, Answerer)
-        self._built: dict[str, System | Unavailable] = {}
         self._embedders: dict[str, Embedder] = {}
-        self._answers: dict[str, dict[str, Answer] | Exception] = {}
-        self.wanted: dict[str, list[str]] = {}  # system -> question ids selected in this session
-        self.reported_training: set[str] = set()  # systems whose training log this process reported
 
     def generator_for(self, spec: str) -> Generator:
-        """One generator per spec per process: a judge on the suite's model shares its weights."""
         if spec not in self._generators:
             self._generators[spec] = make_generator(spec, self.suite.config.generation, self.cache.root)
         return self._generators[spec]
@@ -85,54 +80,47 @@ class EvalRun:
     def generator(self) -> Generator:
         return self.generator_for(self.generator_spec)
 
-    @property
-    def self_grading(self) -> bool:
-        """The judge's model is the model whose answers it grades."""
-        return self.judge.model is not None and self.judge.model == self.generator.identity
-
     @cached_property
     def answerer(self) -> Answerer:
         cfg = self.suite.config
         return Answerer(lambda: self.generator, self.generator.identity, cfg.generation,
                         cfg.instructions, cfg.examples, self.cache)
 
-    def lora(self, settings: LoraSettings, contexts=None):
-        """The adapter for these settings (cached, or trained now) and an Answerer that uses it.
-
-        Systems with identical settings share one adapter; all share the one base model.
-        ``contexts(pairs, seed)``, for RAFT, gives the chunk texts each pair is trained with.
-        """
-        from harness.training import adapter_key, load_adapter, train_adapter
-        from harness.trainset import cap_phrasings
-
-        base = self.generator
-        base.check_available()
-        if not isinstance(base, HFGenerator):
-            raise Unavailable(f"LoRA needs a local transformers generator; {base.identity} is not one")
-        pairs = self.suite.train_pairs
-        if pairs is None:
-            raise Unavailable(f"the suite has no {self.suite.config.training.file}; write training pairs "
-                              "or make them with `harness synth`")
-        pairs = cap_phrasings(pairs, settings.phrasings)
-        context = contexts(pairs, settings.seed) if contexts else None
-        key = adapter_key(base.weights_identity, pairs, settings, context)
-        if key not in self._adapters:
-            path = self.cache.root / "adapters" / key
-            adapter = load_adapter(path, key)  # None when absent, or damaged and discarded
-            if adapter is None and self.no_train:
-                raise Unavailable(f"--no-train and no cached adapter; train it first with "
-                                  f"`harness train --suite {self.suite.root}`")
-            if adapter is None:
-                adapter = train_adapter(base, pairs, settings, path, key, contexts=context)
-            view = AdapterGenerator(base, key[:16], adapter.path)
-            answerer = Answerer(lambda: view, view.identity, self.suite.config.generation, "", (), self.cache)
-            self._adapters[key] = (adapter, answerer)
-        return self._adapters[key]
-
     def embedder(self, name: str) -> Embedder:
         if name not in self._embedders:
             self._embedders[name] = make_embedder(name, self.generator)
         return self._embedders[name]
+
+
+def make_run_judge(models: SharedModels, name: str | None = None, replay: str | Path | None = None) -> Judge:
+    """The suite's judge (or the one named), or a replay of a results.json's verdicts."""
+    if replay:
+        return ReplayJudge(replay)
+    config = models.suite.config.judge
+    return make_judge(config.model_copy(update={"name": name}) if name else config, models)
+
+
+class EvalRun:
+    """The selected systems of one suite: each built once, answering its selected questions in one
+    batched pass, its answers graded by the judge (or a human review)."""
+
+    def __init__(self, suite: Suite, systems: Sequence[SystemSpec], *, generator: str | None = None,
+                 judge: str | None = None, judge_replay: str | Path | None = None,
+                 cache_dir: str | Path = DEFAULT_DIR, no_train: bool = False):
+        self.suite = suite
+        self.systems = list(systems)
+        self.models = SharedModels(suite, generator, cache_dir, no_train)
+        self.judge = make_run_judge(self.models, judge, judge_replay)
+        self.reviews = load_reviews(suite.root / REVIEWS_FILE, suite.questions)
+        self._built: dict[str, System | Exception] = {}
+        self._answers: dict[str, dict[str, Answer] | Exception] = {}
+        self.wanted: dict[str, list[str]] = {}  # system -> question ids selected in this session
+        self.reported_training: set[str] = set()  # systems whose training log this process reported
+
+    @property
+    def self_grading(self) -> bool:
+        """The judge's model is the model whose answers it grades."""
+        return self.judge.model is not None and self.judge.model == self.models.generator.identity
 
     def cases(self, retrieval: bool) -> Iterable[Case]:
         for spec in self.systems:
@@ -148,7 +136,7 @@ class EvalRun:
             spec = self.suite.system(name)
             try:
                 with progress.scope(name):
-                    self._built[name] = KINDS.get(spec.kind).build(name, spec.options, self)
+                    self._built[name] = KINDS.get(spec.kind).build(name, spec.options, self.models)
             except Unavailable as why:
                 self._built[name] = why
             except Exception as err:  # remembered: built once, its traceback shown once
@@ -203,7 +191,7 @@ class EvalRun:
 
     def calibrate(self):
         """Grade the suite's human-labelled candidates; Unavailable when the suite has none."""
-        from harness.calibration import grade_candidates
+        from harness.judges.calibration import grade_candidates
 
         if isinstance(self.judge, ReplayJudge):
             raise Unavailable("--judge-replay grades from a file: there is no judge to calibrate")

@@ -5,14 +5,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.calibration import Candidate, load_candidates
-from harness.config import METRICS, Question, SuiteConfig
-from harness.corpus import Document, corpus_hash, read_corpus
-from harness.errors import HarnessError, did_you_mean
-from harness.evidence import Span, find_span
-from harness.trainset import TrainPair, load_train_pairs
-from harness.validation import validate
-from harness.yamlfile import LineDict, load_yaml
+from harness.core.errors import HarnessError, did_you_mean
+from harness.inputs.config import METRICS, Question, SuiteConfig
+from harness.inputs.corpus import Document, corpus_hash, read_corpus
+from harness.inputs.evidence import Span, find_span
+from harness.inputs.trainset import TrainPair, load_train_pairs
+from harness.inputs.validation import validate
+from harness.inputs.yamlfile import LineDict, load_yaml
+from harness.judges.calibration import Candidate, load_candidates
 from systems import BUILTIN, KINDS, SystemSpec
 
 

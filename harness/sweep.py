@@ -1,6 +1,6 @@
 """``harness sweep``: retrieval alone, over a grid of retriever x chunking x size x overlap x k x similarity.
 
-Every configuration is scored with the evaluation's own evidence test (``harness.evidence``: the
+Every configuration is scored with the evaluation's own evidence test (``harness.inputs.evidence``: the
 retrieved chunks' spans together cover an evidence span), so figures compare across chunkings.
 Recall rises with bigger chunks and bigger k for free, and a weak model gets lost in long context:
 the best configuration is the highest recall@k whose context (the k retrieved chunks, counted in
@@ -17,12 +17,12 @@ from typing import Callable, Literal, Sequence
 
 from pydantic import PositiveInt, field_validator, model_validator
 
-from harness.config import Strict
-from harness.errors import HarnessError
-from harness.evidence import Span, evidence_rank
-from harness.stats import wilson
-from harness.validation import validate
-from harness.yamlfile import LineDict, load_yaml
+from harness.core.errors import HarnessError
+from harness.inputs.config import Strict
+from harness.inputs.evidence import Span, evidence_rank
+from harness.inputs.validation import validate
+from harness.inputs.yamlfile import LineDict, load_yaml
+from harness.results.stats import wilson
 
 BUDGETS = (100, 200, 300, 500, 1000)  # context tokens per query, for the best-per-budget table
 DIMENSIONS = ("chunking", "chunk_tokens", "chunk_overlap", "k", "similarity", "section_titles")
@@ -112,7 +112,7 @@ def _with_similarity(entry: dict, similarity: str) -> dict:
 
 def grid_configs(grid: Grid, path: Path | None, lines: dict[str, int] | None = None) -> list[Config]:
     """Every distinct configuration: settings a retriever ignores do not multiply it."""
-    from systems.rag import RetrievalOptions
+    from harness.retrieval import RetrievalOptions
 
     where = path or Path("<default grid>")
     configs, seen = [], set()
@@ -137,7 +137,7 @@ def grid_configs(grid: Grid, path: Path | None, lines: dict[str, int] | None = N
 
 def suite_configs(suite, names: str | None) -> list[Config]:
     """The named suite systems, as they are (they must retrieve)."""
-    from systems.rag import RetrievalOptions
+    from harness.retrieval import RetrievalOptions
 
     configs = []
     for name in (n.strip() for n in (names or "").split(",") if n.strip()):
@@ -152,26 +152,26 @@ def suite_configs(suite, names: str | None) -> list[Config]:
     return configs
 
 
-def generator_token_counter(run) -> tuple[Callable[[str], int], str]:
+def generator_token_counter(models) -> tuple[Callable[[str], int], str]:
     """Count tokens as the generator will: its tokenizer alone, without loading its weights (words for a
     generator with no local tokenizer, such as an API)."""
-    from harness.generators import HFGenerator
+    from harness.models import HFGenerator
 
-    generator = run.generator
+    generator = models.generator
     if isinstance(generator, HFGenerator):
         tokenizer = generator.load_tokenizer()
         return (lambda text: len(tokenizer(text, add_special_tokens=False).input_ids)), generator.identity
     return (lambda text: len(text.split())), f"words ({generator.identity} has no local tokenizer)"
 
 
-def evaluate(configs: Sequence[Config], run, count_tokens: Callable[[str], int],
+def evaluate(configs: Sequence[Config], models, count_tokens: Callable[[str], int],
              on_done: Callable[[], None] = lambda: None) -> list[Row]:
     """Retrieve every question with evidence under each configuration; one Row per configuration and k."""
-    from systems.rag import make_retriever
+    from harness.retrieval import make_retriever
 
-    questions = [q for q in run.suite.questions if run.suite.evidence.get(q.id)]
+    questions = [q for q in models.suite.questions if models.suite.evidence.get(q.id)]
     if not questions:
-        raise HarnessError("the suite has no questions with evidence to sweep retrieval on", path=run.suite.root)
+        raise HarnessError("the suite has no questions with evidence to sweep retrieval on", path=models.suite.root)
     lengths: dict[str, int] = {}
 
     def tokens(text: str) -> int:
@@ -181,7 +181,7 @@ def evaluate(configs: Sequence[Config], run, count_tokens: Callable[[str], int],
 
     rows = []
     for config in configs:
-        retriever = make_retriever(config.options, run)
+        retriever = make_retriever(config.options, models)
         start = time.perf_counter()
         retriever.prepare()
         index_s = time.perf_counter() - start
@@ -189,7 +189,7 @@ def evaluate(configs: Sequence[Config], run, count_tokens: Callable[[str], int],
         retrieved = retriever.retrieve([q.question for q in questions])
         query_ms = (time.perf_counter() - start) * 1000 / len(questions)
         for k in config.ks:
-            ranks = [evidence_rank(run.suite.evidence[q.id], [Span(h.source, h.start, h.end) for h in hits[:k]])
+            ranks = [evidence_rank(models.suite.evidence[q.id], [Span(h.source, h.start, h.end) for h in hits[:k]])
                      for q, hits in zip(questions, retrieved)]
             found = sum(r is not None for r in ranks)
             context = sum(sum(tokens(h.text) for h in hits[:k]) for hits in retrieved) / len(questions)
@@ -234,7 +234,7 @@ def chart(rows: Sequence[Row], path: Path, title: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from harness.chart import _save
+    from harness.render.chart import _save
 
     grid_rows = [r for r in rows if not r.config.from_suite]
     fig, ax = plt.subplots(figsize=(7, 4.5))

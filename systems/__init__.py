@@ -10,8 +10,9 @@ from typing import Any, Callable
 
 from pydantic import BaseModel
 
-from harness.registry import Registry
-from harness.system import Answer, Hit, System
+from harness.core.registry import Registry
+from harness.retrieval import Hit
+from systems.base import Answer, System
 
 __all__ = ["Answer", "Hit", "System", "KINDS", "BUILTIN", "SystemSpec", "system_kind"]
 

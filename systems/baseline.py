@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from harness.config import Question, Strict
-from harness.system import Answer
+from harness.inputs.config import Question, Strict
 from systems import system_kind
+from systems.base import Answer
 
 
 class BaselineOptions(Strict):
@@ -23,6 +23,6 @@ class Baseline:
 
 
 @system_kind("baseline", options=BaselineOptions)
-def build(name: str, options: BaselineOptions, ctx) -> Baseline:
+def build(name: str, options: BaselineOptions, ctx: Context) -> Baseline:
     ctx.generator.check_available()
     return Baseline(name, ctx.answerer)

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from harness.config import LoraSettings, Question
-from harness.retrieval import Retriever
-from harness.system import Answer
+from harness.inputs.config import LoraSettings, Question
+from harness.retrieval import RetrievalOptions, Retriever, make_retriever, retrieval_defaults
 from systems import system_kind
-from systems.rag import RetrievalOptions, make_retriever, retrieval_defaults
+from systems.base import Answer
 
 
 class LoraRagOptions(LoraSettings, RetrievalOptions):
@@ -57,24 +56,24 @@ def settings_of(options) -> LoraSettings:
     return LoraSettings(**{k: getattr(options, k) for k in LoraSettings.model_fields})
 
 
-def lora_adapters(options, ctx, contexts=None) -> list[tuple]:
+def lora_adapters(options, ctx: Context, contexts=None) -> list[tuple]:
     """[(seed, Adapter, Answerer)], one per seed: cached, or trained now."""
     settings = settings_of(options)
     seeds = settings.seeds or [settings.seed]
-    return [(seed, *ctx.lora(settings.model_copy(update={"seed": seed}), contexts)) for seed in seeds]
+    return [(seed, *ctx.adapters.get(settings.model_copy(update={"seed": seed}), contexts)) for seed in seeds]
 
 
-def build_lora_family(name: str, options, ctx, retriever: Retriever | None = None, contexts=None) -> Lora:
+def build_lora_family(name: str, options, ctx: Context, retriever: Retriever | None = None, contexts=None) -> Lora:
     adapters = lora_adapters(options, ctx, contexts)
     return Lora(name, adapters, retriever, seeded=len(adapters) > 1)
 
 
 @system_kind("lora", options=LoraSettings, defaults=lora_defaults)
-def build_lora(name: str, options: LoraSettings, ctx) -> Lora:
+def build_lora(name: str, options: LoraSettings, ctx: Context) -> Lora:
     return build_lora_family(name, options, ctx)
 
 
 @system_kind("lora-rag", options=LoraRagOptions, retrieves=True,
              defaults=lambda config: {**lora_defaults(config), **retrieval_defaults(config)})
-def build_lora_rag(name: str, options: LoraRagOptions, ctx) -> Lora:
+def build_lora_rag(name: str, options: LoraRagOptions, ctx: Context) -> Lora:
     return build_lora_family(name, options, ctx, make_retriever(options, ctx))

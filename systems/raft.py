@@ -14,14 +14,13 @@ from typing import Sequence
 
 from pydantic import Field
 
-from harness.config import LoraSettings
-from harness.errors import HarnessError, did_you_mean
-from harness.evidence import Span
-from harness.system import Hit
-from harness.trainset import TrainPair, resolve_source
+from harness.core.errors import HarnessError, did_you_mean
+from harness.inputs.config import LoraSettings
+from harness.inputs.evidence import Span
+from harness.inputs.trainset import TrainPair, resolve_source
+from harness.retrieval import Hit, make_retriever
 from systems import system_kind
 from systems.lora import Lora, build_lora_family, lora_defaults
-from systems.rag import make_retriever
 
 # Budget defaults (see README "RAFT"): a prompt with two chunks is about 240 tokens against about 30
 # for a bare pair. One epoch, one distractor and one phrasing per fact (75 pairs here) keep the default
@@ -98,7 +97,7 @@ def plan_examples(pairs: Sequence[TrainPair], passages: Sequence[Span], ranked: 
 
 
 class RaftPlanner:
-    """``planner(pairs, seed)``: the context of each training pair (what EvalRun.lora trains with)."""
+    """``planner(pairs, seed)``: the context of each training pair (what the adapter is trained with)."""
 
     def __init__(self, name: str, options: RaftOptions, retriever_options, ctx):
         self.name, self.options, self.ctx = name, options, ctx
@@ -129,7 +128,7 @@ class RaftPlanner:
 
 
 @system_kind("raft", options=RaftOptions, retrieves=True, defaults=_defaults, check=_check)
-def build_raft(name: str, options: RaftOptions, ctx) -> Lora:
+def build_raft(name: str, options: RaftOptions, ctx: Context) -> Lora:
     source = ctx.suite.system(options.retriever).options.model_copy(update={"k": options.k})
     return build_lora_family(name, options, ctx, make_retriever(source, ctx),
                              RaftPlanner(name, options, source, ctx))

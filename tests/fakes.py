@@ -11,8 +11,8 @@ import re
 
 import numpy as np
 
-from harness.embedders import EMBEDDERS
-from harness.generators import BACKENDS
+from harness.models import BACKENDS
+from harness.retrieval.embedders import EMBEDDERS
 
 CALLS = {"generate": 0}
 

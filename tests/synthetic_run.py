@@ -1,4 +1,4 @@
-"""A results.json for a real suite with made-up answers whose truth is known.
+"""A RunReport for a real suite with made-up answers whose truth is known.
 
 Each answer is truly right with the system's accuracy; the judge then errs as the issue measured
 on the default run: false negatives on right paraphrases, a few false positives. Used by the
@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import random
 
-from harness.results import Results, RunInfo, results_json
+from harness.results.analysis import build_report
+from harness.results.model import JudgeOpinion, Row, RunMeta, RunReport
 from harness.suite import Suite
 
 ACCURACY = {"baseline": 0.05, "rag-minilm": 0.25, "rag-llama": 0.12, "lora": 0.22, "lora-rag": 0.5}
@@ -16,7 +17,7 @@ ACCURACY = {"baseline": 0.05, "rag-minilm": 0.25, "rag-llama": 0.12, "lora": 0.2
 
 def synthetic_rows(suite: Suite, systems: list[str], seed: int, *, false_negative: float = 0.14,
                    false_positive: float = 0.02, uncertain: float = 0.1,
-                   retrieval: bool = True) -> tuple[list[dict], dict]:
+                   retrieval: bool = True) -> tuple[list[Row], dict]:
     """Result rows as the judge graded them, and the truth per (system, id)."""
     rng = random.Random(seed)
     texts = {d.source: d.text for d in suite.documents}
@@ -38,34 +39,27 @@ def synthetic_rows(suite: Suite, systems: list[str], seed: int, *, false_negativ
                     rank = rng.randrange(suite.config.top_k) + 1
                     hit = retrieved[rank - 1]
                     hit["text"] = hit["text"][:200] + " " + q.evidence[0] + " " + hit["text"][200:]
-            rows.append({"system": name, "id": q.id, "answer": answer, "correct": judge,
-                         "evidence_rank": rank, "retrieved": retrieved,
-                         "explanation": "matches" if judge else "no accepted form found", "seconds": 0.5,
-                         "verdict_source": "judge", "certain": rng.random() >= uncertain, "judge": None})
+            rows.append(Row(system=name, id=q.id, answer=answer, correct=judge, evidence_rank=rank, retrieved=retrieved,
+                            explanation="matches" if judge else "no accepted form found", seconds=0.5,
+                            verdict_source="judge", certain=rng.random() >= uncertain, judge=None))
             truth[name, q.id] = right
     return rows, truth
 
 
-def apply_truth(rows: list[dict], truth: dict, keys) -> list[dict]:
+def apply_truth(rows: list[Row], truth: dict, keys) -> list[Row]:
     """The rows with a human verdict (the truth) on ``keys``, the judge's verdict kept beside it."""
     keys = set(keys)
-    out = []
-    for r in rows:
-        if (r["system"], r["id"]) in keys:
-            r = {**r, "judge": {"correct": r["correct"], "explanation": r["explanation"]},
-                 "correct": truth[r["system"], r["id"]], "explanation": "human review", "verdict_source": "human"}
-        out.append(r)
-    return out
+    return [r.model_copy(update={"judge": JudgeOpinion(correct=r.correct, explanation=r.explanation),
+                                 "correct": truth[r.system, r.id], "explanation": "human review",
+                                 "verdict_source": "human"})
+            if (r.system, r.id) in keys else r for r in rows]
 
 
-def results_data(suite: Suite, rows: list[dict]) -> dict:
-    """results.json as the harness writes it, around ``rows``."""
-    results = Results()
-    for row in rows:
-        results.add(dict(row))
-    info = RunInfo(suite_dir=str(suite.root.resolve()), generator="synthetic", judge="match/2", judge_model=None,
-                   self_grading=False, gate_enabled=False)
-    return results_json(suite, results, info)
+def run_report(suite: Suite, rows: list[Row]) -> RunReport:
+    """The RunReport the harness builds around ``rows``."""
+    meta = RunMeta(suite_dir=str(suite.root.resolve()), generator="synthetic", judge="match/2", judge_model=None,
+                   self_grading=False, gate_enabled=False, skipped={}, failed={}, calibration=None, training={})
+    return build_report(suite, rows, meta)
 
 
 def ppi_coverage(suite: Suite, systems: list[str], repeats: int, sample: int,
@@ -73,14 +67,14 @@ def ppi_coverage(suite: Suite, systems: list[str], repeats: int, sample: int,
     """Over ``repeats`` synthetic runs, each reviewed on a stratified sample of ``sample`` answers:
     the share of (run, system) intervals that cover the accuracy a full human review gives, their
     mean width, and how many intervals there were."""
-    from harness.ppi import corrected_accuracy
-    from harness.reviews import stratified_sample
+    from harness.judges.reviews import stratified_sample
+    from harness.results.ppi import corrected_accuracy
 
     covered = total = 0
     width = 0.0
     for seed in range(repeats):
         rows, truth = synthetic_rows(suite, systems, seed, retrieval=False)
-        keys = [(r["system"], r["id"]) for r in stratified_sample(rows, sample, seed)]
+        keys = [(r.system, r.id) for r in stratified_sample(rows, sample, seed)]
         for name, c in corrected_accuracy(apply_truth(rows, truth, keys), pool_variance).items():
             if c.low is None:  # too few reviews for an interval: counted as a miss
                 total += 1

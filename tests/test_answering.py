@@ -1,7 +1,7 @@
-from harness.answering import Answerer
-from harness.cache import DiskCache
-from harness.config import Example, Generation
-from harness.prompts import PromptParts, chat_messages, completion_prompt
+from harness.core.cache import DiskCache
+from harness.inputs.config import Example, Generation
+from harness.models.answering import Answerer
+from harness.models.prompts import PromptParts, chat_messages, completion_prompt
 
 
 class Counting:
@@ -60,7 +60,7 @@ def test_prompt_layouts():
 
 
 def test_answer_time_leaves_the_model_load_out(tmp_path, monkeypatch):
-    import harness.generators as generators
+    import harness.models.base as generators
 
     events = []
     clock = iter(range(0, 1000, 10))

@@ -5,9 +5,9 @@ import io
 import numpy as np
 import pytest
 
-from harness import progress
-from harness.cache import DiskCache
-from harness.errors import HarnessError
+from harness.core import progress
+from harness.core.cache import DiskCache
+from harness.core.errors import HarnessError
 
 
 @pytest.fixture
@@ -75,8 +75,8 @@ def test_nan_is_never_cached(cache):
 
 def test_a_rerun_recomputes_a_corrupt_answer_and_uses_the_fresh_one(tmp_path, notices):
     """Through the Answerer: one corrupt answer costs one generation, never a traceback."""
-    from harness.answering import Answerer
-    from harness.config import Generation
+    from harness.inputs.config import Generation
+    from harness.models.answering import Answerer
 
     calls = []
 
@@ -96,7 +96,7 @@ def test_a_rerun_recomputes_a_corrupt_answer_and_uses_the_fresh_one(tmp_path, no
 
 
 def test_a_sealed_folder_is_checked_file_by_file(tmp_path, notices):
-    from harness.cache import intact, seal
+    from harness.core.cache import intact, seal
 
     folder = tmp_path / "adapter"
     (folder / "sub").mkdir(parents=True)

@@ -3,9 +3,9 @@ import re
 
 import pytest
 
-from harness.chunking import CHUNKERS, chunk_corpus, indexed_text
-from harness.corpus import Document
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
+from harness.inputs.corpus import Document
+from harness.retrieval.chunking import CHUNKERS, chunk_corpus, indexed_text
 
 RULES = """# Quollball Rules
 

@@ -46,7 +46,7 @@ def test_bad_candidates_file_is_one_line(tiny_suite, tmp_path, capsys, text, mes
 
 
 def test_bad_calibration_file_stops_the_suite(tiny_suite):
-    from harness.errors import HarnessError
+    from harness.core.errors import HarnessError
     from harness.suite import load_suite
 
     (tiny_suite / "judge_calibration.yaml").write_text('- {q: t1, candidate: "9"}\n')

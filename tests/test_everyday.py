@@ -2,7 +2,6 @@
 import json
 
 import pytest
-
 from test_plugin import project, results, run  # noqa: F401  (the throwaway project fixture)
 
 
@@ -50,7 +49,7 @@ def test_a_crashed_system_fails_the_gate_with_its_reason(project):
     # An embedder that exists in the registry but fails while building: its system crashes.
     suite.write_text(suite.read_text().replace("embedder: bow", "embedder: broken"))
     project.makeconftest(project.path.joinpath("conftest.py").read_text() + """
-from harness.embedders import EMBEDDERS
+from harness.retrieval.embedders import EMBEDDERS
 
 @EMBEDDERS.register("broken")
 def broken(generator):
@@ -79,7 +78,7 @@ def test_results_json_is_strict_json_even_with_a_nan_score(project):
     # An embedder whose vectors are NaN: its entries are refused by the cache and the run says so.
     conftest.write_text(conftest.read_text() + """
 import numpy as np
-from harness.embedders import EMBEDDERS
+from harness.retrieval.embedders import EMBEDDERS
 import fakes
 
 class Nan(fakes.BagOfWords):
@@ -109,10 +108,10 @@ def test_top_k_beyond_the_corpus_stops_in_one_line_before_generating(project):
 
 def test_a_prompt_beyond_the_context_stops_in_one_line_before_generating(tiny_lm, tmp_path):
     """The tiny model reads 256 tokens: a long question is refused before any generation."""
-    from harness.config import Generation
-    from harness.errors import PromptTooLong
-    from harness.generators import HFGenerator
-    from harness.prompts import PromptParts
+    from harness.core.errors import PromptTooLong
+    from harness.inputs.config import Generation
+    from harness.models import HFGenerator
+    from harness.models.prompts import PromptParts
 
     generator = HFGenerator(str(tiny_lm), Generation(max_new_tokens=8, dtype="float32"), tmp_path)
     long = PromptParts("", (), ("the ball is orange . " * 60,), "how many players ?")

@@ -4,12 +4,13 @@ import statistics
 import pytest
 
 from conftest import ROOT
-from harness.errors import HarnessError
-from harness.results import Results, by_prior, first_seed, seed_accuracy
-from harness.run import EvalRun
-from harness.scorecard import seed_verdict
+from harness.core.errors import HarnessError
+from harness.inputs.trainset import cap_phrasings, resolve_source
+from harness.results.analysis import _seed_verdict, by_prior, first_seed, order_rows, seed_accuracy
+from harness.results.model import PriorGroup, Row
+from harness.results.records import Results
+from harness.run import EvalRun, SharedModels
 from harness.suite import load_suite
-from harness.trainset import cap_phrasings, resolve_source
 
 
 def add_systems(suite_dir, entries: str):
@@ -83,7 +84,7 @@ def planner(tiny_suite, tmp_path, **options):
 
     settings = ", ".join(f"{k}: {v}" for k, v in options.items())
     suite = add_systems(tiny_suite, f"  - {{name: raft, kind: raft, retriever: rag-bow, {settings}}}\n")
-    run = EvalRun(suite, [], generator="fake:copy", cache_dir=tmp_path)
+    run = SharedModels(suite, "fake:copy", tmp_path)
     spec = suite.system("raft")
     return suite, run, RaftPlanner("raft", spec.options, suite.system("rag-bow").options, run)
 
@@ -130,12 +131,12 @@ def lm_suite(tiny_suite):
 
 
 def test_raft_trains_with_context_and_answers_with_retrieval(lm_suite, tiny_lm, tmp_path, monkeypatch):
-    import harness.training
+    import harness.training.adapters
 
     lm_suite = lm_suite.__class__(**{**lm_suite.__dict__, "train_pairs": lm_suite.train_pairs[:5]})
     seen = {}
-    train = harness.training.train_adapter
-    monkeypatch.setattr(harness.training, "train_adapter",
+    train = harness.training.adapters.train_adapter
+    monkeypatch.setattr(harness.training.adapters, "train_adapter",
                         lambda *a, **k: seen.setdefault("contexts", k["contexts"]) and train(*a, **k))
     run = EvalRun(lm_suite, lm_suite.systems, generator=str(tiny_lm), cache_dir=tmp_path)
     raft = run.system("raft")
@@ -160,9 +161,12 @@ def test_seeds_train_separate_adapters_and_answer_per_seed(lm_suite, tiny_lm, tm
 
 
 def row(system, qid, correct, seed=None):
-    r = {"system": system, "id": qid, "answer": "x", "correct": correct, "evidence_rank": None, "retrieved": [],
-         "explanation": "", "seconds": 0.0}
-    return {**r, "seed": seed} if seed is not None else r
+    return Row(system=system, id=qid, answer="x", correct=correct, evidence_rank=None, retrieved=[], explanation="",
+               seconds=0.0, verdict_source="judge", certain=True, judge=None, seed=seed)
+
+
+def prior(known: tuple[int, int], unknown: tuple[int, int]) -> dict:
+    return {"known": PriorGroup(n=known[0], correct=known[1]), "unknown": PriorGroup(n=unknown[0], correct=unknown[1])}
 
 
 def test_known_unknown_split_and_forgotten_on_a_hand_made_set():
@@ -174,12 +178,12 @@ def test_known_unknown_split_and_forgotten_on_a_hand_made_set():
                                                                    (True, True, False)])
               for q, c in zip(("q1", "q2", "q3"), answers)]]
     split = by_prior(rows)
-    assert split["lora"] == {"by_prior": {"known": {"n": 2, "correct": 1}, "unknown": {"n": 2, "correct": 1}},
+    assert split["lora"] == {"by_prior": prior((2, 1), (2, 1)),
                              "forgotten": ["q1"]}  # q5: the baseline's answer was unscored, so in neither group
-    assert split["lora-s"]["by_prior"] == {"known": {"n": 6, "correct": 3}, "unknown": {"n": 3, "correct": 2}}
+    assert split["lora-s"]["by_prior"] == prior((6, 3), (3, 2))
     assert split["lora-s"]["forgotten"] == ["q1"]  # q1 wrong in 2 of 3 seeds, q2 in 1 of 3
     assert split["baseline"]["forgotten"] == []
-    assert by_prior([r for r in rows if r["system"] != "baseline"]) == {}
+    assert by_prior([r for r in rows if r.system != "baseline"]) == {}
 
 
 def test_seed_accuracy_mean_sd_and_per_seed_significance():
@@ -189,8 +193,8 @@ def test_seed_accuracy_mean_sd_and_per_seed_significance():
     assert accuracy == {0: 0.75, 1: 0.5, 2: 0.25}
     assert (statistics.mean(accuracy.values()), statistics.stdev(accuracy.values())) == (0.5, 0.25)
     # McNemar exact with 9, 6 and 3 discordant pairs: p = 0.0039, 0.031, 0.25
-    assert seed_verdict("lora", "baseline", rows) == "better in 2 of 3 seeds (p < 0.05)"
-    assert [r["seed"] for r in first_seed(rows) if r["system"] == "lora"] == [0] * 12
+    assert _seed_verdict("lora", "baseline", rows, first_seed(rows)) == "better in 2 of 3 seeds (p < 0.05)"
+    assert [r.seed for r in first_seed(rows) if r.system == "lora"] == [0] * 12
 
 
 def test_seeded_records_fold_in_their_retrieval_record_and_single_seed_rows_keep_their_shape(tiny_suite):
@@ -200,15 +204,15 @@ def test_seeded_records_fold_in_their_retrieval_record_and_single_seed_rows_keep
     for seed in (4, 3):
         results.add({"system": "lora-rag", "id": "t1", "answer": f"a{seed}", "correct": seed == 3, "seed": seed})
     results.add({"system": "baseline", "id": "t1", "answer": "b", "correct": False})
-    rows = results.rows(suite)
-    assert [(r["system"], r.get("seed"), r["evidence_rank"]) for r in rows] == [
+    rows = order_rows(results.rows(), suite)
+    assert [(r.system, r.seed, r.evidence_rank) for r in rows] == [
         ("baseline", None, None), ("lora-rag", 3, 1), ("lora-rag", 4, 1)]
-    assert "seed" not in rows[0]
+    assert "seed" not in rows[0].model_dump() and rows[1].model_dump()["seed"] == 3
 
 
 def test_the_raft_adapter_key_covers_distractors_and_chunking(tiny_suite, tmp_path):
     pytest.importorskip("peft")
-    from harness.training import adapter_key
+    from harness.training.lora import adapter_key
     from systems.lora import settings_of
 
     yaml = tiny_suite / "suite.yaml"

@@ -3,11 +3,12 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from harness.config import Generation  # noqa: E402
-from harness.embedders import GeneratorInputEmbedder, SentenceTransformerEmbedder  # noqa: E402
-from harness.generators import HFGenerator, make_generator  # noqa: E402
-from harness.prompts import PromptParts  # noqa: E402
 from tiny_models import tokenizer as _tokenizer  # noqa: E402
+
+from harness.inputs.config import Generation  # noqa: E402
+from harness.models import HFGenerator, make_generator  # noqa: E402
+from harness.models.prompts import PromptParts  # noqa: E402
+from harness.retrieval.embedders import GeneratorInputEmbedder, SentenceTransformerEmbedder  # noqa: E402
 
 PROMPTS = [PromptParts("answer .", (), None, q) for q in
            ("how many players ?", "how many metres is the field of the quollball team ?", "hat ?")]
@@ -54,7 +55,7 @@ def test_a_gguf_is_parsed_once_with_the_same_fields_and_tensors(tmp_path):
     import gguf
     import numpy as np
 
-    from harness.generators import parsed_once_gguf
+    from harness.models.embedded import parsed_once_gguf
 
     path = tmp_path / "tiny.gguf"
     writer = gguf.GGUFWriter(str(path), "llama")
@@ -81,7 +82,7 @@ def test_a_gguf_is_parsed_once_with_the_same_fields_and_tensors(tmp_path):
 
 
 def test_auto_dtype_is_bfloat16_only_where_it_is_fast(monkeypatch):
-    from harness import generators
+    from harness.models import hf as generators
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.setattr(generators, "cpu_flags", lambda: {"avx512f", "amx_tile", "amx_bf16"})

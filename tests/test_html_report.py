@@ -2,13 +2,13 @@
 import re
 from pathlib import Path
 
-import pytest
-
 import browser
-from harness.reviews import review_line, uncertain
-from harness.scorecard import write_reports
+import pytest
+from synthetic_run import apply_truth, run_report, synthetic_rows
+
+from harness.judges.reviews import review_line, uncertain
+from harness.render.scorecard import write_reports
 from harness.suite import load_suite
-from synthetic_run import apply_truth, results_data, synthetic_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 TRICKY = 'He said "seven" — metres\\ <b>back</b>'
@@ -26,10 +26,10 @@ def tagged_suite(tiny_suite):
 @pytest.fixture
 def page_data(tagged_suite, tmp_path):
     rows, truth = synthetic_rows(tagged_suite, ["baseline", "rag-bow"], seed=3, uncertain=0.3)
-    rows[0]["answer"] = TRICKY  # escaping, in the page and in the review line
-    rows[3]["correct"] = None  # unscored: neither wrong nor right, and an uncertain verdict
+    rows[0].answer = TRICKY  # escaping, in the page and in the review line
+    rows[3].correct = None  # unscored: neither wrong nor right, and an uncertain verdict
     rows = apply_truth(rows, truth, [("baseline", "t2")])
-    data = results_data(tagged_suite, rows)
+    data = run_report(tagged_suite, rows)
     write_reports(tagged_suite, data, tmp_path / "out" / "scorecard.md")
     return data, tmp_path / "out" / "report.html"
 
@@ -40,13 +40,13 @@ def test_report_is_self_contained_and_escaped(page_data):
     assert not re.search(r"""(src|href)=["']?(https?:|//)|<link|@import|url\(""", html)
     assert html.count('<img alt="chart" src="data:image/png;base64,') == 1
     assert "&lt;b&gt;back&lt;/b&gt;" in html and "<b>back</b>" not in html
-    assert html.count('<tr class="result"') == len(data["results"])
+    assert html.count('<tr class="result"') == len(data.results)
 
 
 def test_default_suite_sized_report_stays_under_2_mb(tmp_path):
     suite = load_suite(ROOT / "fixtures" / "touch_rugby")
     rows, _ = synthetic_rows(suite, ["baseline", "rag-minilm", "rag-llama", "lora", "lora-rag"], seed=0)
-    write_reports(suite, results_data(suite, rows), tmp_path / "scorecard.md")
+    write_reports(suite, run_report(suite, rows), tmp_path / "scorecard.md")
     assert (tmp_path / "report.html").stat().st_size < 2_000_000
 
 
@@ -59,14 +59,14 @@ def test_the_page_in_headless_chromium(page_data, tagged_suite):
     if why := browser.missing():
         pytest.skip(why)
     data, path = page_data
-    rows = data["results"]
-    every = {(r["system"], r["id"]) for r in rows}
+    rows = data.results
+    every = {(r.system, r.id) for r in rows}
     tags = {q.id: q.tags for q in tagged_suite.questions}
-    split = {q for q in tags if len({r["correct"] for r in rows if r["id"] == q and r["correct"] is not None}) > 1}
+    split = {q for q in tags if len({r.correct for r in rows if r.id == q and r.correct is not None}) > 1}
     expected = {
-        "#f-wrong": {(r["system"], r["id"]) for r in rows if r["correct"] is False},
-        "#f-disagree": {(r["system"], r["id"]) for r in rows if r["id"] in split},
-        "#f-uncertain": {(r["system"], r["id"]) for r in rows if uncertain(r)},
+        "#f-wrong": {(r.system, r.id) for r in rows if r.correct is False},
+        "#f-disagree": {(r.system, r.id) for r in rows if r.id in split},
+        "#f-uncertain": {(r.system, r.id) for r in rows if uncertain(r)},
     }
     errors = []
     with browser.chromium() as context:
@@ -93,7 +93,7 @@ def test_the_page_in_headless_chromium(page_data, tagged_suite):
 
         page.click('tr.result[data-system="baseline"][data-q="t1"] button.mark-right')
         page.click('tr.result[data-system="rag-bow"][data-q="t3"] button.mark-wrong')
-        answer_t3 = next(r["answer"] for r in rows if (r["system"], r["id"]) == ("rag-bow", "t3"))
+        answer_t3 = next(r.answer for r in rows if (r.system, r.id) == ("rag-bow", "t3"))
         assert page.input_value("#reviews-out") == (
             review_line("t1", TRICKY, True) + "\n" + review_line("t3", answer_t3, False) + "\n")
         page.click('tr.result[data-system="rag-bow"][data-q="t3"] button.mark-wrong')  # a second click unmarks

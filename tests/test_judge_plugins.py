@@ -2,12 +2,12 @@
 import json
 from importlib.metadata import EntryPoint
 
+import fakes
 import pytest
 
-import fakes
 import harness.judges
-from harness.config import JudgeConfig, Question
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
+from harness.inputs.config import JudgeConfig, Question
 from harness.judges import make_judge
 from harness.judges.llm import parse_verdict
 from harness.judges.replay import ReplayJudge
@@ -26,7 +26,7 @@ def run(tiny_suite, tmp_path):
 
 
 def llm(run, name="llm"):
-    return make_judge(JudgeConfig(name=name, model="scripted:judge"), run)
+    return make_judge(JudgeConfig(name=name, model="scripted:judge"), run.models)
 
 
 @pytest.mark.parametrize("reply, expected", [

@@ -1,7 +1,7 @@
 import pytest
 
-from harness.config import Question
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
+from harness.inputs.config import Question
 from harness.judges import make_judge
 from harness.judges.match import normalise
 

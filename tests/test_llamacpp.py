@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.config import Generation
-from harness.embedders import make_embedder
-from harness.generators import EMBEDDED, embedded_gguf, make_generator
-from harness.llamacpp_server import llama_server, stop
-from harness.prompts import PromptParts
+from harness.inputs.config import Generation
+from harness.models import EMBEDDED, embedded_gguf, make_generator
+from harness.models.llamacpp_server import llama_server, stop
+from harness.models.prompts import PromptParts
+from harness.retrieval.embedders import make_embedder
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".cache" / "harness"  # the GGUF is assembled once, beside the converted model
@@ -39,7 +39,7 @@ def test_a_server_that_ignores_sigterm_is_killed_after_the_grace_period():
 @pytest.mark.skipif(sys.platform != "linux", reason="PR_SET_PDEATHSIG is Linux only")
 def test_a_server_dies_with_the_process_that_started_it(tmp_path):
     pid_file = tmp_path / "child.pid"
-    parent = ("import subprocess, sys, time; from harness.llamacpp_server import die_with_parent; "
+    parent = ("import subprocess, sys, time; from harness.models.llamacpp_server import die_with_parent; "
               "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'], "
               f"preexec_fn=die_with_parent); open({str(pid_file)!r}, 'w').write(str(child.pid)); time.sleep(120)")
     proc = subprocess.Popen([sys.executable, "-c", parent], cwd=ROOT)
@@ -100,9 +100,9 @@ def test_in_process_llamacpp_answers_like_the_server(server):
 BOTH_BACKENDS = """
 import sys
 from pathlib import Path
-from harness.config import Generation
-from harness.generators import EMBEDDED, make_generator
-from harness.prompts import PromptParts
+from harness.inputs.config import Generation
+from harness.models import EMBEDDED, make_generator
+from harness.models.prompts import PromptParts
 
 cache = Path(sys.argv[1])
 chunks = ("A try is worth one point.", "Each team fields six players.", "A match lasts forty minutes.")

@@ -4,14 +4,15 @@ import pytest
 pytest.importorskip("torch")
 
 import fakes  # noqa: E402
-import harness.training  # noqa: E402
-from harness.chunking import chunk_corpus  # noqa: E402
-from harness.decontam import find_leaks, side_by_side  # noqa: E402
-from harness.errors import HarnessError, Unavailable  # noqa: E402
-from harness.prompts import PromptParts  # noqa: E402
-from harness.run import EvalRun  # noqa: E402
+
+import harness.training.adapters  # noqa: E402
+from harness.core.errors import HarnessError, Unavailable  # noqa: E402
+from harness.models.prompts import PromptParts  # noqa: E402
+from harness.retrieval.chunking import chunk_corpus  # noqa: E402
+from harness.run import EvalRun, SharedModels  # noqa: E402
 from harness.suite import load_suite  # noqa: E402
-from harness.synth import parse_pairs, synthesize  # noqa: E402
+from harness.training.decontam import find_leaks, side_by_side  # noqa: E402
+from harness.training.synth import parse_pairs, synthesize  # noqa: E402
 
 
 def with_lora(suite_dir, extra=""):
@@ -26,7 +27,7 @@ def test_lora_trains_once_caches_and_leaves_the_base_model_alone(tiny_suite, tin
     suite = with_lora(tiny_suite)
     run = EvalRun(suite, suite.systems, generator=str(tiny_lm), cache_dir=tmp_path)
     probe = [PromptParts("answer .", (), None, "how many players ?")]
-    before = run.generator.generate(probe)
+    before = run.models.generator.generate(probe)
 
     lora = run.system("lora")
     log = lora.adapter.log
@@ -34,13 +35,13 @@ def test_lora_trains_once_caches_and_leaves_the_base_model_alone(tiny_suite, tin
     assert (lora.adapter.path / "adapter_model.safetensors").exists()
     answers = lora.answer(suite.questions)
     assert len(answers) == 5 and all(isinstance(a.text, str) and a.retrieved is None for a in answers)
-    assert run.generator.generate(probe) == before  # the adapter is off outside LoRA calls
+    assert run.models.generator.generate(probe) == before  # the adapter is off outside LoRA calls
 
     with_context = run.system("lora-rag")
     assert with_context.adapter is lora.adapter  # same settings: one adapter, one base model
     assert all(len(a.retrieved) == 2 for a in with_context.answer(suite.questions))
 
-    monkeypatch.setattr(harness.training, "train_adapter", lambda *a, **k: pytest.fail("trained again"))
+    monkeypatch.setattr(harness.training.adapters, "train_adapter", lambda *a, **k: pytest.fail("trained again"))
     again = EvalRun(suite, suite.systems, generator=str(tiny_lm), cache_dir=tmp_path)
     assert again.system("lora").adapter.key == lora.adapter.key
 
@@ -111,7 +112,7 @@ def test_synth_runs_end_to_end_and_cleans(tiny_suite, tmp_path):
         '[{"question": "How many players does a quollball team field?", "answer": "Nine."}]',  # an eval question
         "no JSON here",  # unparsable
     ] + [good] * (n - 3)  # near-duplicates of one another
-    run = EvalRun(suite, [], generator="scripted:synth", cache_dir=tmp_path)
+    run = SharedModels(suite, "scripted:synth", tmp_path)
     pairs, summary = synthesize(suite, run.generator, embedder, pairs_per_chunk=2)
     assert (summary.chunks, summary.made, summary.unparsable) == (n, 3 + (n - 3), 1)
     assert summary.duplicates == 1 + (n - 4) and summary.contaminated == 1
@@ -123,11 +124,11 @@ def test_answer_only_loss_equals_trls_loss(tiny_suite, tiny_lm, tmp_path):
     import torch
     from trl import SFTTrainer
 
-    from harness.config import LoraSettings
-    from harness.training import answer_only_loss, sft_trainer
+    from harness.inputs.config import LoraSettings
+    from harness.training.lora import answer_only_loss, sft_trainer
 
     suite = load_suite(tiny_suite)
-    run = EvalRun(suite, [], generator=str(tiny_lm), cache_dir=tmp_path)
+    run = SharedModels(suite, str(tiny_lm), tmp_path)
     model, tokenizer = run.generator.fresh_copy()
     trainer, _ = sft_trainer(model, tokenizer, suite.train_pairs, LoraSettings(batch_size=6, max_length=32),
                              tmp_path / "out")
@@ -144,11 +145,11 @@ def test_pairs_are_tokenized_as_trl_prepares_them(tiny_suite, tiny_lm, tmp_path)
     from datasets import Dataset
     from trl import SFTConfig, SFTTrainer
 
-    from harness.config import LoraSettings
-    from harness.training import _split, tokenized
+    from harness.inputs.config import LoraSettings
+    from harness.training.lora import _split, tokenized
 
     suite = load_suite(tiny_suite)
-    run = EvalRun(suite, [], generator=str(tiny_lm), cache_dir=tmp_path)
+    run = SharedModels(suite, str(tiny_lm), tmp_path)
     model, tokenizer = run.generator.fresh_copy()
     rows, _ = _split(suite.train_pairs, LoraSettings(eval_fraction=0.0))
     rows.append({"prompt": "word " * 40, "completion": " cut off"})  # answer beyond max_length: dropped
@@ -161,11 +162,11 @@ def test_pairs_are_tokenized_as_trl_prepares_them(tiny_suite, tiny_lm, tmp_path)
 
 
 def test_eval_loss_is_taken_at_most_five_times_and_at_the_last_step(tiny_suite, tiny_lm, tmp_path):
-    from harness.config import LoraSettings
-    from harness.training import train_adapter
+    from harness.inputs.config import LoraSettings
+    from harness.training.lora import train_adapter
 
     suite = load_suite(tiny_suite)
-    run = EvalRun(suite, [], generator=str(tiny_lm), cache_dir=tmp_path)
+    run = SharedModels(suite, str(tiny_lm), tmp_path)
     settings = LoraSettings(epochs=7, batch_size=2, max_length=32, eval_fraction=0.34)  # 4 rows: 14 steps
     log = train_adapter(run.generator, suite.train_pairs, settings, tmp_path / "adapter", "key").log
     assert [step for step, _ in log["eval"]] == [3, 6, 9, 12, 14]

@@ -3,18 +3,18 @@ import socket
 
 import numpy as np
 import pytest
-
-import harness.openai_api
-from harness.cache import DiskCache
-from harness.config import Generation
-from harness.embedders import OpenAIEmbedder, make_embedder
-from harness.errors import HarnessError, Unavailable
-from harness.generators import make_generator
-from harness.openai_api import Endpoint
-from harness.prompts import PromptParts
-from harness.retrieval import embed_cached
 from openai_standin import StandIn, bag_of_words
 from test_plugin import project, results, run  # noqa: F401  (the throwaway project with the tiny suite)
+
+import harness.models.openai_api
+from harness.core.cache import DiskCache
+from harness.core.errors import HarnessError, Unavailable
+from harness.inputs.config import Generation
+from harness.models import make_generator
+from harness.models.openai_api import Endpoint
+from harness.models.prompts import PromptParts
+from harness.retrieval import embed_cached
+from harness.retrieval.embedders import OpenAIEmbedder, make_embedder
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def standin(monkeypatch):
 @pytest.fixture
 def waits(monkeypatch):
     slept = []
-    monkeypatch.setattr(harness.openai_api, "_pause", slept.append)
+    monkeypatch.setattr(harness.models.openai_api, "_pause", slept.append)
     return slept
 
 

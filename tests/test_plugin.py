@@ -5,11 +5,10 @@ import shutil
 import subprocess
 import sys
 
+import fakes
 import pytest
 
 from conftest import ROOT, TINY
-
-import fakes
 
 
 @pytest.fixture
@@ -23,16 +22,16 @@ import os
 
 import fakes
 import harness.plugin
-import harness.scorecard
+import harness.render.scorecard
 pytest_plugins = ["harness.plugin"]
 
 # Count report writes in every process, to prove only the controller writes.
-_write = harness.results.write_atomic
+_write = harness.core.cache.write_atomic
 def counting_write(path, text):
     with open(os.path.join(os.path.dirname(__file__), "writes.log"), "a") as log:  # not the cwd: it outlives the run
         log.write(str(path.name) + "\\n")
     _write(path, text)
-harness.results.write_atomic = harness.scorecard.write_atomic = counting_write
+harness.plugin.write_atomic = harness.render.scorecard.write_atomic = counting_write
 """)
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), str(pytester.path)]))
     return pytester
@@ -289,11 +288,11 @@ def test_seeds_record_each_seed_and_report_accuracy_per_seed(project, tiny_lm):
 
 
 def test_a_wrong_environment_stops_the_run_with_one_line(project, monkeypatch):
-    import harness.environment
+    import harness.core.environment
 
-    real = harness.environment.installed
+    real = harness.core.environment.installed
     fake = {"transformers": "5.24.0", "pypdf": None}  # a breaking release, and a missing package
-    monkeypatch.setattr(harness.environment, "installed", lambda name: fake.get(name, real(name)))
+    monkeypatch.setattr(harness.core.environment, "installed", lambda name: fake.get(name, real(name)))
     outcome = run(project)
     assert outcome.ret == pytest.ExitCode.USAGE_ERROR
     errors = [line for line in outcome.errlines if "environment:" in line]

@@ -2,20 +2,21 @@
 from pathlib import Path
 
 import pytest
-
-from harness.ppi import corrected_accuracy, reviewed_agreement
-from harness.suite import load_suite
 from synthetic_run import ppi_coverage
+
+from harness.results.model import JudgeOpinion, Row
+from harness.results.ppi import corrected_accuracy, reviewed_agreement
+from harness.suite import load_suite
 
 ROOT = Path(__file__).resolve().parent.parent
 SYSTEMS = ["baseline", "rag-minilm", "rag-llama", "lora", "lora-rag"]
 
 
 def row(judge, human=None, system="a"):
-    if human is None:
-        return {"system": system, "id": "q", "answer": "x", "correct": judge, "verdict_source": "judge"}
-    return {"system": system, "id": "q", "answer": "x", "correct": human, "verdict_source": "human",
-            "judge": {"correct": judge, "explanation": ""}}
+    reviewed = human is not None
+    return Row(system=system, id="q", answer="x", correct=human if reviewed else judge, evidence_rank=None,
+               retrieved=[], explanation="", seconds=0.0, verdict_source="human" if reviewed else "judge",
+               certain=True, judge=JudgeOpinion(correct=judge, explanation="") if reviewed else None)
 
 
 def test_judged_accuracy_plus_the_mean_correction_with_a_finite_population_interval():

@@ -2,7 +2,7 @@
 import contextlib
 import io
 
-from harness import progress
+from harness.core import progress
 
 
 def _lines(monkeypatch, run):

@@ -3,13 +3,13 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-
-from harness.cache import DiskCache
-from harness.chunking import chunk_document
-from harness.corpus import Document
-from harness.evidence import Span, evidence_rank, find_span
 from fakes import BagOfWords
-from systems.rag import RetrievalOptions, make_retriever
+
+from harness.core.cache import DiskCache
+from harness.inputs.corpus import Document
+from harness.inputs.evidence import Span, evidence_rank, find_span
+from harness.retrieval import RetrievalOptions, make_retriever
+from harness.retrieval.chunking import chunk_document
 
 DOC = Document("d.md", " ".join(f"w{i}" for i in range(10)))
 
@@ -19,7 +19,7 @@ def words(text):
 
 
 def retriever(docs, cache, embedder, **options):
-    """A retriever over ``docs`` from a system's options, as systems.rag builds it."""
+    """A retriever over ``docs`` from a system's options, as a rag system builds it."""
     ctx = SimpleNamespace(suite=SimpleNamespace(documents=tuple(docs), corpus_hash="h"), cache=cache,
                           embedder=lambda name: embedder)
     return make_retriever(RetrievalOptions(**{"embedder": "bow", **options}), ctx)
@@ -83,7 +83,7 @@ def test_embeddings_are_saved_batch_by_batch(tmp_path, monkeypatch):
 
 
 def test_an_embedder_that_drops_vectors_caches_nothing(tmp_path):
-    from harness.errors import HarnessError
+    from harness.core.errors import HarnessError
     from harness.retrieval import embed_cached
 
     class Short(BagOfWords):
@@ -110,7 +110,7 @@ def test_dot_and_cosine_differ_on_unnormalised_vectors(tmp_path):
 
 
 def test_chunks_beyond_the_embedders_limit_stop_with_one_line(tmp_path):
-    from harness.errors import HarnessError
+    from harness.core.errors import HarnessError
 
     class Short(BagOfWords):
         max_tokens = 8

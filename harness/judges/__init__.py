@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any, Callable, Protocol
 
-from harness.config import JudgeConfig, Question
-from harness.errors import HarnessError
-from harness.registry import Registry
+from harness.core.errors import HarnessError
+from harness.core.registry import Registry
+from harness.inputs.config import JudgeConfig, Question
 
 ENTRY_POINT_GROUP = "harness.judges"
 

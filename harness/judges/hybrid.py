@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import cached_property
 
-from harness.config import JudgeConfig, Question
+from harness.inputs.config import JudgeConfig, Question
 from harness.judges import JUDGES, Verdict
 from harness.judges.llm import LLMJudge
 from harness.judges.match import MatchJudge

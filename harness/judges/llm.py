@@ -9,8 +9,8 @@ import json
 import re
 from functools import cached_property
 
-from harness.cache import cache_key
-from harness.config import JudgeConfig, Question
+from harness.core.cache import cache_key
+from harness.inputs.config import JudgeConfig, Question
 from harness.judges import JUDGES, Verdict
 
 RUBRIC_VERSION = 1

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-from harness.config import Question
+from harness.inputs.config import Question
+
 _UNITS = {"m": "m", "metre": "m", "metres": "m", "meter": "m", "meters": "m",
           "min": "min", "mins": "min", "minute": "min", "minutes": "min"}
 _SMALL = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",

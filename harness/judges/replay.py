@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from harness.config import Question
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
+from harness.inputs.config import Question
 from harness.judges import Verdict
 
 

@@ -1,24 +1,28 @@
 """Retrieval: chunk a corpus, rank its chunks for each query, optionally rerank, keep the top k.
 
-A retriever kind ranks chunks and is registered by name (``RETRIEVERS``), like the judges:
-``dense`` (an embedder), ``bm25`` (bm25s), ``hybrid`` (reciprocal rank fusion of others) and
-``late`` (MaxSim over token embeddings). ``systems.rag.make_retriever`` assembles a system's
-chunking, retriever and optional rerank stage into a :class:`Pipeline` with ``.retrieve`` and ``.k``.
+Stages, each with a registry: ``chunking`` (``CHUNKERS``: tokens, sections), ``embedders``
+(``EMBEDDERS``: minilm, generator, any sentence-transformers id, openai), retriever kinds
+(``RETRIEVERS``: dense, bm25, hybrid, late) and rerankers (``RERANKERS``: cross-encoder).
+``options`` validates a system's settings; ``build.make_retriever`` assembles them into a
+:class:`Pipeline` with ``.retrieve`` and ``.k``. Every chunk boundary, embedding and rerank score is
+cached on disk, so a rerun over the same corpus and questions loads no model.
 
-Every chunk boundary, embedding and rerank score is cached on disk, so a rerun over the same
-corpus and questions loads no model.
+May import harness.core, harness.inputs and harness.models.
 """
 from __future__ import annotations
 
 from typing import Protocol, Sequence
 
-from harness.retrieval.base import RETRIEVERS, Chunks, Env, Ranker, build_ranker
+from harness.retrieval.base import RERANKERS, RETRIEVERS, Chunks, Env, Hit, Ranker, build_ranker
+from harness.retrieval.build import RetrievalContext, chunk_suite, make_retriever
+from harness.retrieval.embedders import EMBEDDERS, Embedder, make_embedder
 from harness.retrieval.embedding import cached_rows, embed_cached
+from harness.retrieval.options import Rerank, RetrievalOptions, Stage, retrieval_defaults
 from harness.retrieval.pipeline import Pipeline
-from harness.system import Hit
 
-__all__ = ["RETRIEVERS", "Chunks", "Env", "Pipeline", "Ranker", "Retriever", "build_ranker", "cached_rows",
-           "embed_cached"]
+__all__ = ["EMBEDDERS", "RERANKERS", "RETRIEVERS", "Chunks", "Embedder", "Env", "Hit", "Pipeline", "Ranker", "Rerank",
+           "RetrievalContext", "RetrievalOptions", "Retriever", "Stage", "build_ranker", "cached_rows", "chunk_suite",
+           "embed_cached", "make_embedder", "make_retriever", "retrieval_defaults"]
 
 
 class Retriever(Protocol):
@@ -27,4 +31,4 @@ class Retriever(Protocol):
     def retrieve(self, queries: Sequence[str]) -> list[tuple[Hit, ...]]: ...
 
 
-from harness.retrieval import bm25, dense, hybrid, late  # noqa: E402,F401  (register the kinds)
+from harness.retrieval import bm25, dense, hybrid, late, rerank  # noqa: E402,F401  (register the kinds)

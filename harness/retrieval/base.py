@@ -4,11 +4,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol, Sequence
 
-from harness.cache import DiskCache
-from harness.chunking import Chunk
-from harness.registry import Registry
+from harness.core.cache import DiskCache
+from harness.core.registry import Registry
+from harness.retrieval.chunking import Chunk
 
 Ranking = list[tuple[int, float]]  # (chunk index, score), best first
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved chunk: where it lies in the corpus, its text, and its score."""
+
+    source: str
+    start: int
+    end: int
+    text: str
+    score: float
 
 
 @dataclass(frozen=True)
@@ -35,6 +46,10 @@ class Ranker(Protocol):
 
 # name -> build(stage options, env) -> Ranker. Building checks availability (Unavailable) but loads nothing.
 RETRIEVERS: Registry[Callable[[Any, Env], Ranker]] = Registry("retriever")
+
+
+# name -> build(model, cache) -> an object with ``scores(query, texts) -> list[float]``.
+RERANKERS: Registry[Callable[[str, Any], Any]] = Registry("reranker")
 
 
 def build_ranker(stage, env: Env) -> Ranker:

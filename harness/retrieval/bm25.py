@@ -4,7 +4,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Sequence
 
-from harness.errors import Unavailable
+from harness.core.errors import Unavailable
 from harness.retrieval.base import RETRIEVERS, Env, Ranking, top
 
 

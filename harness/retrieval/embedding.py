@@ -4,9 +4,9 @@ from __future__ import annotations
 from contextlib import nullcontext
 from typing import Callable, Sequence
 
-from harness.cache import DiskCache, cache_key
-from harness.errors import HarnessError
-from harness.progress import progress
+from harness.core.cache import DiskCache, cache_key
+from harness.core.errors import HarnessError
+from harness.core.progress import progress
 
 BATCH = 64  # texts embedded and saved at a time: an interrupted run keeps what it finished
 

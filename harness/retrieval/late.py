@@ -9,10 +9,10 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Sequence
 
-from harness.embedders import EMBEDDERS, SentenceTransformerEmbedder
-from harness.errors import Unavailable
-from harness.generators import hub_unavailable_reason
+from harness.core.errors import Unavailable
+from harness.models import hub_unavailable_reason
 from harness.retrieval.base import RETRIEVERS, Env, Ranking, top
+from harness.retrieval.embedders import EMBEDDERS, SentenceTransformerEmbedder
 from harness.retrieval.embedding import cached_rows, unit
 
 

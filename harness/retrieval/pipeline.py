@@ -4,9 +4,8 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Callable, Sequence
 
-from harness.errors import HarnessError
-from harness.retrieval.base import Chunks, Ranker
-from harness.system import Hit
+from harness.core.errors import HarnessError
+from harness.retrieval.base import Chunks, Hit, Ranker
 
 
 class Pipeline:

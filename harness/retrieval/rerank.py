@@ -1,4 +1,4 @@
-"""An optional second stage: a cross-encoder rescores the first stage's candidates.
+"""``cross-encoder``: an optional second stage that rescores the first stage's candidates.
 
 sentence-transformers' ``CrossEncoder`` loads the model from a local path or the local Hugging Face
 cache; scores are cached per (model, query, candidates), so a rerun loads no model.
@@ -9,12 +9,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import Sequence
 
-from harness.cache import DiskCache, cache_key
-from harness.errors import Unavailable
-from harness.generators import hub_unavailable_reason
+from harness.core.cache import DiskCache, cache_key
+from harness.core.errors import Unavailable
+from harness.models.hub import hub_unavailable_reason
+from harness.retrieval.base import RERANKERS
 
 
-class Reranker:
+@RERANKERS.register("cross-encoder")
+class CrossEncoderReranker:
     def __init__(self, model_id: str, cache: DiskCache):
         self.model_id, self.cache = model_id, cache
         reason = hub_unavailable_reason(model_id)

@@ -1,0 +1,18 @@
+"""The harness: a library and a pytest plugin that evaluate RAG against fine-tuning.
+
+The packages read as the data flow, and each imports only the ones before it
+(import-linter checks it: pyproject.toml, ``[tool.importlinter]``):
+
+- ``core``: errors, registries, the disk cache, progress, the environment check;
+- ``inputs``: a suite's files (YAML, corpus, evidence spans, training pairs), validated;
+- ``models``: generator backends, prompts, cached answering;
+- ``retrieval``: chunking, embedders, retrievers, rerankers, the retrieval pipeline;
+- ``training``: LoRA adapters, training pairs synthesized and decontaminated;
+- then the system kinds (the top-level ``systems`` package) and ``judges`` (judges, human labels
+  and reviews);
+- ``suite``: a suite folder loaded into one object; ``run``: one evaluation's shared models and
+  each system's answers;
+- ``results``: the records of a run into one typed ``RunReport``, the gate, the statistics;
+- ``render``: the scorecard, report.html and charts, each drawn from a ``RunReport``;
+- ``plugin``, ``cli`` and ``sweep``: the pytest plugin and the command line, glue only.
+"""

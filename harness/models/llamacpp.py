@@ -1,0 +1,64 @@
+"""``llamacpp``: a GGUF run in-process by llama-cpp-python (an optional extra)."""
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Sequence
+
+from harness.core.errors import Unavailable
+from harness.inputs.config import Generation
+from harness.models.base import BACKENDS
+from harness.models.embedded import EMBEDDED, embedded_gguf, embedded_sha
+from harness.models.prompts import PromptParts, chat_messages, clean_answer, completion_prompt
+
+
+@BACKENDS.register("llamacpp")
+class LlamaCppGenerator:
+    """``llamacpp:PATH.gguf`` or ``llamacpp:gemma3-270m`` (the packaged GGUF), run in-process by
+    llama-cpp-python, for GGUF files of your own. Greedy, one prompt at a time."""
+
+    def __init__(self, model: str, settings: Generation, cache_root: Path):
+        self.model_name, self.settings, self.cache_root = model, settings, Path(cache_root)
+        self.chat = settings.prompt_style == "chat"  # a GGUF's template is not trusted to exist
+
+    @cached_property
+    def identity(self) -> str:
+        if self.model_name == EMBEDDED:
+            return f"llamacpp:{EMBEDDED}@sha256:{embedded_sha()}"
+        path = Path(self.model_name)
+        return f"llamacpp:{path.name}@{path.stat().st_size if path.exists() else 'missing'}"
+
+    def check_available(self) -> None:
+        try:
+            import llama_cpp  # noqa: F401
+        except ImportError:
+            raise Unavailable("the llamacpp backend needs llama-cpp-python: `pip install -e '.[llamacpp]'` "
+                              "(it builds from source in about 3 minutes)") from None
+        if self.model_name != EMBEDDED and not Path(self.model_name).is_file():
+            raise Unavailable(f"GGUF file not found: {self.model_name}")
+
+    @cached_property
+    def llm(self):
+        from llama_cpp import Llama
+
+        path = embedded_gguf(self.cache_root) if self.model_name == EMBEDDED else self.model_name
+        return Llama(model_path=str(path), n_ctx=2048, n_threads=os.cpu_count(), seed=0, verbose=False)
+
+    def load(self) -> None:
+        self.llm  # noqa: B018
+
+    def _one(self, prompt, max_tokens: int) -> str:
+        if self.chat:
+            reply = self.llm.create_chat_completion(messages=prompt, max_tokens=max_tokens, temperature=0.0)
+            return clean_answer(reply["choices"][0]["message"]["content"] or "")
+        reply = self.llm.create_completion(prompt, max_tokens=max_tokens, temperature=0.0, stop=["\n"])
+        return clean_answer(reply["choices"][0]["text"])
+
+    def generate(self, prompts: Sequence[PromptParts]) -> list[str]:
+        return [self._one(chat_messages(p) if self.chat else completion_prompt(p), self.settings.max_new_tokens)
+                for p in prompts]
+
+    def complete(self, texts: Sequence[str], max_new_tokens: int | None = None) -> list[str]:
+        return [self._one([{"role": "user", "content": t}] if self.chat else t,
+                          max_new_tokens or self.settings.max_new_tokens) for t in texts]

@@ -1,0 +1,64 @@
+"""``openai``: chat or completions on any OpenAI-compatible server (OpenAI, vLLM, llama.cpp)."""
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Sequence
+
+from harness.inputs.config import Generation
+from harness.models.base import BACKENDS
+from harness.models.prompts import PromptParts, chat_messages, clean_answer, completion_prompt
+
+
+@BACKENDS.register("openai")
+class OpenAICompatibleGenerator:
+    """``openai:MODEL[@BASE_URL]``: chat (or, with prompt_style completion, completions) on any
+    OpenAI-compatible server, greedy, one request per prompt, with the bounded retries of openai_api."""
+
+    def __init__(self, model: str, settings: Generation, cache_root: Path):
+        self.model_name, _, self.base_url = model.partition("@")
+        self.settings = settings
+        self.chat = settings.prompt_style != "completion"
+
+    @cached_property
+    def endpoint(self):
+        from harness.models.openai_api import Endpoint
+
+        return Endpoint.from_env(self.base_url or None)
+
+    @property
+    def identity(self) -> str:
+        return f"openai:{self.model_name}@{self.endpoint.base_url}:{'chat' if self.chat else 'completion'}"
+
+    def check_available(self) -> None:
+        self.endpoint  # noqa: B018  (Unavailable without a key or a base URL)
+
+    def _one(self, client, prompt, max_tokens: int) -> str:
+        from harness.models.openai_api import Malformed
+
+        if self.chat:
+            reply = client.chat.completions.create(model=self.model_name, messages=prompt, temperature=0,
+                                                   max_tokens=max_tokens)
+            text = reply.choices[0].message.content if reply.choices else None
+        else:
+            reply = client.completions.create(model=self.model_name, prompt=prompt, temperature=0,
+                                              max_tokens=max_tokens, stop=["\n"])
+            text = reply.choices[0].text if reply.choices else None
+        if text is None:
+            raise Malformed("a reply with no text")
+        return clean_answer(text)
+
+    def _ask(self, prompts: list, max_tokens: int) -> list[str]:
+        from harness.models.openai_api import call
+
+        client = self.endpoint.client()
+        return [call(f"generation ({self.model_name})", self.endpoint, lambda p=p: self._one(client, p, max_tokens))
+                for p in prompts]
+
+    def generate(self, prompts: Sequence[PromptParts]) -> list[str]:
+        rendered = [chat_messages(p) if self.chat else completion_prompt(p) for p in prompts]
+        return self._ask(rendered, self.settings.max_new_tokens)
+
+    def complete(self, texts: Sequence[str], max_new_tokens: int | None = None) -> list[str]:
+        rendered = [[{"role": "user", "content": t}] if self.chat else t for t in texts]
+        return self._ask(rendered, max_new_tokens or self.settings.max_new_tokens)

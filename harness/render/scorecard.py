@@ -1,0 +1,225 @@
+"""The markdown scorecard, drawn from a RunReport (and the suite's text). Deterministic for identical data."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.core.cache import write_atomic
+from harness.render.chart import accuracy_chart, loss_chart
+from harness.render.html import HTML, write_html
+from harness.results.gate import GateRow
+from harness.results.model import Row, RunMeta, RunReport, SystemMetrics
+from harness.results.stats import Paired
+from harness.suite import Suite
+
+CHART = "accuracy.png"
+LOSS_CHART = "lora_loss.png"
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:.1f}%"
+
+
+def _ci(ci: tuple[float, float] | None) -> str:
+    return "" if ci is None else f" [{100 * ci[0]:.0f}–{100 * ci[1]:.0f}%]"
+
+
+def _summary(metrics: dict[str, SystemMetrics], agreement: str) -> list[str]:
+    lines = ["| system | accuracy [95% CI] | judge agreement | unscored | recall@k [95% CI] | MRR | answer time (s) |",
+             "|---|---|---|---|---|---|---|"]
+    for name, m in metrics.items():
+        recall = "–" if m.recall is None else f"{_pct(m.recall)}{_ci(m.recall_ci)} (k={m.k}, n={m.retrieval_n})"
+        mrr = "–" if m.mrr is None else f"{m.mrr:.3f}"
+        lines.append(f"| {name} | {m.correct}/{m.n} ({_pct(m.accuracy)}){_ci(m.accuracy_ci)} | {agreement} | "
+                     f"{m.unscored} | {recall} | {mrr} | {m.answer_seconds:.1f} |")
+    return lines
+
+
+def _judge(run: RunMeta) -> list[str]:
+    cal = run.calibration
+    lines = [f"- judge: `{run.judge}`"]
+    if cal:
+        kappa = "–" if cal["kappa"] is None else f"{cal['kappa']:.3f}"
+        lines.append(f"- judge agreement with human labels: {cal['agree']}/{cal['n']} ({_pct(cal['agreement'])}), "
+                     f"Cohen's κ {kappa}; unscored {cal['unscored']}; judge said correct: {cal['tp']} rightly, "
+                     f"{cal['fp']} wrongly; said incorrect: {cal['tn']} rightly, {cal['fn']} wrongly")
+    else:
+        lines.append("- judge agreement with human labels: not measured in this run (evals/test_judge.py)")
+    if run.self_grading:
+        lines.append(f"- **self-grading:** the judge model `{run.judge_model}` is the model being judged; "
+                     "its verdicts may favour its own answers")
+    return lines
+
+
+def _gate(rows: list[GateRow], enabled: bool) -> list[str]:
+    if not rows:
+        return ["No thresholds are set in suite.yaml."]
+    head = "Applied (`--gate`)." if enabled else "Not applied in this run (pass `--gate`); shown for reference."
+    lines = [head, "", "| system | metric | value | threshold | status |", "|---|---|---|---|---|"]
+    for r in rows:
+        value = "–" if r.value is None else f"{r.value:.3f}"
+        status = r.status + (f" ({r.note})" if r.note else "")
+        lines.append(f"| {r.system} | {r.metric} | {value} | ≥ {r.threshold:.3f} | {status} |")
+    return lines
+
+
+def _significance(paired: list[Paired]) -> list[str]:
+    if not paired:
+        return ["Needs at least two systems with scored answers."]
+    lines = ["McNemar's exact test on the questions both systems answered and the judge scored.", "",
+             "| A | B | n | only A right | only B right | p | verdict |", "|---|---|---|---|---|---|---|"]
+    for p in paired:
+        pval = "–" if p.p_value is None else f"{p.p_value:.3g}"
+        lines.append(f"| {p.a} | {p.b} | {p.n} | {p.only_a} | {p.only_b} | {pval} | {p.verdict} |")
+    return lines
+
+
+def _attribution(attribution: dict[str, dict[tuple[bool, bool], int]]) -> list[str]:
+    lines = ["Rows: was the evidence in the top k? Columns: was the answer right? "
+             "Wrong answers with a hit are the model's errors; wrong answers with a miss are retrieval's."]
+    for name, cell in attribution.items():
+        lines += ["", f"**{name}** (n={sum(cell.values())})", "", "| | answer right | answer wrong |", "|---|---|---|",
+                  f"| evidence retrieved | {cell[True, True]} | {cell[True, False]} (model's errors) |",
+                  f"| evidence missed | {cell[False, True]} | {cell[False, False]} (retrieval's errors) |"]
+    return lines
+
+
+def _grid(suite: Suite, rows: list[Row], names: list[str]) -> list[str]:
+    by_key = {(r.system, r.id): r for r in rows}
+    lines = ["✓ right, ✗ wrong, ? unscored; `r2` = evidence first covered at rank 2, `r–` = not retrieved.", "",
+             "| id | question | gold | " + " | ".join(names) + " |", "|---" * (3 + len(names)) + "|"]
+    for q in suite.questions:
+        cells = []
+        for name in names:
+            r = by_key.get((name, q.id))
+            if r is None:
+                cells.append(" ")
+                continue
+            mark = {True: "✓", False: "✗", None: "?"}[r.correct]
+            if r.retrieved and suite.evidence.get(q.id):
+                mark += f" r{r.evidence_rank or '–'}"
+            answer = (r.answer or "").replace("|", "/")
+            cells.append(f"{mark} {answer[:40]}" if r.answer is not None else mark)
+        lines.append(f"| {q.id} | {q.question.replace('|', '/')[:70]} | {q.answer} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _training(logs: dict[str, dict]) -> list[str]:
+    lines = [f"![train and eval loss]({LOSS_CHART})", "",
+             "Pairs: the training pairs used (after the held-out eval pairs), and the cap on pairs per source "
+             "(`phrasings`) where one is set.", "",
+             "| system | target modules | rank | epochs | pairs | train time (s) | examples/s | last train loss "
+             "| last eval loss |", "|---|---|---|---|---|---|---|---|---|"]
+    for name, first in logs.items():
+        for log in first.get("seeds") or [first]:
+            st = log["settings"]
+            targets = st["target_modules"] if isinstance(st["target_modules"], str) else ", ".join(st["target_modules"])
+            last = lambda curve: f"{curve[-1][1]:.3f}" if curve else "–"  # noqa: E731
+            label = name + (f" (seed {log['seed']})" if "seed" in log else "")
+            pairs = f"{log['examples']}" + (f" (≤{st['phrasings']} per source)" if st.get("phrasings") else "")
+            lines.append(f"| {label} | {targets} | {st['rank']} | {st['epochs']:g} | {pairs} | {log['seconds']} "
+                         f"| {log['examples_per_second']} | {last(log['train'])} | {last(log['eval'])} |")
+    return lines
+
+
+def _rate(group) -> float | None:
+    return group.correct / group.n if group.n else None
+
+
+def _prior(report: RunReport) -> list[str]:
+    """Known vs unknown facts (Gekhman et al. 2024): gains on what the baseline already knew read differently."""
+    known, unknown = (report.systems["baseline"].by_prior[g].n for g in ("known", "unknown"))
+    others = {n: m for n, m in report.systems.items() if n != "baseline" and m.by_prior}
+    lines = [f"The baseline answers {known} questions right (\"known\") and {unknown} wrong (\"unknown\"). "
+             "Forgotten: known questions the system now gets wrong (with seeds, in most of them).", "",
+             "| system | known right | unknown right | forgotten |", "|---|---|---|---|"]
+    for name, m in others.items():
+        k, u = m.by_prior["known"], m.by_prior["unknown"]
+        lines.append(f"| {name} | {k.correct}/{k.n} ({_pct(_rate(k))}) | {u.correct}/{u.n} "
+                     f"({_pct(_rate(u))}) | {', '.join(m.forgotten) or '–'} |")
+    if others:
+        name, m = max(others.items(), key=lambda item: _rate(item[1].by_prior["unknown"]) or 0)
+        u = m.by_prior["unknown"]
+        lines += ["", f"Reading: {name} answers the most of what the model did not know ({u.correct} of {u.n}); "
+                  + (f"it forgets {len(m.forgotten)} of the {known} known." if m.forgotten else
+                     "it forgets none of the known ones.")]
+    return lines
+
+
+def _seeds(seeds: dict[str, dict]) -> list[str]:
+    lines = ["Each seed trains its own adapter. Elsewhere in this scorecard a seeded system shows its first seed; "
+             "its accuracy above is over all seeds.", "",
+             "| system | accuracy per seed | mean ± sd | against | per-seed McNemar |", "|---|---|---|---|---|"]
+    for name, s in seeds.items():
+        per_seed = ", ".join(f"{seed}: {_pct(value)}" for seed, value in s["per_seed"].items())
+        for other, verdict in s["against"].items():
+            lines.append(f"| {name} | {per_seed} | {_pct(s['mean'])} ± {100 * s['sd']:.1f} | {other} | {verdict} |")
+    return lines
+
+
+def _human_reviews(report: RunReport) -> list[str]:
+    """Human verdicts per system, the PPI-corrected accuracy, and the judge measured on this run's reviews."""
+    analysis, cal = report.analysis, report.run.calibration
+    lines = ["Human verdicts (the suite's reviews.yaml) overrule the judge on the answers they cover; the accuracy "
+             "above counts them. The corrected accuracy is the judge's accuracy over all answers plus the mean of "
+             "(human − judge) over the reviewed ones (prediction-powered inference), with its 95% interval; it is "
+             "unbiased when the reviews are a random sample (`harness review --sample N`).", "",
+             "| system | human verdicts | judge agrees | judged accuracy | corrected accuracy [95% interval] |",
+             "|---|---|---|---|---|"]
+    for name, c in analysis.corrected.items():
+        agree = analysis.reviewed[name]
+        interval = "" if c.low is None else f" [{100 * c.low:.0f}–{100 * c.high:.0f}%]"
+        lines.append(f"| {name} | {c.reviewed} | {agree.agree}/{agree.n} | {_pct(c.judged)} | "
+                     f"{_pct(c.value)}{interval} |")
+    total = analysis.reviewed[""]
+    kappa = "–" if total.kappa is None else f"{total.kappa:.3f}"
+    on_cal = f"{cal['agree']}/{cal['n']} ({_pct(cal['agreement'])})" if cal else "not measured in this run"
+    return lines + ["", f"- judge agreement on this run's reviewed answers: {total.agree}/{total.n} "
+                        f"({_pct(total.agreement)}), Cohen's κ {kappa}; on the calibration set: {on_cal}"]
+
+
+def render_scorecard(suite: Suite, report: RunReport) -> str:
+    run, analysis = report.run, report.analysis
+    metrics, rows = analysis.metrics, analysis.first_seed
+    agreement = _pct(run.calibration["agreement"]) if run.calibration else "not measured"
+    words = sum(len(d.text.split()) for d in suite.documents)
+    out = [f"# Scorecard: {suite.name}", "",
+           f"- generator: `{run.generator}`", *_judge(run),
+           f"- questions: {len(suite.questions)}; corpus: {len(suite.documents)} document(s), {words} words", "",
+           "## Accuracy and retrieval", "", f"![accuracy per system]({CHART})", "", *_summary(metrics, agreement), "",
+           "Unscored answers (the judge could not decide) are counted apart, never as wrong. Answer time is the "
+           "total generation time recorded when each answer was computed (loading the model left out); cached "
+           "answers keep it.", "",
+           "## Is the difference real?", "", *_significance(analysis.paired), "",
+           "## Gate", "", *_gate(analysis.gate, run.gate_enabled), ""]
+    if any(r.verdict_source == "human" for r in rows):
+        out += ["## Human reviews", "", *_human_reviews(report), ""]
+    if run.training:
+        out += ["## Fine-tuning", "", *_training(run.training), ""]
+    if analysis.seeds:
+        out += ["## Seeds", "", *_seeds(analysis.seeds), ""]
+    baseline = report.systems.get("baseline")
+    if baseline is not None and baseline.by_prior:
+        out += ["## Known and unknown facts", "", *_prior(report), ""]
+    if analysis.attribution:
+        out += ["## Where the errors come from", "", *_attribution(analysis.attribution), ""]
+    if run.failed:
+        out += ["## Crashed systems", "", *[f"- {name}: {why}" for name, why in run.failed.items()], ""]
+    if run.skipped:
+        out += ["## Skipped systems", "", *[f"- {name}: {why}" for name, why in run.skipped.items()], ""]
+    out += ["## Per question", "", *_grid(suite, rows, list(metrics)), ""]
+    return "\n".join(out)
+
+
+def write_reports(suite: Suite, report: RunReport, scorecard: Path) -> None:
+    """Scorecard, charts and report.html (beside it), all from one RunReport."""
+    metrics, training = report.analysis.metrics, report.run.training
+    charts = []
+    if metrics:
+        charts.append(scorecard.parent / CHART)
+        accuracy_chart(charts[-1], [(name, m.accuracy, m.accuracy_ci) for name, m in metrics.items()],
+                       f"{suite.name}: answer accuracy")
+    if training:
+        charts.append(scorecard.parent / LOSS_CHART)
+        loss_chart(charts[-1], training, f"{suite.name}: LoRA training")
+    write_atomic(scorecard, render_scorecard(suite, report))
+    write_html(suite, report, scorecard.parent / HTML, charts)

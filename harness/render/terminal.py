@@ -1,0 +1,31 @@
+"""The terminal summary at the end of `pytest evals`: the same RunReport as the scorecard, in lines."""
+from __future__ import annotations
+
+from harness.results.gate import gate_summary
+from harness.results.model import RunReport
+
+
+def summary_lines(report: RunReport, judge: str, cached: dict[bool, int]) -> list[str]:
+    """Accuracy and retrieval per system, skips and crashes, the judge, paired tests, the gate."""
+    analysis, run = report.analysis, report.run
+    lines = []
+    for name, m in analysis.metrics.items():
+        ci = f" [{m.accuracy_ci[0]:.0%}-{m.accuracy_ci[1]:.0%}]" if m.accuracy_ci else ""
+        unscored = f"  unscored {m.unscored}" if m.unscored else ""
+        retrieval = "" if m.recall is None else f"  recall@{m.k} {m.recall:.1%}  mrr {m.mrr:.3f}"
+        lines.append(f"{name:<14} accuracy {m.correct}/{m.n} ({m.accuracy:.1%}){ci}{unscored}{retrieval}")
+    lines += [f"{system:<14} skipped: {reason}" for system, reason in run.skipped.items()]
+    lines += [f"{system:<14} CRASHED: {reason}" for system, reason in run.failed.items()]
+    if run.calibration:
+        cal = run.calibration
+        lines.append(f"judge {judge}: agreement {cal['agree']}/{cal['n']} ({cal['agreement']:.1%}), "
+                     f"kappa {cal['kappa']}, unscored {cal['unscored']}")
+    lines += [f"{p.a} vs {p.b}: {p.verdict}" + ("" if p.p_value is None else f" (p={p.p_value:.3g})")
+              for p in analysis.paired]
+    lines.append(f"answers generated now: {cached[False]}, from cache: {cached[True]}")
+    if run.gate_enabled:
+        lines.append(gate_summary(analysis.gate))
+        for r in analysis.gate:
+            value = "–" if r.value is None else f"{r.value:.3f}"
+            lines.append(f"  {r.status:<12} {r.system} {r.metric} = {value} (threshold {r.threshold:.3f}) {r.note}")
+    return lines

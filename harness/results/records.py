@@ -1,0 +1,56 @@
+"""Per-question records gathered from test reports (this process's or xdist workers'), as result rows.
+
+Each eval test attaches plain dicts to its report (they cross process boundaries); a system's
+answer test and its retrieval test for one question merge into one :class:`Row`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.results.model import Row, RunMeta
+
+
+@dataclass
+class Results:
+    """What the eval tests recorded, merged per (system, question id)."""
+
+    records: dict[tuple[str, str], dict] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)  # system -> reason
+    calibration: dict | None = None  # the judge's agreement with human labels, when measured
+    training: dict[str, dict] = field(default_factory=dict)  # system -> its adapter's training log
+    failed: dict[str, str] = field(default_factory=dict)  # system -> why a test of it crashed
+
+    def add(self, entry: dict[str, Any]) -> None:
+        if "training" in entry:
+            self.training[entry["system"]] = entry["training"]
+        elif "calibration" in entry:
+            self.calibration = entry["calibration"]
+        elif "skipped" in entry:
+            self.skipped[entry["system"]] = entry["skipped"]
+        else:
+            self.records.setdefault((entry["system"], entry["id"], entry.get("seed")), {}).update(entry)
+
+    def __bool__(self) -> bool:
+        return bool(self.records or self.skipped or self.calibration or self.failed)
+
+    def _merged(self) -> dict[tuple, dict]:
+        """Records per (system, id, seed); a seedless record (a retrieval test's) folds into that question's seeds."""
+        seeded = {key[:2] for key in self.records if key[2] is not None}
+        return {key: {**self.records.get((*key[:2], None), {}), **r} for key, r in self.records.items()
+                if key[2] is not None or key[:2] not in seeded}
+
+    def rows(self) -> list[Row]:
+        return [Row(system=r["system"], id=r["id"], answer=r.get("answer"), correct=r.get("correct"),
+                    evidence_rank=r.get("evidence_rank"), retrieved=r.get("retrieved") or [],
+                    explanation=r.get("explanation"), seconds=r.get("seconds"),
+                    verdict_source=r.get("verdict_source"), certain=r.get("certain"), judge=r.get("judge"),
+                    seed=r.get("seed"))
+                for r in self._merged().values()]
+
+
+
+    def meta(self, **run: Any) -> RunMeta:
+        """The run block: what the caller knows (suite folder, models, judge, gate) and what the tests recorded."""
+        return RunMeta(**run, skipped=dict(self.skipped), failed=dict(self.failed), calibration=self.calibration,
+                       training={name: self.training[name] for name in sorted(self.training)})

@@ -1,0 +1,56 @@
+"""The LoRA adapters of one run: each loaded from the cache, or trained now, once per settings.
+
+Systems with identical settings share one adapter; every adapter sits on the one shared base
+model, switched on only for its own calls.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from harness.core.cache import DiskCache
+from harness.core.errors import Unavailable
+from harness.inputs.config import LoraSettings
+from harness.inputs.trainset import cap_phrasings
+from harness.models import AdapterGenerator, Generator, HFGenerator
+from harness.models.answering import Answerer
+from harness.training.lora import Adapter, adapter_key, load_adapter, train_adapter
+
+
+class Adapters:
+    def __init__(self, base: Callable[[], Generator], suite, cache: DiskCache, no_train: bool = False):
+        self._base = base  # called on first use: a run with no LoRA system loads no model for it
+        self.suite = suite
+        self.cache = cache
+        self.no_train = no_train
+        self._made: dict[str, tuple[Adapter, Answerer]] = {}
+
+    def get(self, settings: LoraSettings, contexts=None) -> tuple[Adapter, Answerer]:
+        """The adapter for these settings and an Answerer that uses it.
+
+        ``contexts(pairs, seed)``, for RAFT, gives the chunk texts each pair is trained with.
+        """
+        base = self._base()
+        base.check_available()
+        if not isinstance(base, HFGenerator):
+            raise Unavailable(f"LoRA needs a local transformers generator; {base.identity} is not one")
+        pairs = self.suite.train_pairs
+        if pairs is None:
+            raise Unavailable(f"the suite has no {self.suite.config.training.file}; write training pairs "
+                              "or make them with `harness synth`")
+        pairs = cap_phrasings(pairs, settings.phrasings)
+        context = contexts(pairs, settings.seed) if contexts else None
+        key = adapter_key(base.weights_identity, pairs, settings, context)
+        if key not in self._made:
+            self._made[key] = self._make(base, key, pairs, settings, context)
+        return self._made[key]
+
+    def _make(self, base: HFGenerator, key: str, pairs, settings: LoraSettings, context) -> tuple[Adapter, Answerer]:
+        path = self.cache.root / "adapters" / key
+        adapter = load_adapter(path, key)  # None when absent, or damaged and discarded
+        if adapter is None and self.no_train:
+            raise Unavailable(f"--no-train and no cached adapter; train it first with "
+                              f"`harness train --suite {self.suite.root}`")
+        if adapter is None:
+            adapter = train_adapter(base, pairs, settings, path, key, contexts=context)
+        view = AdapterGenerator(base, key[:16], adapter.path)
+        return adapter, Answerer(lambda: view, view.identity, self.suite.config.generation, "", (), self.cache)

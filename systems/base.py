@@ -1,0 +1,45 @@
+"""What a System is (something that answers questions; retrieval results ride along for grading),
+and the Context a system kind is built with."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol, Sequence
+
+from harness.core.cache import DiskCache
+from harness.inputs.config import Question
+from harness.models import Generator
+from harness.models.answering import Answerer
+from harness.retrieval import Embedder
+from harness.retrieval.base import Hit
+from harness.training.adapters import Adapters
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    retrieved: tuple[Hit, ...] | None = None  # None: the system does not retrieve
+    seconds: float = 0.0  # generation time when this answer was computed (cached answers keep it)
+    cached: bool = False
+    by_seed: tuple[tuple[int, "Answer"], ...] = ()  # systems trained with several seeds: each seed's answer
+
+
+class System(Protocol):
+    name: str
+
+    def answer(self, questions: Sequence[Question]) -> list[Answer]: ...
+
+
+class Context(Protocol):
+    """What a system kind may use from the run that builds it: all shared, all loaded lazily."""
+
+    suite: Any  # the loaded Suite: documents, questions, training pairs, config
+    cache: DiskCache
+    adapters: Adapters  # LoRA adapters by settings, cached or trained on first use
+
+    @property
+    def generator(self) -> Generator: ...  # the one base model every system shares
+
+    @property
+    def answerer(self) -> Answerer: ...  # the generator with the suite's prompt, answers cached
+
+    def embedder(self, name: str) -> Embedder: ...
