@@ -18,6 +18,10 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from harness.core.cache import DEFAULT_DIR  # noqa: E402
+
 SYSTEMS = ["rag-minilm", "rag-bm25", "rag-hybrid", "rag-hybrid3"]
 
 

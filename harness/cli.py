@@ -135,8 +135,8 @@ def _synth(args: argparse.Namespace) -> int:
     models.generator.check_available()
     pairs, summary = synthesize(suite, models.generator, models.embedder(args.embedder), args.pairs_per_chunk)
     out = Path(args.out) if args.out else suite.root / suite.config.training.file
-    header = (f"# made by `harness synth` with {models.generator.identity}: {summary.chunks} chunks, {summary.made} pairs "
-              f"made, {summary.unparsable} replies unparsable, {summary.duplicates} duplicates dropped, "
+    header = (f"# made by `harness synth` with {models.generator.identity}: {summary.chunks} chunks, "
+              f"{summary.made} pairs made, {summary.unparsable} replies unparsable, {summary.duplicates} duplicates dropped, "
               f"{summary.contaminated} contaminated dropped, {summary.kept} kept\n")
     out.write_text(header + yaml.safe_dump([p.model_dump() for p in pairs], sort_keys=False, allow_unicode=True))
     print(header.lstrip("# ").rstrip() + f"\nwritten to {out}")

@@ -5,7 +5,7 @@ from typing import Sequence
 
 from harness.inputs.config import Question, Strict
 from systems import system_kind
-from systems.base import Answer
+from systems.base import Answer, Context
 
 
 class BaselineOptions(Strict):

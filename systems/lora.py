@@ -12,7 +12,7 @@ from typing import Sequence
 from harness.inputs.config import LoraSettings, Question
 from harness.retrieval import RetrievalOptions, Retriever, make_retriever, retrieval_defaults
 from systems import system_kind
-from systems.base import Answer
+from systems.base import Answer, Context
 
 
 class LoraRagOptions(LoraSettings, RetrievalOptions):

@@ -20,6 +20,7 @@ from harness.inputs.evidence import Span
 from harness.inputs.trainset import TrainPair, resolve_source
 from harness.retrieval import Hit, make_retriever
 from systems import system_kind
+from systems.base import Context
 from systems.lora import Lora, build_lora_family, lora_defaults
 
 # Budget defaults (see README "RAFT"): a prompt with two chunks is about 240 tokens against about 30

@@ -10,7 +10,7 @@ from typing import Sequence
 from harness.inputs.config import Question
 from harness.retrieval import Pipeline, RetrievalOptions, make_retriever, retrieval_defaults
 from systems import system_kind
-from systems.base import Answer
+from systems.base import Answer, Context
 
 
 class Rag:

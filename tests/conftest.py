@@ -1,3 +1,4 @@
+import os
 import shutil
 from pathlib import Path
 
@@ -22,3 +23,23 @@ TINY = Path(__file__).resolve().parent / "data" / "tiny"
 def tiny_suite(tmp_path) -> Path:
     """A writable copy of the tiny suite, for tests that break it on purpose."""
     return Path(shutil.copytree(TINY, tmp_path / "tiny"))
+
+
+MUST_RUN_IN_CI = "must_run_in_ci"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", f"{MUST_RUN_IN_CI}: with CI=true a skip fails the run (CI installs what it "
+                                       "needs: a browser, llama-cpp-python)")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """In CI a skipped browser or llama.cpp test would silently test nothing: fail it instead."""
+    report = yield
+    if (report.skipped and not hasattr(report, "wasxfail") and os.environ.get("CI") == "true"
+            and item.get_closest_marker(MUST_RUN_IN_CI)):
+        why = report.longrepr[-1] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"must run in CI (CI=true) but was skipped: {why.removeprefix('Skipped: ')}"
+    return report

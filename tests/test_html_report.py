@@ -12,6 +12,7 @@ from harness.suite import load_suite
 
 ROOT = Path(__file__).resolve().parent.parent
 TRICKY = 'He said "seven" — metres\\ <b>back</b>'
+pytestmark = pytest.mark.must_run_in_ci  # CI installs chromium and playwright: no skipping there
 
 
 @pytest.fixture

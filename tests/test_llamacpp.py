@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".cache" / "harness"  # the GGUF is assembled once, beside the converted model
 needs_llama_cpp = pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None,
                                      reason="needs `pip install llama-cpp-python` (the Makefile installs it)")
+pytestmark = pytest.mark.must_run_in_ci  # CI installs llama-cpp-python: no skipping there
 
 
 def test_a_server_that_ignores_sigterm_is_killed_after_the_grace_period():

@@ -1,6 +1,7 @@
 """`harness sweep` end to end on the tiny suite, and its grid validation."""
 import json
 import re
+from types import SimpleNamespace
 
 import pytest
 import yaml
@@ -98,3 +99,26 @@ def test_the_pasted_entry_is_plain_yaml_whatever_the_grid_numbers_were(tmp_path)
     row = Row(Config("x", "x", system, None, (2,)), 2, 1, 1, 1.0, 1.0, 1, 1.0, 0.0, 0.0)
     assert yaml.safe_load(paste_entry(row)) == [{"name": "rag-best", **system, "retrievers": [{"retriever": "bm25",
                                                                                               "weight": 0.5}]}]
+
+
+def test_recall_and_mrr_count_hand_placed_evidence_ranks(monkeypatch):
+    """Three questions: evidence retrieved at rank 1, at rank 2, and not at all."""
+    import harness.retrieval
+    from harness.inputs.evidence import Span
+    from harness.retrieval import Hit
+    from harness.sweep import Config, evaluate
+
+    fact, other = Hit("d.md", 10, 20, "the fact", 1.0), Hit("d.md", 30, 40, "three other words", 0.5)
+    ranked = {"first?": (fact, other), "second?": (other, fact), "missing?": (other, other)}
+    suite = SimpleNamespace(questions=[SimpleNamespace(id=q, question=q) for q in ranked],
+                            evidence={q: (Span("d.md", 12, 18),) for q in ranked})
+    pipeline = SimpleNamespace(prepare=lambda: None, retrieve=lambda queries: [ranked[q] for q in queries],
+                               chunks=SimpleNamespace(spans=[fact, other]))
+    monkeypatch.setattr(harness.retrieval, "make_retriever", lambda options, models: pipeline)
+    rows = evaluate([Config("x", "x", {"kind": "rag"}, None, (1, 2))], SimpleNamespace(suite=suite),
+                    lambda text: len(text.split()))
+    # k=1: only "first?" is found; k=2 adds "second?" at rank 2. Context: words in the top k, per question.
+    assert [(r.k, r.n, r.hits, r.chunks) for r in rows] == [(1, 3, 1, 2), (2, 3, 2, 2)]
+    top1, top2 = rows
+    assert (top1.recall, top1.mrr, top1.context_tokens) == pytest.approx((1 / 3, 1 / 3, (2 + 3 + 3) / 3))
+    assert (top2.recall, top2.mrr, top2.context_tokens) == pytest.approx((2 / 3, (1 + 1 / 2 + 0) / 3, (5 + 5 + 6) / 3))

@@ -5,8 +5,19 @@ import statistics
 from typing import Sequence
 
 from harness.results.gate import evaluate_gate
-from harness.results.model import (SCHEMA_VERSION, Analysis, CorrectedSummary, PriorGroup, ResultsFile,
-                                   RetrievalSummary, Row, RunMeta, RunReport, SystemMetrics, SystemSummary)
+from harness.results.model import (
+    SCHEMA_VERSION,
+    Analysis,
+    CorrectedSummary,
+    PriorGroup,
+    ResultsFile,
+    RetrievalSummary,
+    Row,
+    RunMeta,
+    RunReport,
+    SystemMetrics,
+    SystemSummary,
+)
 from harness.results.ppi import corrected_accuracy, reviewed_agreement
 from harness.results.stats import comparisons, mcnemar, wilson
 from harness.suite import Suite
