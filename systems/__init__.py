@@ -1,7 +1,9 @@
 """System kinds: one module per kind, registered by name with the options it accepts.
 
-A suite names systems; each is a kind plus options. ``build(spec, ctx)`` makes the System,
-whose only job is ``answer(questions)``. Modules here must not import torch at import time.
+A suite names systems; each is a kind plus options. ``build(name, options, ctx)`` makes the
+System, whose only job is ``answer(questions)``; ``ctx`` is a :class:`systems.base.Context` (the
+shared models, the cache, LoRA adapters). Modules here must not import torch at import time, and
+may import harness.core, inputs, models, retrieval and training, never the run or its results.
 """
 from __future__ import annotations
 

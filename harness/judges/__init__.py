@@ -3,7 +3,10 @@
 Built in: ``match`` (deterministic), ``llm`` (a rubric prompt to any generator backend) and
 ``hybrid`` (match where it is certain, the LLM elsewhere). Third-party judges register through
 the ``harness.judges`` entry-point group: ``name = "package.module:factory"``, where
-``factory(config, ctx)`` returns a Judge.
+``factory(config, ctx)`` returns a Judge and ``ctx`` is a :class:`JudgeContext`.
+
+Also here: human labels (``calibration``: the judge against them) and human reviews
+(``reviews``: they overrule the judge). May import harness.core, inputs and models.
 """
 from __future__ import annotations
 
@@ -35,8 +38,17 @@ class Judge(Protocol):
     def grade(self, question: Question, candidate: str) -> Verdict: ...
 
 
-# name -> factory(config: JudgeConfig, ctx) -> Judge; ctx has .cache and .generator_for(spec)
-JUDGES: Registry[Callable[[JudgeConfig, Any], Judge]] = Registry("judge")
+class JudgeContext(Protocol):
+    """What a judge may use from the run: the cache, and a generator by spec (shared with the systems)."""
+
+    cache: Any  # harness.core.cache.DiskCache
+    generator_spec: str  # the suite's generator, the default for a judge that names no model
+
+    def generator_for(self, spec: str) -> Any: ...  # a harness.models Generator
+
+
+# name -> factory(config: JudgeConfig, ctx: JudgeContext) -> Judge
+JUDGES: Registry[Callable[[JudgeConfig, JudgeContext], Judge]] = Registry("judge")
 
 
 def _load_entry_points() -> None:
@@ -50,7 +62,7 @@ def _load_entry_points() -> None:
                                f"{type(err).__name__}: {err}") from None
 
 
-def make_judge(config: JudgeConfig | str, ctx: Any = None) -> Judge:
+def make_judge(config: JudgeConfig | str, ctx: JudgeContext | None = None) -> Judge:
     config = JudgeConfig(name=config) if isinstance(config, str) else config
     if config.name not in JUDGES:
         _load_entry_points()

@@ -5,13 +5,13 @@ from dataclasses import replace
 from functools import cached_property
 
 from harness.inputs.config import JudgeConfig, Question
-from harness.judges import JUDGES, Verdict
+from harness.judges import JUDGES, JudgeContext, Verdict
 from harness.judges.llm import LLMJudge
 from harness.judges.match import MatchJudge
 
 
 class HybridJudge:
-    def __init__(self, config: JudgeConfig, ctx):
+    def __init__(self, config: JudgeConfig, ctx: JudgeContext):
         self.match = MatchJudge()
         self.llm = LLMJudge(config, ctx)
 

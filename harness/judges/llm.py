@@ -11,7 +11,7 @@ from functools import cached_property
 
 from harness.core.cache import cache_key
 from harness.inputs.config import JudgeConfig, Question
-from harness.judges import JUDGES, Verdict
+from harness.judges import JUDGES, JudgeContext, Verdict
 
 RUBRIC_VERSION = 1
 RUBRIC = (
@@ -64,7 +64,7 @@ def parse_verdict(reply: str) -> bool | None:
 
 
 class LLMJudge:
-    def __init__(self, config: JudgeConfig, ctx):
+    def __init__(self, config: JudgeConfig, ctx: JudgeContext):
         self.config = config
         self.ctx = ctx
         self.spec = config.model or ctx.generator_spec
