@@ -302,6 +302,18 @@ def test_a_wrong_environment_stops_the_run_with_one_line(project, monkeypatch):
     assert not (project.path / "reports").exists()  # nothing ran
 
 
+def test_the_canary_can_run_a_wrong_environment_with_a_warning(project, monkeypatch):
+    import harness.core.environment
+
+    real = harness.core.environment.installed
+    monkeypatch.setattr(harness.core.environment, "installed",
+                        lambda name: "5.24.0" if name == "transformers" else real(name))
+    monkeypatch.setenv("HARNESS_ENV_CHECK", "warn")
+    outcome = run(project)
+    outcome.assert_outcomes(passed=12, failed=5)
+    outcome.stdout.fnmatch_lines(["environment: transformers 5.24.0 is installed, the harness needs transformers*"])
+
+
 def test_a_system_that_crashes_shows_one_traceback_then_one_line_per_test(project):
     outcome = run(project, "--generator", "crash:x", "-k", "answer")
     outcome.assert_outcomes(failed=10)  # baseline and rag-bow, 5 questions each
