@@ -22,6 +22,9 @@ from harness.results.gate import gate_passed
 from harness.results.records import Results
 from harness.run import Case, EvalRun, select_systems
 from harness.suite import load_suite
+from harness.workers import SYSTEM_OF
+
+pytest_plugins = ["harness.workers"]  # under -n: a system's tests on one worker, cores shared out
 
 RUN = pytest.StashKey[EvalRun]()
 RECORD = "harness"  # user_properties key carrying one record
@@ -70,13 +73,16 @@ def start_eval_run(config: pytest.Config) -> None:
     except HarnessError as err:
         raise pytest.UsageError(str(err)) from None
     config.pluginmanager.register(ReportWriter(config, config.stash[RUN]), "harness-report-writer")
+    systems = {case_id(c): c.system for retrieval in (False, True) for c in config.stash[RUN].cases(retrieval)}
+    config.stash[SYSTEM_OF] = lambda nodeid: systems.get(nodeid.rpartition("[")[2].removesuffix("]"))
+
+
+def case_id(case: Case) -> str:
+    return f"{case.system}-{case.question.id}"
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    # Keep each system's questions on one worker, so its batch is generated once.
-    if getattr(config.option, "dist", "no") == "load":
-        config.option.dist = "loadgroup"
     # Long phases (conversion, embedding, training, generation) report past the output capture.
     capture = config.pluginmanager.getplugin("capturemanager")
     stream = sys.stderr if _is_worker(config) else sys.stdout  # the real terminal: capture is suspended now
@@ -99,8 +105,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         if run is None:
             raise pytest.UsageError("eval tests need evals/conftest.py to call harness.plugin.start_eval_run")
         cases = list(run.cases(retrieval))
-        metafunc.parametrize(argname, [pytest.param(c, marks=pytest.mark.xdist_group(c.system)) for c in cases],
-                             ids=[f"{c.system}-{c.question.id}" for c in cases], indirect=True)
+        metafunc.parametrize(argname, cases, ids=[case_id(c) for c in cases], indirect=True)
 
 
 def _cases(item: pytest.Item) -> list:

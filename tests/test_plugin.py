@@ -1,6 +1,7 @@
 """The plugin end to end: the real eval tests on the tiny suite, with fake models."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -122,6 +123,32 @@ def test_xdist_matches_serial_and_writes_once(project):
     assert results(project) == data
     assert sorted((project.path / "writes.log").read_text().split()) == ["results.json", "scorecard.md"]
     assert serial.ret == parallel.ret == 1
+
+
+def _workers_per_system(outcome) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    line = r"\[(gw\d+)\][^\n]*? (?:PASSED|FAILED) evals/test_\w+\.py::\w+\[(.+)-t\d\]"
+    for worker, system in re.findall(line, outcome.stdout.str()):
+        found.setdefault(system, set()).add(worker)
+    return found
+
+
+@pytest.mark.parametrize("dist", [[], ["--dist", "load"]], ids=["default", "user-chose-load"])
+def test_under_xdist_each_system_runs_on_one_worker_and_each_prompt_is_generated_once(project, monkeypatch,
+                                                                                    dist):
+    generations = project.path / "generations.log"
+    monkeypatch.setenv("FAKE_GENERATIONS", str(generations))
+    outcome = project.runpytest_subprocess("evals", "--suite", "suite", "-p", "no:cacheprovider", "-n", "2", "-v",
+                                           *dist)
+    workers = _workers_per_system(outcome)
+    assert set(workers) == {"baseline", "rag-bow"}
+    if dist:  # the user's --dist is kept: the split this plugin otherwise prevents
+        assert any(len(w) == 2 for w in workers.values()), workers
+        return
+    outcome.stdout.fnmatch_lines(["harness: 2 workers, each system's tests on one worker; * torch thread(s) each*"])
+    assert all(len(w) == 1 for w in workers.values()), workers
+    prompts = generations.read_text().splitlines()
+    assert len(prompts) == len(set(prompts)) == 10  # 5 questions x 2 systems, each generated once
 
 
 def test_unavailable_model_skips_with_one_line_and_fails_the_gate(project):
