@@ -11,6 +11,7 @@ torch stays at the pyproject pin: a newer release here is a CUDA build of severa
 """
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import shutil
@@ -102,6 +103,7 @@ def blame(changed: dict[str, tuple[str, str]], failing: dict[str, str]) -> dict[
 
 
 def main() -> int:
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     locked = lock_versions((ROOT / "requirements.lock").read_text())
     print("canary: installing the newest allowed releases (upper bounds dropped) into", VENV, flush=True)
     newest = install_newest()

@@ -11,11 +11,16 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError, model_serializer
 
 from harness.core.errors import HarnessError
+
+if TYPE_CHECKING:  # these modules read the model defined here
+    from harness.results.gate import GateRow
+    from harness.results.ppi import Corrected, ReviewedAgreement
+    from harness.results.stats import Paired
 
 SCHEMA_VERSION = 2  # 2: the RunReport redesign (version 1 files had no schema_version)
 
@@ -133,12 +138,12 @@ class Analysis:
     """Everything derived from the rows, computed once (harness/results/analysis.py)."""
 
     metrics: dict[str, SystemMetrics]
-    gate: list  # [GateRow]
-    paired: list  # [Paired]
+    gate: list[GateRow]
+    paired: list[Paired]
     first_seed: list[Row]  # one row per (system, question): a seeded system's first seed
     seeds: dict[str, dict]  # system -> {"per_seed", "mean", "sd", "against": {other: verdict}}
-    corrected: dict  # system -> Corrected (PPI), for systems with human reviews
-    reviewed: dict  # system -> ReviewedAgreement; "" -> all systems together
+    corrected: dict[str, Corrected]  # PPI, for the systems with human reviews
+    reviewed: dict[str, ReviewedAgreement]  # the judge against human verdicts; "" -> all systems together
     attribution: dict[str, dict[tuple[bool, bool], int]] = field(default_factory=dict)  # (hit, right) -> count
 
 
