@@ -10,6 +10,7 @@ import fakes  # noqa: F401  (registers the fake generator and embedder)
 
 # pytester's in-process runs drop the modules imported inside them, and compiled extensions
 # (scipy under statsmodels, matplotlib) cannot be imported twice: import them once, up front.
+import datasets  # noqa: E402,F401  (pyarrow registers its extension types once per process)
 import matplotlib.pyplot  # noqa: E402,F401
 import statsmodels.stats.contingency_tables  # noqa: E402,F401
 import statsmodels.stats.inter_rater  # noqa: E402,F401
