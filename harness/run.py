@@ -49,7 +49,7 @@ def select_systems(suite: Suite, names: str | None) -> list[SystemSpec]:
 
 def crashed_before(system: str, err: Exception) -> HarnessError:
     """The one line that later tests of a crashed system show: the first one showed the traceback."""
-    first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+    first = (str(err).strip().splitlines() or [""])[0]
     return HarnessError(f"system {system} crashed earlier in this run: {type(err).__name__}: {first} "
                         "(traceback in its first failed test)")
 
