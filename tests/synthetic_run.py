@@ -2,17 +2,45 @@
 
 Each answer is truly right with the system's accuracy; the judge then errs as the issue measured
 on the default run: false negatives on right paraphrases, a few false positives. Used by the
-PPI coverage test, the report tests and benchmarks/html_report.py (a default-suite-sized page).
+PPI coverage test, the report tests and benchmarks/html_report.py (a default-suite-sized page, and
+one for a made-up suite of thousands of questions).
 """
 from __future__ import annotations
 
+import json
 import random
+from pathlib import Path
 
 from harness.results.analysis import build_report
 from harness.results.model import JudgeOpinion, Row, RunMeta, RunReport
-from harness.suite import Suite
+from harness.suite import Suite, load_suite
 
 ACCURACY = {"baseline": 0.05, "rag-minilm": 0.25, "rag-llama": 0.12, "lora": 0.22, "lora-rag": 0.5}
+RULES_PER_DOCUMENT = 100
+TEN_SYSTEMS = ["baseline", "rag-minilm", "rag-marco", "rag-llama", "rag-bm25", "rag-hybrid", "rag-hybrid3",
+               "rag-openai", {"name": "lora", "kind": "lora"}, {"name": "lora-rag", "kind": "lora-rag"}]
+
+
+def made_up_suite(root: Path, questions: int) -> Suite:
+    """A suite of ``questions`` questions written into ``root``, each answered by one rule of a
+    made-up rulebook: suites of any size, for reports of any size."""
+    rng = random.Random(questions)
+    rules, entries = [], []
+    for i in range(1, questions + 1):
+        who, n = rng.choice(["defenders", "attackers", "the referee", "the keeper"]), rng.randrange(2, 40)
+        thing = rng.choice(["ball", "hoop", "bell", "flag", "hat"])
+        rules.append(f"Rule {i}: when the {thing} crosses the {rng.choice(['line', 'mark', 'zone'])}, "
+                     f"{who} must retreat {n} metres.")
+        entries.append({"id": f"r{i:05d}", "question": f"Under rule {i}, how far must {who} retreat?",
+                        "answer": f"{n} metres", "accept": [str(n)], "evidence": [rules[-1]],
+                        "tags": [f"part-{i % 12}"]})
+    (root / "corpus").mkdir(parents=True)
+    for start in range(0, questions, RULES_PER_DOCUMENT):
+        part = "\n".join(rules[start:start + RULES_PER_DOCUMENT])
+        (root / "corpus" / f"rules-{start // RULES_PER_DOCUMENT:03d}.md").write_text(f"# Rules\n\n{part}\n")
+    (root / "suite.yaml").write_text(json.dumps({"name": f"made-up-{questions}", "systems": TEN_SYSTEMS}))
+    (root / "questions.yaml").write_text(json.dumps(entries, indent=0))  # JSON is YAML, and quick to write
+    return load_suite(root)
 
 
 def synthetic_rows(suite: Suite, systems: list[str], seed: int, *, false_negative: float = 0.14,
@@ -21,6 +49,7 @@ def synthetic_rows(suite: Suite, systems: list[str], seed: int, *, false_negativ
     """Result rows as the judge graded them, and the truth per (system, id)."""
     rng = random.Random(seed)
     texts = {d.source: d.text for d in suite.documents}
+    windows = [(d.source, d.text[i:i + 500]) for d in suite.documents for i in range(0, len(d.text), 500)]
     rows, truth = [], {}
     for name in systems:
         retrieves = retrieval and suite.system(name).retrieves
@@ -30,15 +59,15 @@ def synthetic_rows(suite: Suite, systems: list[str], seed: int, *, false_negativ
             answer = (q.answer if rng.random() < 0.5 else f"It is {q.answer.lower()}, as the rules say.") if right \
                 else rng.choice(["Not stated.", "Ten metres.", "The referee decides.", "A penalty."])
             retrieved, rank = [], None
-            if retrieves:
+            if retrieves:  # corpus chunks, as a retriever returns them: many answers share one
                 for position in range(suite.config.top_k):
-                    source, text = rng.choice(list(texts.items()))
-                    start = rng.randrange(max(1, len(text) - 500))
-                    retrieved.append({"source": source, "text": text[start:start + 500], "score": 0.9 - position / 10})
+                    source, text = rng.choice(windows)
+                    retrieved.append({"source": source, "text": text, "score": 0.9 - position / 10})
                 if q.evidence and rng.random() < 0.8:
                     rank = rng.randrange(suite.config.top_k) + 1
-                    hit = retrieved[rank - 1]
-                    hit["text"] = hit["text"][:200] + " " + q.evidence[0] + " " + hit["text"][200:]
+                    span = suite.evidence[q.id][0]
+                    text = texts[span.source][max(0, span.start - 200):span.end + 300]
+                    retrieved[rank - 1].update(source=span.source, text=text)
             rows.append(Row(system=name, id=q.id, answer=answer, correct=judge, evidence_rank=rank, retrieved=retrieved,
                             explanation="matches" if judge else "no accepted form found", seconds=0.5,
                             verdict_source="judge", certain=rng.random() >= uncertain, judge=None))

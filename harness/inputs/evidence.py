@@ -6,6 +6,7 @@ span cut by a chunk border still counts when overlapping chunks cover it fully.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Sequence
@@ -20,6 +21,7 @@ class Span:
     end: int
 
 
+@functools.cache  # report.html looks for a question's spans in each chunk retrieved for it
 def _pattern(span: str) -> re.Pattern:
     return re.compile(r"\s+".join(re.escape(word) for word in span.split()), re.IGNORECASE)
 
