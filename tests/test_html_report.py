@@ -1,12 +1,15 @@
-"""report.html: self-contained, small, and its filters, highlight and review marks work in a real browser."""
+"""report.html: self-contained, small, and its filters, highlight, review marks and paging work in a
+real browser, on a small run and on a long one."""
+import json
 import re
 from pathlib import Path
 
 import browser
 import pytest
-from synthetic_run import apply_truth, run_report, synthetic_rows
+from synthetic_run import apply_truth, made_up_suite, run_report, synthetic_rows
 
 from harness.judges.reviews import review_line, uncertain
+from harness.render.html import write_html
 from harness.render.scorecard import write_reports
 from harness.suite import load_suite
 
@@ -29,19 +32,29 @@ def page_data(tagged_suite, tmp_path):
     rows, truth = synthetic_rows(tagged_suite, ["baseline", "rag-bow"], seed=3, uncertain=0.3)
     rows[0].answer = TRICKY  # escaping, in the page and in the review line
     rows[3].correct = None  # unscored: neither wrong nor right, and an uncertain verdict
+    for hit in (h for r in rows for h in r.retrieved):  # offsets of the evidence counted past a non-BMP character
+        hit.text = "🏉 " + hit.text
     rows = apply_truth(rows, truth, [("baseline", "t2")])
     data = run_report(tagged_suite, rows)
     write_reports(tagged_suite, data, tmp_path / "out" / "scorecard.md")
     return data, tmp_path / "out" / "report.html"
 
 
-def test_report_is_self_contained_and_escaped(page_data):
+def _embedded(html: str) -> dict:
+    return json.loads(re.search(r'<script type="application/json" id="data">(.*?)</script>', html).group(1))
+
+
+def test_report_is_self_contained_and_escaped_and_stores_each_string_once(page_data):
     data, path = page_data
     html = path.read_text()
     assert not re.search(r"""(src|href)=["']?(https?:|//)|<link|@import|url\(""", html)
     assert html.count('<img alt="chart" src="data:image/png;base64,') == 1
-    assert "&lt;b&gt;back&lt;/b&gt;" in html and "<b>back</b>" not in html
-    assert html.count('<tr class="result"') == len(data.results)
+    assert "<b>back</b>" not in html and html.count("</script>") == 2  # no answer can close the data's script
+    embedded = _embedded(html)
+    assert sum(len(q["rows"]) for q in embedded["questions"]) == len(data.results)
+    assert TRICKY in embedded["strings"]
+    chunks = [h.text for r in data.results for h in r.retrieved]
+    assert len(chunks) > len(set(chunks)) and all(embedded["strings"].count(c) == 1 for c in chunks)
 
 
 def test_default_suite_sized_report_stays_under_2_mb(tmp_path):
@@ -51,9 +64,19 @@ def test_default_suite_sized_report_stays_under_2_mb(tmp_path):
     assert (tmp_path / "report.html").stat().st_size < 2_000_000
 
 
+def _on_page(page) -> list[tuple[str, str]]:
+    return [tuple(x) for x in page.eval_on_selector_all(
+        "tr.result", "rows => rows.map(r => [r.dataset.system, r.dataset.q])")]
+
+
 def _visible(page) -> set[tuple[str, str]]:
-    return {tuple(x) for x in page.eval_on_selector_all(
-        "tr.result:not([hidden])", "rows => rows.map(r => [r.dataset.system, r.dataset.q])")}
+    """The (system, question) of every answer the filters let through, page by page."""
+    seen = _on_page(page)
+    while page.is_enabled("#next"):
+        page.click("#next")
+        seen += _on_page(page)
+    assert len(seen) == len(set(seen)), "an answer on two pages"
+    return set(seen)
 
 
 def test_the_page_in_headless_chromium(page_data, tagged_suite):
@@ -90,16 +113,46 @@ def test_the_page_in_headless_chromium(page_data, tagged_suite):
         assert _visible(page) == every
 
         marks = page.eval_on_selector_all("mark.evidence", "ms => ms.map(m => m.textContent)")
-        assert "A quollball team fields exactly nine players." in marks
+        evidence = {e for q in tagged_suite.questions for e in q.evidence}
+        assert "A quollball team fields exactly nine players." in marks and set(marks) <= evidence
+        t1 = 'tr.result[data-system="baseline"][data-q="t1"]'
+        assert page.text_content(f"{t1} td.answer") == TRICKY
+        human = page.text_content('tr.result[data-system="baseline"][data-q="t2"]')
+        assert "human" in human and "judge said" in human
 
-        page.click('tr.result[data-system="baseline"][data-q="t1"] button.mark-right')
+        page.click(f"{t1} button.mark-right")
         page.click('tr.result[data-system="rag-bow"][data-q="t3"] button.mark-wrong')
         answer_t3 = next(r.answer for r in rows if (r.system, r.id) == ("rag-bow", "t3"))
         assert page.input_value("#reviews-out") == (
             review_line("t1", TRICKY, True) + "\n" + review_line("t3", answer_t3, False) + "\n")
         page.click('tr.result[data-system="rag-bow"][data-q="t3"] button.mark-wrong')  # a second click unmarks
         assert page.input_value("#reviews-out") == review_line("t1", TRICKY, True) + "\n"
+        page.check("#f-wrong")  # the answers are drawn again: the mark stays
+        page.uncheck("#f-wrong")
+        assert "marked-right" in page.get_attribute(t1, "class")
     assert errors == []
+
+
+def test_a_long_run_filters_over_every_answer_but_shows_one_page_at_a_time(tmp_path):
+    if why := browser.missing():
+        pytest.skip(why)
+    suite = made_up_suite(tmp_path / "suite", 300)
+    rows = synthetic_rows(suite, list(suite.default_systems), seed=0)[0]
+    path = tmp_path / "report.html"
+    write_html(suite, run_report(suite, rows), path, [])
+    assert path.stat().st_size < 1_000_000  # 3,000 answers with 3.6 MB of chunks: each distinct chunk once
+    wrong = {(r.system, r.id) for r in rows if r.correct is False}
+    with browser.chromium() as context:
+        page = context.new_page()
+        page.goto(path.as_uri())
+        assert page.text_content("#shown") == f"{len(rows)} of {len(rows)} answers shown"
+        assert 100 < len(_on_page(page)) <= 210 and page.text_content("#page") == "page 1 of 15"
+        page.check("#f-wrong")
+        assert page.text_content("#shown") == f"{len(wrong)} of {len(rows)} answers shown"
+        assert len(_on_page(page)) <= 210
+        assert _visible(page) == wrong
+        page.select_option("#f-system", "lora")
+        assert _visible(page) == {(s, q) for s, q in wrong if s == "lora"}
 
 
 def test_without_a_browser_the_test_skips_naming_what_to_install(monkeypatch):

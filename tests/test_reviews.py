@@ -162,4 +162,4 @@ def test_reviews_flow_into_results_scorecard_and_html(project):  # noqa: F811
     assert "| baseline | 2 | 1/2 | 0.0% | 50.0% [0–100%] |" in card  # 0 + mean(1 - 0, 0 - 0)
     assert "judge agreement on this run's reviewed answers: 1/2 (50.0%)" in card
     assert "on the calibration set: 6/6 (100.0%)" in card
-    assert 'class="source human">human</span>' in (project.path / "reports" / "report.html").read_text()
+    assert '"human review: generous"' in (project.path / "reports" / "report.html").read_text()

@@ -1,37 +1,32 @@
 """report.html: every answer, its verdict and its retrieved chunks, in one self-contained page.
 
-Rendered from the RunReport beside the scorecard. Nothing is fetched: the style, the script and
-the charts (PNG data URIs) are inline, so the file opens offline and can be mailed. Rows are
-rendered here; the page's script only filters them and collects a reviewer's marks as
-reviews.yaml lines (the same lines ``harness review`` writes: harness/reviews.py review_line).
+Rendered from the RunReport beside the scorecard. Nothing is fetched: the style, the script
+(report.js beside this file) and the charts (PNG data URIs) are inline, so the file opens offline
+and can be mailed. The summary is HTML; the answers are one JSON block with every distinct string
+stored once (a chunk retrieved for many questions and systems, a repeated answer), so the page
+grows with the run's distinct text, not its answers times its chunks. The script filters that data
+and puts one page of answers in the document at a time, however long the run, and collects a
+reviewer's marks as reviews.yaml lines (the same lines ``harness review`` writes:
+harness/judges/reviews.py review_line).
 """
 from __future__ import annotations
 
 import base64
-import re
+import json
 from html import escape
 from pathlib import Path
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 from harness.core.cache import write_atomic
+from harness.inputs.config import Question
+from harness.inputs.corpus import Document
+from harness.inputs.evidence import find_span
 from harness.judges.reviews import uncertain
 from harness.results.model import Row, RunReport
 from harness.suite import Suite
 
 HTML = "report.html"
-
-
-def _highlight(text: str, spans: Sequence[str]) -> str:
-    """``text`` escaped, with each evidence span (case and whitespace ignored) in <mark>."""
-    found = sorted((m.start(), m.end()) for span in spans
-                   for m in re.finditer(r"\s+".join(map(re.escape, span.split())), text, re.IGNORECASE))
-    out, at = [], 0
-    for start, end in found:
-        if start < at:  # overlapping occurrences: keep the first
-            continue
-        out += [escape(text[at:start]), f'<mark class="evidence">{escape(text[start:end])}</mark>']
-        at = end
-    return "".join(out) + escape(text[at:])
+SCRIPT = (Path(__file__).with_name("report.js")).read_text(encoding="utf-8")
 
 
 def _pct(x: float | None) -> str:
@@ -67,54 +62,77 @@ def _header(report: RunReport) -> str:
     return "<ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>"
 
 
-def _verdict(row: Row) -> str:
-    mark = {True: "✓ right", False: "✗ wrong", None: "? unscored"}[row.correct]
-    source = row.verdict_source or "judge"
-    out = (f'<span class="mark">{mark}</span> <span class="source {source}">{source}</span>'
-           f'<div class="why">{escape(row.explanation or "")}</div>')
-    if source == "human" and row.judge:
-        said = {True: "right", False: "wrong", None: "unscored"}[row.judge.correct]
-        out += f'<div class="why">judge said {said}: {escape(row.judge.explanation or "")}</div>'
-    return out
-
-
-def _chunks(row: Row, spans: Sequence[str]) -> str:
-    hits = row.retrieved
-    if not hits:
-        return "–"
-    rank = row.evidence_rank
-    found = "" if not spans else (f"; evidence at rank {rank}" if rank else "; evidence not retrieved")
-    items = "".join(f'<li><span class="src">{escape(h.source)} · score {h.score:.3f}</span>'
-                    f'<div class="chunk">{_highlight(h.text, spans)}</div></li>' for h in hits)
-    return f'<details><summary>{len(hits)} chunks{found}</summary><ol>{items}</ol></details>'
-
-
-def _question_block(question, rows: list[Row]) -> str:
-    verdicts = {r.correct for r in rows if r.correct is not None}
-    disagree = int(len(verdicts) > 1)
-    tags = " ".join(question.tags)
-    accept = f' <span class="accept">also: {escape("; ".join(question.accept))}</span>' if question.accept else ""
-    trs = []
-    for r in rows:
-        flags = (f'data-q="{escape(r.id)}" data-system="{escape(r.system)}" data-tags="{escape(tags)}" '
-                 f'data-correct="{ {True: 1, False: 0, None: "u"}[r.correct] }" data-disagree="{disagree}" '
-                 f'data-uncertain="{int(uncertain(r))}" data-answer="{escape(r.answer or "")}"')
-        review = ("" if r.answer is None else
-                  '<button class="mark-right" title="the answer is right">right</button>'
-                  '<button class="mark-wrong" title="the answer is wrong">wrong</button>')
-        trs.append(f'<tr class="result" {flags}><td>{escape(r.system)}</td>'
-                   f'<td class="answer">{escape(r.answer or "(no answer)")}</td><td>{_verdict(r)}</td>'
-                   f'<td>{_chunks(r, question.evidence)}</td><td class="review">{review}</td></tr>')
-    return (f'<section class="question" data-q="{escape(question.id)}"><h3>{escape(question.id)}: '
-            f'{escape(question.question)}</h3><p>gold: <b>{escape(question.answer)}</b>{accept}'
-            f'{"" if not tags else " · tags: " + escape(tags)}</p><table class="results"><tr><th>system</th>'
-            f'<th>answer</th><th>verdict</th><th>retrieved chunks</th><th>review</th></tr>{"".join(trs)}</table>'
-            f'</section>')
-
-
 def _options(values: Sequence[str], everything: str) -> str:
     return f'<option value="">{everything}</option>' + "".join(
         f'<option value="{escape(v)}">{escape(v)}</option>' for v in values)
+
+
+class _Strings(dict):
+    """Each distinct string once: the data refers to it by its index in ``list(self)``."""
+
+    def __call__(self, text: str | None) -> int | None:
+        return None if text is None else self.setdefault(text, len(self))
+
+
+class _PageRow(NamedTuple):
+    """One answer as the page's script reads it (a JSON array; the names travel once, as ``fields``)."""
+
+    system: int
+    answer: int | None  # None: the system gave no answer
+    correct: bool | None
+    uncertain: bool
+    explanation: int
+    source: int  # who gave the verdict: judge or human
+    judge: tuple[bool | None, int] | None  # the overruled judge verdict under a human one
+    retrieved: list[tuple[int, int, float, list[tuple[int, int]]]]  # source, text, score, evidence marks
+    evidence_rank: int | None
+
+
+def _utf16(text: str, i: int) -> int:
+    """A Python string offset as a JavaScript (UTF-16) one: they differ after characters beyond U+FFFF."""
+    return len(text[:i].encode("utf-16-le")) // 2
+
+
+def _marks(text: str, spans: Sequence[str]) -> list[tuple[int, int]]:
+    """Where the evidence occurs in a chunk, as the harness finds it (case and whitespace ignored);
+    of overlapping occurrences the first is kept."""
+    found = sorted((s.start, s.end) for span in spans for s in find_span([Document("", text)], span))
+    marks, at = [], 0
+    for start, end in found:
+        if start >= at:
+            marks.append((_utf16(text, start), _utf16(text, end)))
+            at = end
+    return marks
+
+
+def _page_row(row: Row, question: Question, text: _Strings) -> _PageRow:
+    judge = None if row.judge is None else (row.judge.correct, text(row.judge.explanation))
+    retrieved = [(text(h.source), text(h.text), round(h.score, 3), _marks(h.text, question.evidence))
+                 for h in row.retrieved]
+    return _PageRow(text(row.system), text(row.answer), row.correct, uncertain(row), text(row.explanation or ""),
+                    text(row.verdict_source or "judge"), judge, retrieved, row.evidence_rank)
+
+
+def _page_data(suite: Suite, report: RunReport) -> dict:
+    """The answers grouped by question in suite order, each question's rows in the report's order."""
+    by_question: dict[str, list[Row]] = {}
+    for r in report.results:
+        by_question.setdefault(r.id, []).append(r)
+    text = _Strings()
+    questions = []
+    for q in suite.questions:
+        if rows := by_question.get(q.id):
+            verdicts = {r.correct for r in rows if r.correct is not None}
+            questions.append({"id": q.id, "question": q.question, "answer": q.answer, "accept": q.accept,
+                              "tags": q.tags, "has_evidence": bool(q.evidence), "disagree": len(verdicts) > 1,
+                              "rows": [_page_row(r, q, text) for r in rows]})
+    return {"fields": _PageRow._fields, "strings": list(text), "questions": questions}
+
+
+def _json_script(data: dict) -> str:
+    """``data`` in a script element the browser does not run; ``<`` escaped, so no text closes it."""
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+    return f'<script type="application/json" id="data">{body}</script>'
 
 
 STYLE = """
@@ -124,77 +142,15 @@ text-align:left}.results{width:100%}.answer{max-width:28em;white-space:pre-wrap}
 .why{color:#555;font-size:12px}.source{font-size:11px;padding:0 4px;border-radius:3px;background:#eee}
 .source.human{background:#ffd27f}.chunk{white-space:pre-wrap;font-size:12px;max-width:50em}
 mark.evidence{background:#9fe89f}.src{color:#777;font-size:11px}.filters{position:sticky;top:0;background:#fff;
-padding:.5em 0;border-bottom:1px solid #ccc}tr.marked-right td.review{background:#c8f0c8}
+padding:.5em 0;border-bottom:1px solid #ccc;z-index:1}tr.marked-right td.review{background:#c8f0c8}
 tr.marked-wrong td.review{background:#f5c2c2}#reviews-out{width:100%;height:8em;font-family:monospace}
-img{max-width:100%}
-"""
-
-SCRIPT = """
-const PLAIN = /^[A-Za-z0-9_.-]+$/;
-const marks = new Map();
-const rows = Array.from(document.querySelectorAll('tr.result'));
-const value = id => document.getElementById(id);
-function reviewLine(m) {
-  const q = PLAIN.test(m.q) ? m.q : JSON.stringify(m.q);
-  return `- {q: ${q}, answer: ${JSON.stringify(m.answer)}, label: ${m.label}}`;
-}
-function applyFilters() {
-  const want = {wrong: value('f-wrong').checked, disagree: value('f-disagree').checked,
-                uncertain: value('f-uncertain').checked, tag: value('f-tag').value, system: value('f-system').value};
-  let shown = 0;
-  for (const tr of rows) {
-    const d = tr.dataset;
-    const show = (!want.wrong || d.correct === '0') && (!want.disagree || d.disagree === '1') &&
-      (!want.uncertain || d.uncertain === '1') && (!want.tag || d.tags.split(' ').includes(want.tag)) &&
-      (!want.system || d.system === want.system);
-    tr.hidden = !show;
-    shown += show;
-  }
-  for (const section of document.querySelectorAll('section.question'))
-    section.hidden = !section.querySelector('tr.result:not([hidden])');
-  value('shown').textContent = `${shown} of ${rows.length} answers shown`;
-}
-function showMarks() {
-  const text = Array.from(marks.values()).map(reviewLine).join('\\n');
-  value('reviews-out').value = text ? text + '\\n' : '';
-  value('download').href = 'data:text/yaml;charset=utf-8,' + encodeURIComponent(value('reviews-out').value);
-  value('marked').textContent = `${marks.size} marked`;
-}
-const norm = text => text.split(/\\s+/).filter(Boolean).join(' ');
-const keyOf = d => d.q + '\\u0000' + norm(d.answer);
-function mark(tr, label) {
-  const key = keyOf(tr.dataset);
-  const same = marks.get(key);
-  if (same && same.label === label) marks.delete(key);
-  else marks.set(key, {q: tr.dataset.q, answer: tr.dataset.answer, label});
-  const m = marks.get(key);
-  for (const other of rows) {  // one review covers the same answer from every system
-    if (keyOf(other.dataset) !== key) continue;
-    other.classList.toggle('marked-right', !!m && m.label === true);
-    other.classList.toggle('marked-wrong', !!m && m.label === false);
-  }
-  showMarks();
-}
-for (const id of ['f-wrong', 'f-disagree', 'f-uncertain', 'f-tag', 'f-system'])
-  value(id).addEventListener('change', applyFilters);
-document.addEventListener('click', event => {
-  const button = event.target.closest('button.mark-right, button.mark-wrong');
-  if (button) mark(button.closest('tr.result'), button.classList.contains('mark-right'));
-});
-value('copy').addEventListener('click', () => { value('reviews-out').select(); document.execCommand('copy'); });
-applyFilters();
-showMarks();
+img{max-width:100%}#answers{scroll-margin-top:4em}.pager{white-space:nowrap}section.question{content-visibility:auto;contain-intrinsic-size:auto 20em}
 """
 
 
 def render_html(suite: Suite, report: RunReport, charts: Sequence[bytes]) -> str:
-    rows = report.results
-    by_question: dict[str, list[Row]] = {}
-    for r in rows:
-        by_question.setdefault(r.id, []).append(r)
-    blocks = "".join(_question_block(q, by_question[q.id]) for q in suite.questions if q.id in by_question)
     tags = sorted({t for q in suite.questions for t in q.tags})
-    systems = list(dict.fromkeys(r.system for r in rows))
+    systems = list(dict.fromkeys(r.system for r in report.results))
     images = "".join(f'<img alt="chart" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
                      for png in charts)
     skipped = "".join(f"<li>{escape(n)}: {escape(why)}</li>" for n, why in report.run.skipped.items())
@@ -212,13 +168,15 @@ script-src 'unsafe-inline'">
 <label><input type="checkbox" id="f-uncertain"> only uncertain judge verdicts</label>
 <label>tag <select id="f-tag">{_options(tags, "any tag")}</select></label>
 <label>system <select id="f-system">{_options(systems, "every system")}</select></label>
-<span id="shown"></span></div>
-{blocks}
+<span id="shown"></span>
+<span class="pager"><button id="prev">‹ previous</button> <span id="page"></span> <button id="next">next ›</button></span></div>
+<div id="answers"></div>
 <h2>Your review</h2>
 <p>Mark answers right or wrong above (<span id="marked"></span>). Append these lines to the suite's
 <code>reviews.yaml</code>; a human verdict overrules the judge on the next run.</p>
 <textarea id="reviews-out" readonly></textarea><br>
 <button id="copy">copy</button> <a id="download" download="reviews.yaml" href="#">download</a>
+{_json_script(_page_data(suite, report))}
 <script>{SCRIPT}</script></body></html>
 """
 
