@@ -86,7 +86,8 @@ def main() -> None:
         (out / "ref").mkdir()
         (out / "empty.html").write_text("<!DOCTYPE html><title>empty</title><p>empty</p>")
         pages = dict([reference(args, out / "ref"), large(args.questions, out)])
-        urls = {"near-empty page": (out / "empty.html").as_uri(), **{name: p.as_uri() for name, (p, _, _) in pages.items()}}
+        urls = {"near-empty page": (out / "empty.html").as_uri(),
+                **{name: path.as_uri() for name, (path, _, _) in pages.items()}}
         loads: dict[str, list[float]] = {name: [] for name in urls}
         filters: dict[str, list[float]] = {name: [] for name in urls}
         with browser.chromium() as context:

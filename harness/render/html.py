@@ -135,6 +135,7 @@ def _json_script(data: dict) -> str:
     return f'<script type="application/json" id="data">{body}</script>'
 
 
+# content-visibility: questions off screen are not laid out, so a page of answers is drawn quickly
 STYLE = """
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:4px 6px;vertical-align:top;
@@ -144,7 +145,8 @@ text-align:left}.results{width:100%}.answer{max-width:28em;white-space:pre-wrap}
 mark.evidence{background:#9fe89f}.src{color:#777;font-size:11px}.filters{position:sticky;top:0;background:#fff;
 padding:.5em 0;border-bottom:1px solid #ccc;z-index:1}tr.marked-right td.review{background:#c8f0c8}
 tr.marked-wrong td.review{background:#f5c2c2}#reviews-out{width:100%;height:8em;font-family:monospace}
-img{max-width:100%}#answers{scroll-margin-top:4em}.pager{white-space:nowrap}section.question{content-visibility:auto;contain-intrinsic-size:auto 20em}
+img{max-width:100%}#answers{scroll-margin-top:4em}.pager{white-space:nowrap}
+section.question{content-visibility:auto;contain-intrinsic-size:auto 20em}
 """
 
 
@@ -168,8 +170,8 @@ script-src 'unsafe-inline'">
 <label><input type="checkbox" id="f-uncertain"> only uncertain judge verdicts</label>
 <label>tag <select id="f-tag">{_options(tags, "any tag")}</select></label>
 <label>system <select id="f-system">{_options(systems, "every system")}</select></label>
-<span id="shown"></span>
-<span class="pager"><button id="prev">‹ previous</button> <span id="page"></span> <button id="next">next ›</button></span></div>
+<span id="shown"></span> <span class="pager"><button id="prev">‹ previous</button> <span id="page"></span>
+<button id="next">next ›</button></span></div>
 <div id="answers"></div>
 <h2>Your review</h2>
 <p>Mark answers right or wrong above (<span id="marked"></span>). Append these lines to the suite's
