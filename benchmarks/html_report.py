@@ -16,14 +16,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import browser  # noqa: E402
-from synthetic_run import run_report, synthetic_rows  # noqa: E402
+from synthetic_run import SYSTEMS, run_report, synthetic_rows  # noqa: E402
 
 from harness.render.scorecard import write_reports  # noqa: E402
 from harness.results.analysis import rebuild  # noqa: E402
 from harness.results.model import read_results_file  # noqa: E402
 from harness.suite import load_suite  # noqa: E402
 
-SYSTEMS = ["baseline", "rag-minilm", "rag-llama", "lora", "lora-rag"]
 LOAD = "performance.getEntriesByType('navigation')[0].loadEventEnd"
 FILTER = """() => { const t = performance.now(); const box = document.getElementById('f-wrong');
   box.checked = !box.checked; box.dispatchEvent(new Event('change')); void document.body.offsetHeight;

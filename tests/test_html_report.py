@@ -4,9 +4,9 @@ from pathlib import Path
 
 import browser
 import pytest
-from synthetic_run import apply_truth, run_report, synthetic_rows
+from synthetic_run import SYSTEMS, regrade, run_report, synthetic_rows
 
-from harness.judges.reviews import review_line, uncertain
+from harness.judges.reviews import REVIEWS_FILE, append_review, load_reviews, review_line, uncertain
 from harness.render.scorecard import write_reports
 from harness.suite import load_suite
 
@@ -29,7 +29,9 @@ def page_data(tagged_suite, tmp_path):
     rows, truth = synthetic_rows(tagged_suite, ["baseline", "rag-bow"], seed=3, uncertain=0.3)
     rows[0].answer = TRICKY  # escaping, in the page and in the review line
     rows[3].correct = None  # unscored: neither wrong nor right, and an uncertain verdict
-    rows = apply_truth(rows, truth, [("baseline", "t2")])
+    t2 = next(r for r in rows if (r.system, r.id) == ("baseline", "t2"))
+    append_review(tmp_path / REVIEWS_FILE, review_line("t2", t2.answer, truth["baseline", "t2"]))  # a hand pick
+    rows = regrade(rows, load_reviews(tmp_path / REVIEWS_FILE, tagged_suite.questions))
     data = run_report(tagged_suite, rows)
     write_reports(tagged_suite, data, tmp_path / "out" / "scorecard.md")
     return data, tmp_path / "out" / "report.html"
@@ -46,7 +48,7 @@ def test_report_is_self_contained_and_escaped(page_data):
 
 def test_default_suite_sized_report_stays_under_2_mb(tmp_path):
     suite = load_suite(ROOT / "fixtures" / "touch_rugby")
-    rows, _ = synthetic_rows(suite, ["baseline", "rag-minilm", "rag-llama", "lora", "lora-rag"], seed=0)
+    rows, _ = synthetic_rows(suite, SYSTEMS, seed=0)
     write_reports(suite, run_report(suite, rows), tmp_path / "scorecard.md")
     assert (tmp_path / "report.html").stat().st_size < 2_000_000
 

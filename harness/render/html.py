@@ -3,7 +3,8 @@
 Rendered from the RunReport beside the scorecard. Nothing is fetched: the style, the script and
 the charts (PNG data URIs) are inline, so the file opens offline and can be mailed. Rows are
 rendered here; the page's script only filters them and collects a reviewer's marks as
-reviews.yaml lines (the same lines ``harness review`` writes: harness/reviews.py review_line).
+reviews.yaml lines (hand picks, as ``harness review`` without --sample writes them: harness/judges/reviews.py
+review_line).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import Sequence
 from harness.core.cache import write_atomic
 from harness.judges.reviews import uncertain
 from harness.results.model import Row, RunReport
+from harness.results.ppi import NO_SAMPLE
 from harness.suite import Suite
 
 HTML = "report.html"
@@ -38,20 +40,26 @@ def _pct(x: float | None) -> str:
     return "–" if x is None else f"{100 * x:.1f}%"
 
 
+def _code(text: str) -> str:
+    """``text`` escaped, its `backquoted` parts as code."""
+    return re.sub(r"`([^`]*)`", r"<code>\1</code>", escape(text))
+
+
 def _summary(report: RunReport) -> str:
-    metrics, corrected = report.analysis.metrics, report.analysis.corrected
+    metrics, corrected, reviewed = report.analysis.metrics, report.analysis.corrected, report.analysis.reviewed
     head = ("<tr><th>system</th><th>accuracy [95% CI]</th><th>unscored</th><th>human verdicts</th>"
             "<th>corrected accuracy [95% interval]</th><th>recall@k</th><th>MRR</th></tr>")
     body = []
     for name, m in metrics.items():
         ci = f" [{100 * m.accuracy_ci[0]:.0f}–{100 * m.accuracy_ci[1]:.0f}%]" if m.accuracy_ci else ""
         c = corrected.get(name)
-        fixed = "–" if c is None else _pct(c.value) + ("" if c.low is None else
-                                                         f" [{100 * c.low:.0f}–{100 * c.high:.0f}%]")
+        fixed = f'–<div class="why">{_code(NO_SAMPLE)}</div>' if c is None else (
+            _pct(c.value) + ("" if c.low is None else f" [{100 * c.low:.0f}–{100 * c.high:.0f}%]")
+            + f'<div class="why">from {c.reviewed} random-sample reviews</div>')
         recall = "–" if m.recall is None else f"{_pct(m.recall)} (k={m.k})"
         mrr = "–" if m.mrr is None else f"{m.mrr:.3f}"
         body.append(f"<tr><td>{escape(name)}</td><td>{m.correct}/{m.n} ({_pct(m.accuracy)}){ci}</td>"
-                    f"<td>{m.unscored}</td><td>{c.reviewed if c else 0}</td><td>{fixed}</td><td>{recall}</td>"
+                    f"<td>{m.unscored}</td><td>{reviewed[name].n}</td><td>{fixed}</td><td>{recall}</td>"
                     f"<td>{mrr}</td></tr>")
     return f'<table class="summary">{head}{"".join(body)}</table>'
 
@@ -216,7 +224,8 @@ script-src 'unsafe-inline'">
 {blocks}
 <h2>Your review</h2>
 <p>Mark answers right or wrong above (<span id="marked"></span>). Append these lines to the suite's
-<code>reviews.yaml</code>; a human verdict overrules the judge on the next run.</p>
+<code>reviews.yaml</code>; a human verdict overrules the judge on the next run. These marks are hand picks:
+they stay out of the corrected accuracy, which needs a random sample (<code>harness review --sample N</code>).</p>
 <textarea id="reviews-out" readonly></textarea><br>
 <button id="copy">copy</button> <a id="download" download="reviews.yaml" href="#">download</a>
 <script>{SCRIPT}</script></body></html>
