@@ -80,7 +80,7 @@ def _ask(row, question, position: str) -> str:
 
 
 def _review(args: argparse.Namespace) -> int:
-    from harness.judges.reviews import REVIEWS_FILE, append_review, load_reviews, review_line, review_queue
+    from harness.judges.reviews import REVIEWS_FILE, carry_over, load_reviews, record_review, review_queue
     from harness.results.model import read_results_file
     from harness.suite import load_suite
 
@@ -94,15 +94,18 @@ def _review(args: argparse.Namespace) -> int:
         raise HarnessError(f"question {unknown[0]!r} is not in the suite {suite.root}", path=path)
     target = suite.root / REVIEWS_FILE
     queue = review_queue(stored.results, load_reviews(target, suite.questions), args.sample, args.seed)
+    asks = carry_over(target, queue)
+    if len(asks) < len(queue):
+        print(f"{len(queue) - len(asks)} drawn answer(s) already reviewed: their verdicts recorded for this sample")
     kept = 0
-    for i, row in enumerate(queue, 1):
-        reply = _ask(row, questions[row.id], f"{i}/{len(queue)}")
+    for i, pending in enumerate(asks, 1):
+        reply = _ask(pending.row, questions[pending.row.id], f"{i}/{len(asks)}")
         word, _, note = reply.partition(" ")
         word = word.lower()
         if word in ("q", "quit"):
             break
         if word in ("y", "yes", "n", "no"):
-            append_review(target, review_line(row.id, row.answer, word.startswith("y"), note.strip()))
+            record_review(target, pending, word.startswith("y"), note.strip())
             kept += 1
     print(f"\n{kept} verdict(s) appended to {target}; rerun the eval (answers come from the cache) to apply them")
     return 0
@@ -198,7 +201,8 @@ def main(argv: list[str] | None = None) -> int:
     review.add_argument("--suite", required=True)
     review.add_argument("--results-json", default="reports/results.json")
     review.add_argument("--sample", type=int, default=None,
-                        help="a stratified random sample of N answers over every system (for corrected accuracy)")
+                        help="a stratified random sample of N answers over every system, recorded as such: "
+                             "only these reviews enter the corrected accuracy")
     review.add_argument("--seed", type=int, default=0)
     review.set_defaults(func=_review)
     train = sub.add_parser("train", help="train (or find cached) the LoRA adapter of a lora system")

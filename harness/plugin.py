@@ -19,7 +19,7 @@ from harness.render.scorecard import write_reports
 from harness.render.terminal import summary_lines
 from harness.results.analysis import build_report
 from harness.results.gate import gate_passed
-from harness.results.records import Results
+from harness.results.records import Results, verdict_fields
 from harness.run import Case, EvalRun, select_systems
 from harness.suite import load_suite
 from harness.workers import SYSTEM_OF
@@ -177,10 +177,7 @@ def record(request: pytest.FixtureRequest, eval_run: EvalRun):
             entry.update(answer=answer.text, seconds=answer.seconds, cached=answer.cached)
             retrieved = answer.retrieved if retrieved is None else retrieved
         if verdict is not None:
-            entry.update(correct=verdict.correct, explanation=verdict.explanation, verdict_source=verdict.source,
-                         certain=verdict.certain)
-            if verdict.judge is not None:  # overruled by a human review; kept to measure the judge
-                entry["judge"] = {"correct": verdict.judge.correct, "explanation": verdict.judge.explanation}
+            entry.update(verdict_fields(verdict))
         if retrieved is not None:
             entry["retrieved"] = [{"source": h.source, "text": h.text, "score": h.score} for h in retrieved]
             if case.question.evidence:

@@ -176,18 +176,13 @@ class EvalRun:
         return batch[case.question.id]
 
     def grade(self, case: Case, answer: Answer) -> Verdict:
-        review = self.reviews.get(case.question.id, answer.text)
         try:
             judged = self.judge.grade(case.question, answer.text)
         except MissingVerdict as err:
-            if review is None:
+            if self.reviews.get(case.question.id, answer.text) is None:
                 raise HarnessError(f"{err} (system {case.system})") from None
             judged = Verdict(None, f"no judge verdict: {err}")
-        if review is None:
-            return judged
-        # The review decides; the judge's verdict rides along only to measure the judge (harness/ppi.py).
-        return Verdict(review.label, f"human review{': ' + review.note if review.note else ''}",
-                       source="human", judge=judged)
+        return self.reviews.overrule(case.system, case.question.id, answer.text, judged)
 
     def calibrate(self):
         """Grade the suite's human-labelled candidates; Unavailable when the suite has none."""

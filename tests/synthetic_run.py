@@ -1,20 +1,28 @@
 """A RunReport for a real suite with made-up answers whose truth is known.
 
 Each answer is truly right with the system's accuracy; the judge then errs as the issue measured
-on the default run: false negatives on right paraphrases, a few false positives. Used by the
-PPI coverage test, the report tests and benchmarks/html_report.py (a default-suite-sized page, and
-one for a made-up suite of thousands of questions).
+on the default run: false negatives on right paraphrases, a few false positives. Reviews take
+the path of a real run: reviews.yaml written as `harness review` writes it, loaded, and matched to
+the rows as a rerun grades them. Used by the PPI coverage test, the report tests and
+benchmarks/html_report.py (a default-suite-sized page, and one for a made-up suite of thousands of
+questions).
 """
 from __future__ import annotations
 
 import json
 import random
+import tempfile
 from pathlib import Path
 
+from harness.judges import Verdict
+from harness.judges.reviews import Reviews, carry_over, load_reviews, record_review, review_queue
 from harness.results.analysis import build_report
-from harness.results.model import JudgeOpinion, Row, RunMeta, RunReport
+from harness.results.model import Row, RunMeta, RunReport
+from harness.results.ppi import corrected_accuracy
+from harness.results.records import verdict_fields
 from harness.suite import Suite, load_suite
 
+SYSTEMS = ["baseline", "rag-minilm", "rag-llama", "lora", "lora-rag"]  # the default suite's
 ACCURACY = {"baseline": 0.05, "rag-minilm": 0.25, "rag-llama": 0.12, "lora": 0.22, "lora-rag": 0.5}
 RULES_PER_DOCUMENT = 100
 TEN_SYSTEMS = ["baseline", "rag-minilm", "rag-marco", "rag-llama", "rag-bm25", "rag-hybrid", "rag-hybrid3",
@@ -75,13 +83,24 @@ def synthetic_rows(suite: Suite, systems: list[str], seed: int, *, false_negativ
     return rows, truth
 
 
-def apply_truth(rows: list[Row], truth: dict, keys) -> list[Row]:
-    """The rows with a human verdict (the truth) on ``keys``, the judge's verdict kept beside it."""
-    keys = set(keys)
-    return [r.model_copy(update={"judge": JudgeOpinion(correct=r.correct, explanation=r.explanation),
-                                 "correct": truth[r.system, r.id], "explanation": "human review",
-                                 "verdict_source": "human"})
-            if (r.system, r.id) in keys else r for r in rows]
+def review_with_truth(path: Path, suite: Suite, rows: list[Row], truth: dict, sample: int | None, seed: int = 0,
+                      limit: int | None = None) -> Reviews:
+    """Review ``rows`` as `harness review` does (``sample``: `--sample N --seed S`; else hand picks, uncertain
+    verdicts first), the reviewer giving the truth on the first ``limit`` answers asked; the reviews after."""
+    queue = review_queue(rows, load_reviews(path, suite.questions), sample, seed)
+    for pending in carry_over(path, queue)[:limit]:
+        record_review(path, pending, truth[pending.row.system, pending.row.id])
+    return load_reviews(path, suite.questions)
+
+
+def regrade(rows: list[Row], reviews: Reviews) -> list[Row]:
+    """The rows as a rerun grades them: a review overrules the judge on its answer, as in EvalRun.grade."""
+    out = []
+    for r in rows:
+        verdict = reviews.overrule(r.system, r.id, r.answer, Verdict(r.correct, r.explanation or "", certain=r.certain))
+        human = verdict.source == "human"
+        out.append(Row.model_validate({**r.model_dump(), **verdict_fields(verdict)}) if human else r)
+    return out
 
 
 def run_report(suite: Suite, rows: list[Row]) -> RunReport:
@@ -91,25 +110,20 @@ def run_report(suite: Suite, rows: list[Row]) -> RunReport:
     return build_report(suite, rows, meta)
 
 
-def ppi_coverage(suite: Suite, systems: list[str], repeats: int, sample: int,
-                 pool_variance: bool = True) -> tuple[float, float, int]:
-    """Over ``repeats`` synthetic runs, each reviewed on a stratified sample of ``sample`` answers:
-    the share of (run, system) intervals that cover the accuracy a full human review gives, their
-    mean width, and how many intervals there were."""
-    from harness.judges.reviews import stratified_sample
-    from harness.results.ppi import corrected_accuracy
-
-    covered = total = 0
-    width = 0.0
-    for seed in range(repeats):
-        rows, truth = synthetic_rows(suite, systems, seed, retrieval=False)
-        keys = [(r.system, r.id) for r in stratified_sample(rows, sample, seed)]
-        for name, c in corrected_accuracy(apply_truth(rows, truth, keys), pool_variance).items():
-            if c.low is None:  # too few reviews for an interval: counted as a miss
-                total += 1
-                continue
-            true = sum(truth[name, q.id] for q in suite.questions) / len(suite.questions)
-            covered += c.low <= true <= c.high
-            width += c.high - c.low
-            total += 1
-    return covered / total, width / total, total
+def ppi_coverage(suite: Suite, systems: list[str], repeats: int, sample: int) -> dict[bool, tuple[float, float, int]]:
+    """Over ``repeats`` synthetic runs, each reviewed as `harness review --sample` does and regraded: the
+    share of (run, system) intervals that cover the accuracy a full human review gives, their mean width,
+    and how many intervals there were; for the pooled variance (True) and the textbook one (False)."""
+    tally = {pooled: [0, 0, 0.0] for pooled in (True, False)}  # covered, intervals, total width
+    with tempfile.TemporaryDirectory() as folder:
+        for seed in range(repeats):
+            rows, truth = synthetic_rows(suite, systems, seed, retrieval=False)
+            rows = regrade(rows, review_with_truth(Path(folder) / f"{seed}.yaml", suite, rows, truth, sample, seed))
+            for pooled, counts in tally.items():
+                for name, c in corrected_accuracy(rows, pooled).items():
+                    counts[1] += 1
+                    if c.low is not None:  # too few reviews for an interval: counted as a miss
+                        true = sum(truth[name, q.id] for q in suite.questions) / len(suite.questions)
+                        counts[0] += c.low <= true <= c.high
+                        counts[2] += c.high - c.low
+    return {pooled: (covered / n, width / n, n) for pooled, (covered, n, width) in tally.items()}

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import browser
 import pytest
-from synthetic_run import apply_truth, made_up_suite, run_report, synthetic_rows
+from synthetic_run import SYSTEMS, made_up_suite, regrade, run_report, synthetic_rows
 
-from harness.judges.reviews import review_line, uncertain
+from harness.judges.reviews import REVIEWS_FILE, Draw, append_review, load_reviews, review_line, uncertain
 from harness.render.html import write_html
 from harness.render.scorecard import write_reports
 from harness.suite import load_suite
@@ -34,7 +34,11 @@ def page_data(tagged_suite, tmp_path):
     rows[3].correct = None  # unscored: neither wrong nor right, and an uncertain verdict
     for hit in (h for r in rows for h in r.retrieved):  # offsets of the evidence counted past a non-BMP character
         hit.text = "🏉 " + hit.text
-    rows = apply_truth(rows, truth, [("baseline", "t2")])
+    for system, draw in [("baseline", None),  # a hand pick
+                         ("rag-bow", Draw(seed=0, size=1, system="rag-bow", population="0123456789ab"))]:
+        t2 = next(r for r in rows if (r.system, r.id) == (system, "t2"))
+        append_review(tmp_path / REVIEWS_FILE, review_line("t2", t2.answer, truth[system, "t2"], "", draw))
+    rows = regrade(rows, load_reviews(tmp_path / REVIEWS_FILE, tagged_suite.questions))
     data = run_report(tagged_suite, rows)
     write_reports(tagged_suite, data, tmp_path / "out" / "scorecard.md")
     return data, tmp_path / "out" / "report.html"
@@ -50,16 +54,21 @@ def test_report_is_self_contained_and_escaped_and_stores_each_string_once(page_d
     assert not re.search(r"""(src|href)=["']?(https?:|//)|<link|@import|url\(""", html)
     assert html.count('<img alt="chart" src="data:image/png;base64,') == 1
     assert "<b>back</b>" not in html and html.count("</script>") == 2  # no answer can close the data's script
+    assert "no random-sample reviews: run <code>harness review --sample N</code>" in html  # baseline: a hand pick
+    assert "from 1 random-sample reviews" in html and "These marks are hand picks" in html  # rag-bow: drawn
     embedded = _embedded(html)
     assert sum(len(q["rows"]) for q in embedded["questions"]) == len(data.results)
     assert TRICKY in embedded["strings"]
+    sampled = {(embedded["strings"][r[0]], q["id"]) for q in embedded["questions"] for r in q["rows"]
+               if r[embedded["fields"].index("sampled")]}
+    assert sampled == {(r.system, r.id) for r in data.results if r.sampled} == {("rag-bow", "t2")}
     chunks = [h.text for r in data.results for h in r.retrieved]
     assert len(chunks) > len(set(chunks)) and all(embedded["strings"].count(c) == 1 for c in chunks)
 
 
 def test_default_suite_sized_report_stays_under_2_mb(tmp_path):
     suite = load_suite(ROOT / "fixtures" / "touch_rugby")
-    rows, _ = synthetic_rows(suite, ["baseline", "rag-minilm", "rag-llama", "lora", "lora-rag"], seed=0)
+    rows, _ = synthetic_rows(suite, SYSTEMS, seed=0)
     write_reports(suite, run_report(suite, rows), tmp_path / "scorecard.md")
     assert (tmp_path / "report.html").stat().st_size < 2_000_000
 
@@ -118,7 +127,8 @@ def test_the_page_in_headless_chromium(page_data, tagged_suite):
         t1 = 'tr.result[data-system="baseline"][data-q="t1"]'
         assert page.text_content(f"{t1} td.answer") == TRICKY
         human = page.text_content('tr.result[data-system="baseline"][data-q="t2"]')
-        assert "human" in human and "judge said" in human
+        assert "human" in human and "hand pick" in human and "judge said" in human
+        assert "random sample" in page.text_content('tr.result[data-system="rag-bow"][data-q="t2"]')
 
         page.click(f"{t1} button.mark-right")
         page.click('tr.result[data-system="rag-bow"][data-q="t3"] button.mark-wrong')

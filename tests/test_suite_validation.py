@@ -82,6 +82,11 @@ def test_unknown_suite_field_suggests(tiny_suite):
     assert "suite.yaml:4: unknown field 'topk' (did you mean 'top_k'?)" in error_of(tiny_suite)
 
 
+def test_a_misspelt_nested_field_suggests_from_its_own_fields(tiny_suite):
+    edit(tiny_suite / "suite.yaml", "chunking: {tokens: 10", "chunking: {tokns: 10")
+    assert "suite.yaml:3: unknown field 'chunking.tokns' (did you mean 'tokens'?)" in error_of(tiny_suite)
+
+
 def test_evidence_not_in_corpus(tiny_suite):
     edit(tiny_suite / "questions.yaml", "exactly nine players.", "exactly ten players.")
     assert ("questions.yaml:1: question t1: evidence span not found in the corpus: "

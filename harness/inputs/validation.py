@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
@@ -25,6 +25,18 @@ def _line_of(data: Any, loc: tuple) -> int | None:
     return line
 
 
+def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
+    """The (nested) model whose field the end of ``loc`` names; None past a list or a mapping."""
+    for part in loc[:-1]:
+        field = model.model_fields.get(part) if isinstance(part, str) else None
+        kinds = (get_args(field.annotation) or (field.annotation,)) if field else ()
+        nested = [kind for kind in kinds if isinstance(kind, type) and issubclass(kind, BaseModel)]
+        if not nested:
+            return None
+        model = nested[0]
+    return model
+
+
 def validate(model: type[BaseModel], data: Any, path: Path, item: str | None = None) -> Any:
     """``model(**data)`` or a HarnessError naming the file, line, item and field."""
     if not isinstance(data, dict):
@@ -39,7 +51,8 @@ def validate(model: type[BaseModel], data: Any, path: Path, item: str | None = N
         loc = tuple(first["loc"])
         field = ".".join(str(part) for part in loc)
         if first["type"] == "extra_forbidden":
-            message = f"unknown field {field!r}{did_you_mean(str(loc[-1]), model.model_fields)}"
+            owner = _model_at(model, loc)
+            message = f"unknown field {field!r}" + (did_you_mean(str(loc[-1]), owner.model_fields) if owner else "")
         elif first["type"] == "missing":
             message = f"missing field {field!r}"
         else:

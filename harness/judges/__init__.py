@@ -27,8 +27,9 @@ class Verdict:
     explanation: str
     raw: str = ""  # the judge's raw output, for audits
     certain: bool = True  # match: whether the rule was decisive (hybrid defers when it is not)
-    source: str = "judge"  # "human": a review in reviews.yaml decided (harness/reviews.py)
+    source: str = "judge"  # "human": a review in reviews.yaml decided (harness/judges/reviews.py)
     judge: Verdict | None = None  # with a human verdict: the judge's, kept only to measure the judge
+    sampled: bool = False  # a human verdict from a random sample drawn for this system: it enters corrected accuracy
 
 
 class Judge(Protocol):

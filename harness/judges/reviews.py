@@ -3,25 +3,44 @@
 Each entry is ``{q: q03, answer: "Seven metres back.", label: true, note: "..."}``. A review
 matches a result on the question id and the answer text with whitespace normalised. The
 review's label is the verdict; the judge's verdict on that answer is kept beside it only to
-measure the judge (agreement, and the correction in harness/ppi.py), never to decide.
+measure the judge (agreement, and the correction in harness/results/ppi.py), never to decide.
+
+An entry written by ``harness review --sample N --seed S`` also says how it was drawn:
+``sample: {seed: S, size: N, system: lora, population: "3f2a9c1b04de"}``. Only such entries enter
+the judge-corrected accuracy, and only their system's: prediction-powered inference is unbiased
+only over a uniform random sample of that system's answers. An entry without ``sample`` is a hand
+pick (report.html marks, ``harness review`` without ``--sample``): it overrules the judge, nothing
+more. An answer drawn for several systems has one entry per system, all with the same label.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import re
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
-from pydantic import StrictBool
+from pydantic import StrictBool, StrictInt
 
 from harness.core.errors import HarnessError
 from harness.inputs.config import Question, Strict, Text
 from harness.inputs.yamlfile import load_yaml
+from harness.judges import Verdict
 from harness.judges.calibration import labelled_entries
 
 REVIEWS_FILE = "reviews.yaml"
+
+
+class Draw(Strict):
+    """How a random-sample review was drawn: the same seed and size over the same population draw it again."""
+
+    seed: StrictInt
+    size: StrictInt  # the N of --sample N, over all systems
+    system: Text  # whose answer was drawn: the review enters that system's corrected accuracy only
+    population: Text  # population_digest of the answers drawn from
 
 
 class Review(Strict):
@@ -29,6 +48,7 @@ class Review(Strict):
     answer: Text
     label: StrictBool  # "yes" or 1 is a typo, not a verdict
     note: Text = ""
+    sample: Draw | None = None  # None: a hand pick
 
 
 def normalise(answer: str) -> str:
@@ -38,10 +58,23 @@ def normalise(answer: str) -> str:
 @dataclass(frozen=True)
 class Reviews:
     path: Path
-    by_key: dict[tuple[str, str], Review]  # (question id, normalised answer) -> review
+    by_key: dict[tuple[str, str], Review]  # (question id, normalised answer) -> its first review
+    drawn_for: frozenset[tuple[str, str, str]]  # (system, question id, normalised answer) of random-sample reviews
 
     def get(self, qid: str, answer: str | None) -> Review | None:
         return None if answer is None else self.by_key.get((qid, normalise(answer)))
+
+    def drawn(self, system: str, qid: str, answer: str) -> bool:
+        return (system, qid, normalise(answer)) in self.drawn_for
+
+    def overrule(self, system: str, qid: str, answer: str, judged: Verdict) -> Verdict:
+        """The verdict on ``system``'s answer: its review's when there is one, else ``judged``."""
+        review = self.get(qid, answer)
+        if review is None:
+            return judged
+        # The review decides; the judge's verdict rides along only to measure the judge (harness/results/ppi.py).
+        return Verdict(review.label, f"human review{': ' + review.note if review.note else ''}", source="human",
+                       judge=judged, sampled=self.drawn(system, qid, answer))
 
     def __len__(self) -> int:
         return len(self.by_key)
@@ -49,22 +82,27 @@ class Reviews:
 
 def load_reviews(path: Path, questions: Sequence[Question]) -> Reviews:
     """The reviews in ``path`` (none when it is missing or empty); bad entries stop with file:line."""
-    if not path.is_file():
-        return Reviews(path, {})
-    raw = load_yaml(path)
-    if raw is None:
-        return Reviews(path, {})
-    if not isinstance(raw, list):
+    raw = load_yaml(path) if path.is_file() else None
+    if raw is not None and not isinstance(raw, list):
         raise HarnessError("expected a list of {q, answer, label, note} entries", path=path)
-    lines: dict[tuple[str, str], int] = {}
+    lines: dict[tuple[str, str, str | None], int] = {}  # (q, answer, system drawn for or None) -> line
+    first: dict[tuple[str, str], int] = {}
     by_key: dict[tuple[str, str], Review] = {}
-    for review, line, item in labelled_entries(raw, Review, path, questions):
+    for review, line, item in labelled_entries(raw or [], Review, path, questions):
         key = (review.q, normalise(review.answer))
-        if key in lines:
-            raise HarnessError(f"duplicate review of this answer (first on line {lines[key]})", path=path,
+        entry = (*key, review.sample and review.sample.system)
+        if entry in lines:
+            raise HarnessError(f"duplicate review of this answer (first on line {lines[entry]})", path=path,
                                line=line, item=item)
-        lines[key], by_key[key] = line, review
-    return Reviews(path, by_key)
+        if key in by_key and by_key[key].label != review.label:
+            said = str(by_key[key].label).lower()
+            raise HarnessError(f"label {str(review.label).lower()}, but this answer is labelled {said} on line "
+                               f"{first[key]}", path=path, line=line, item=item)
+        lines[entry] = line
+        first.setdefault(key, line)
+        by_key.setdefault(key, review)
+    drawn = frozenset((system, q, answer) for q, answer, system in lines if system is not None)
+    return Reviews(path, by_key, drawn)
 
 
 def uncertain(row) -> bool:
@@ -89,35 +127,75 @@ def stratified_sample(rows: Sequence, size: int, seed: int) -> list:
     return [row for name, mine in by_system.items() for row in rng.sample(mine, min(share[name], len(mine)))]
 
 
-def review_queue(rows: Sequence, reviews: Reviews, sample: int | None, seed: int) -> list:
-    """The answers to ask about, each (question, answer) once and none already reviewed.
+def population_digest(rows: Sequence) -> str:
+    """A short hash of the answers a sample is drawn from, in order (the draw depends on it)."""
+    text = "\n".join(json.dumps([r.system, r.id, r.seed, r.answer], ensure_ascii=False) for r in rows)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class Pending:
+    """An answer to record a verdict on."""
+
+    row: Any  # the first result row (harness.results.model.Row) that gave it
+    draws: tuple[Draw, ...]  # one per system whose random sample drew it; none for a hand pick
+    known: bool | None  # the label of an earlier review of the answer (drawn for another system, or hand-picked)
+
+
+def review_queue(rows: Sequence, reviews: Reviews, sample: int | None, seed: int) -> list[Pending]:
+    """The answers to record, each (question, answer) once.
 
     With ``sample``, a stratified random sample (so that the PPI correction is unbiased; a fixed
-    seed draws the same sample again, so a review resumes); otherwise every answer, the judge's
-    uncertain verdicts first.
+    seed draws the same sample again, so a review resumes): each drawn answer not yet recorded for
+    its system, also one reviewed before, so that no system's sample loses it. Otherwise every
+    answer without a review, the judge's uncertain verdicts first.
     """
     answered = [r for r in rows if r.answer is not None]
-    queue = stratified_sample(answered, sample, seed) if sample is not None else sorted(
-        answered, key=lambda r: not uncertain(r))
-    seen: set[tuple[str, str]] = set()
+    if sample is None:
+        todo, draw = sorted((r for r in answered if reviews.get(r.id, r.answer) is None),
+                            key=lambda r: not uncertain(r)), None
+    else:
+        todo = [r for r in stratified_sample(answered, sample, seed) if not reviews.drawn(r.system, r.id, r.answer)]
+        draw = partial(Draw, seed=seed, size=sample, population=population_digest(answered))
+    same: dict[tuple[str, str], list] = {}
+    for row in todo:
+        same.setdefault((row.id, normalise(row.answer)), []).append(row)
     out = []
-    for row in queue:
-        key = (row.id, normalise(row.answer))
-        if key not in seen and reviews.get(*key) is None:
-            seen.add(key)
-            out.append(row)
+    for key, group in same.items():
+        draws = tuple(draw(system=name) for name in dict.fromkeys(r.system for r in group)) if draw else ()
+        earlier = reviews.get(*key)
+        out.append(Pending(group[0], draws, earlier.label if earlier else None))
     return out
+
+
+def carry_over(path: Path, queue: Sequence[Pending]) -> list[Pending]:
+    """Record the drawn answers an earlier review already labelled (no need to ask again); the rest, to ask."""
+    for pending in queue:
+        if pending.known is not None:
+            record_review(path, pending, pending.known)
+    return [pending for pending in queue if pending.known is None]
+
+
+def record_review(path: Path, pending: Pending, label: bool, note: str = "") -> None:
+    """Append the verdict on a pending answer: one entry per system that drew it, or one hand pick."""
+    for draw in pending.draws or (None,):
+        append_review(path, review_line(pending.row.id, pending.row.answer, label, note, draw))
 
 
 _PLAIN = re.compile(r"[A-Za-z0-9_.-]+")
 
 
-def review_line(q: str, answer: str, label: bool, note: str = "") -> str:
-    """One reviews.yaml entry in flow style; the HTML report's script writes the same line."""
-    qtext = q if _PLAIN.fullmatch(q) else json.dumps(q, ensure_ascii=False)
+def _scalar(text: str) -> str:
+    return text if _PLAIN.fullmatch(text) else json.dumps(text, ensure_ascii=False)
+
+
+def review_line(q: str, answer: str, label: bool, note: str = "", draw: Draw | None = None) -> str:
+    """One reviews.yaml entry in flow style; the HTML report's script writes the same line (hand picks)."""
     note_part = f", note: {json.dumps(note, ensure_ascii=False)}" if note else ""
-    return (f"- {{q: {qtext}, answer: {json.dumps(answer, ensure_ascii=False)}, "
-            f"label: {'true' if label else 'false'}{note_part}}}")
+    sample_part = (f", sample: {{seed: {draw.seed}, size: {draw.size}, system: {_scalar(draw.system)}, "
+                   f"population: {json.dumps(draw.population)}}}" if draw else "")
+    return (f"- {{q: {_scalar(q)}, answer: {json.dumps(answer, ensure_ascii=False)}, "
+            f"label: {'true' if label else 'false'}{note_part}{sample_part}}}")
 
 
 def append_review(path: Path, line: str) -> None:
@@ -125,5 +203,6 @@ def append_review(path: Path, line: str) -> None:
     fresh = not path.is_file() or path.stat().st_size == 0
     unterminated = not fresh and not path.read_bytes().endswith(b"\n")
     with path.open("a", encoding="utf-8") as handle:
-        handle.write(("# human verdicts: they overrule the judge (harness review, or the marks in report.html)\n"
+        handle.write(("# human verdicts: they overrule the judge (harness review, or the marks in report.html);\n"
+                      "# those with `sample` (harness review --sample) also correct its accuracy\n"
                       if fresh else "\n" if unterminated else "") + line + "\n")

@@ -6,13 +6,14 @@ and can be mailed. The summary is HTML; the answers are one JSON block with ever
 stored once (a chunk retrieved for many questions and systems, a repeated answer), so the page
 grows with the run's distinct text, not its answers times its chunks. The script filters that data
 and puts one page of answers in the document at a time, however long the run, and collects a
-reviewer's marks as reviews.yaml lines (the same lines ``harness review`` writes:
-harness/judges/reviews.py review_line).
+reviewer's marks as reviews.yaml lines (hand picks, as ``harness review`` without --sample writes
+them: harness/judges/reviews.py review_line).
 """
 from __future__ import annotations
 
 import base64
 import json
+import re
 from html import escape
 from pathlib import Path
 from typing import NamedTuple, Sequence
@@ -23,6 +24,7 @@ from harness.inputs.corpus import Document
 from harness.inputs.evidence import find_span
 from harness.judges.reviews import uncertain
 from harness.results.model import Row, RunReport
+from harness.results.ppi import NO_SAMPLE
 from harness.suite import Suite
 
 HTML = "report.html"
@@ -33,20 +35,26 @@ def _pct(x: float | None) -> str:
     return "–" if x is None else f"{100 * x:.1f}%"
 
 
+def _code(text: str) -> str:
+    """``text`` escaped, its `backquoted` parts as code."""
+    return re.sub(r"`([^`]*)`", r"<code>\1</code>", escape(text))
+
+
 def _summary(report: RunReport) -> str:
-    metrics, corrected = report.analysis.metrics, report.analysis.corrected
+    metrics, corrected, reviewed = report.analysis.metrics, report.analysis.corrected, report.analysis.reviewed
     head = ("<tr><th>system</th><th>accuracy [95% CI]</th><th>unscored</th><th>human verdicts</th>"
             "<th>corrected accuracy [95% interval]</th><th>recall@k</th><th>MRR</th></tr>")
     body = []
     for name, m in metrics.items():
         ci = f" [{100 * m.accuracy_ci[0]:.0f}–{100 * m.accuracy_ci[1]:.0f}%]" if m.accuracy_ci else ""
         c = corrected.get(name)
-        fixed = "–" if c is None else _pct(c.value) + ("" if c.low is None else
-                                                         f" [{100 * c.low:.0f}–{100 * c.high:.0f}%]")
+        fixed = f'–<div class="why">{_code(NO_SAMPLE)}</div>' if c is None else (
+            _pct(c.value) + ("" if c.low is None else f" [{100 * c.low:.0f}–{100 * c.high:.0f}%]")
+            + f'<div class="why">from {c.reviewed} random-sample reviews</div>')
         recall = "–" if m.recall is None else f"{_pct(m.recall)} (k={m.k})"
         mrr = "–" if m.mrr is None else f"{m.mrr:.3f}"
         body.append(f"<tr><td>{escape(name)}</td><td>{m.correct}/{m.n} ({_pct(m.accuracy)}){ci}</td>"
-                    f"<td>{m.unscored}</td><td>{c.reviewed if c else 0}</td><td>{fixed}</td><td>{recall}</td>"
+                    f"<td>{m.unscored}</td><td>{reviewed[name].n}</td><td>{fixed}</td><td>{recall}</td>"
                     f"<td>{mrr}</td></tr>")
     return f'<table class="summary">{head}{"".join(body)}</table>'
 
@@ -83,6 +91,7 @@ class _PageRow(NamedTuple):
     uncertain: bool
     explanation: int
     source: int  # who gave the verdict: judge or human
+    sampled: bool  # a human verdict from a random sample drawn for this system (else a hand pick)
     judge: tuple[bool | None, int] | None  # the overruled judge verdict under a human one
     retrieved: list[tuple[int, int, float, list[tuple[int, int]]]]  # source, text, score, evidence marks
     evidence_rank: int | None
@@ -110,7 +119,7 @@ def _page_row(row: Row, question: Question, text: _Strings) -> _PageRow:
     retrieved = [(text(h.source), text(h.text), round(h.score, 3), _marks(h.text, question.evidence))
                  for h in row.retrieved]
     return _PageRow(text(row.system), text(row.answer), row.correct, uncertain(row), text(row.explanation or ""),
-                    text(row.verdict_source or "judge"), judge, retrieved, row.evidence_rank)
+                    text(row.verdict_source or "judge"), bool(row.sampled), judge, retrieved, row.evidence_rank)
 
 
 def _page_data(suite: Suite, report: RunReport) -> dict:
@@ -175,7 +184,8 @@ script-src 'unsafe-inline'">
 <div id="answers"></div>
 <h2>Your review</h2>
 <p>Mark answers right or wrong above (<span id="marked"></span>). Append these lines to the suite's
-<code>reviews.yaml</code>; a human verdict overrules the judge on the next run.</p>
+<code>reviews.yaml</code>; a human verdict overrules the judge on the next run. These marks are hand picks:
+they stay out of the corrected accuracy, which needs a random sample (<code>harness review --sample N</code>).</p>
 <textarea id="reviews-out" readonly></textarea><br>
 <button id="copy">copy</button> <a id="download" download="reviews.yaml" href="#">download</a>
 {_json_script(_page_data(suite, report))}

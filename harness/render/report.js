@@ -49,6 +49,8 @@ function verdict(r) {
   const source = S[r.source];
   const out = [el('span', {class: 'mark'}, VERDICT[r.correct]), ' ', el('span', {class: `source ${source}`}, source),
                el('div', {class: 'why'}, S[r.explanation])];
+  if (source === 'human')
+    out.splice(3, 0, ' ', el('span', {class: 'why'}, r.sampled ? 'random sample' : 'hand pick'));
   if (source === 'human' && r.judge)
     out.push(el('div', {class: 'why'}, `judge said ${SAID[r.judge[0]]}: ${S[r.judge[1]]}`));
   return out;

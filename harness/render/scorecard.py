@@ -8,6 +8,7 @@ from harness.render.chart import accuracy_chart, loss_chart
 from harness.render.html import HTML, write_html
 from harness.results.gate import GateRow
 from harness.results.model import Row, RunMeta, RunReport, SystemMetrics
+from harness.results.ppi import NO_SAMPLE
 from harness.results.stats import Paired
 from harness.suite import Suite
 
@@ -161,15 +162,19 @@ def _human_reviews(report: RunReport) -> list[str]:
     analysis, cal = report.analysis, report.run.calibration
     lines = ["Human verdicts (the suite's reviews.yaml) overrule the judge on the answers they cover; the accuracy "
              "above counts them. The corrected accuracy is the judge's accuracy over all answers plus the mean of "
-             "(human − judge) over the reviewed ones (prediction-powered inference), with its 95% interval; it is "
-             "unbiased when the reviews are a random sample (`harness review --sample N`).", "",
-             "| system | human verdicts | judge agrees | judged accuracy | corrected accuracy [95% interval] |",
-             "|---|---|---|---|---|"]
-    for name, c in analysis.corrected.items():
-        agree = analysis.reviewed[name]
-        interval = "" if c.low is None else f" [{100 * c.low:.0f}–{100 * c.high:.0f}%]"
-        lines.append(f"| {name} | {c.reviewed} | {agree.agree}/{agree.n} | {_pct(c.judged)} | "
-                     f"{_pct(c.value)}{interval} |")
+             "(human − judge) over the system's random-sample reviews (prediction-powered inference), with its 95% "
+             "interval. Only a random sample (`harness review --sample N`) keeps it unbiased, so hand-picked "
+             "reviews (report.html marks, `harness review` without `--sample`) stay out of it.", "",
+             "| system | human verdicts | random sample | judge agrees | judged accuracy "
+             "| corrected accuracy [95% interval] |", "|---|---|---|---|---|---|"]
+    for name, agree in analysis.reviewed.items():
+        if not name or not agree.n:  # "" is every system together
+            continue
+        c = analysis.corrected.get(name)
+        fixed = f"– ({NO_SAMPLE})" if c is None else _pct(c.value) + (
+            "" if c.low is None else f" [{100 * c.low:.0f}–{100 * c.high:.0f}%]")
+        lines.append(f"| {name} | {agree.n} | {c.reviewed if c else 0} | {agree.agree}/{agree.n} | "
+                     f"{_pct(c.judged if c else None)} | {fixed} |")
     total = analysis.reviewed[""]
     kappa = "–" if total.kappa is None else f"{total.kappa:.3f}"
     on_cal = f"{cal['agree']}/{cal['n']} ({_pct(cal['agreement'])})" if cal else "not measured in this run"

@@ -161,13 +161,13 @@ def build_report(suite: Suite, rows: Sequence[Row], run: RunMeta) -> RunReport:
     firsts = first_seed(rows)
     metrics = system_metrics(rows, suite)
     per_seed = seed_accuracy(rows)
-    corrected = corrected_accuracy(rows)  # only systems with human reviews
+    corrected = corrected_accuracy(rows)  # only systems with random-sample reviews
     limits = ({"agreement": suite.config.calibration.min_agreement, "kappa": suite.config.calibration.min_kappa}
               if suite.calibration is not None else {})
     gate = evaluate_gate(suite.config.thresholds, metrics, run.skipped, limits, run.calibration, run.failed)
     outcomes = {name: o for name in metrics if (o := _outcomes(firsts, name))}
     paired = comparisons({n: m.accuracy for n, m in metrics.items()}, outcomes)
-    reviewed = {name: reviewed_agreement([r for r in rows if r.system == name]) for name in corrected}
+    reviewed = {name: reviewed_agreement([r for r in rows if r.system == name]) for name in metrics}
     reviewed[""] = reviewed_agreement(rows)
     analysis = Analysis(metrics=metrics, gate=gate, paired=paired, first_seed=firsts,
                         seeds=_seeds(rows, firsts, per_seed, paired), corrected=corrected, reviewed=reviewed,

@@ -62,11 +62,12 @@ class Row(_Model):
     verdict_source: str | None
     certain: bool | None
     judge: JudgeOpinion | None
+    sampled: bool | None = None  # true: the human verdict is a random-sample review drawn for this system
     seed: int | None = None
 
     @model_serializer(mode="wrap")
     def _serialize(self, handler):
-        return _without_none(handler, self, ("seed",))
+        return _without_none(handler, self, ("sampled", "seed"))
 
 
 class RetrievalSummary(_Model):
@@ -142,8 +143,8 @@ class Analysis:
     paired: list[Paired]
     first_seed: list[Row]  # one row per (system, question): a seeded system's first seed
     seeds: dict[str, dict]  # system -> {"per_seed", "mean", "sd", "against": {other: verdict}}
-    corrected: dict[str, Corrected]  # PPI, for the systems with human reviews
-    reviewed: dict[str, ReviewedAgreement]  # the judge against human verdicts; "" -> all systems together
+    corrected: dict[str, Corrected]  # PPI, for the systems with random-sample reviews
+    reviewed: dict[str, ReviewedAgreement]  # the judge against human verdicts, per system; "" -> all together
     attribution: dict[str, dict[tuple[bool, bool], int]] = field(default_factory=dict)  # (hit, right) -> count
 
 

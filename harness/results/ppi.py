@@ -2,8 +2,11 @@
 
 Angelopoulos et al. 2023: the judged accuracy over all of a system's answers, plus the mean of
 (human − judge) over the reviewed ones, is an unbiased estimate of the accuracy a full human
-review would give, provided the reviewed answers are a random sample (``harness review
---sample``). A judge verdict of "unscored" counts as 0 here; the correction term repairs it.
+review would give, provided the reviewed answers are a uniform random sample of that system's
+answers. So only the rows marked ``sampled`` count (reviews drawn for this system by ``harness
+review --sample``); hand-picked reviews, and reviews drawn for another system's identical answer,
+overrule the judge on their rows but stay out of the correction. A judge verdict of "unscored"
+counts as 0 here; the correction term repairs it.
 
 The interval is for this run's answers (a finite population): the judged term is known exactly,
 so only the correction is uncertain, with the finite-population factor 1 − n/N. With ~12 reviews
@@ -66,8 +69,12 @@ def estimate(judged: Sequence[int], diffs: Sequence[int], pooled_variance: float
     return Corrected(clip(value), clip(value - half), clip(value + half), n, base)
 
 
+# Why a system has no corrected accuracy; the scorecard and report.html say it.
+NO_SAMPLE = "no random-sample reviews: run `harness review --sample N`"
+
+
 def corrected_accuracy(rows: Sequence[Row], pool_variance: bool = True) -> dict[str, Corrected]:
-    """Per system with at least one human verdict in ``rows``.
+    """Per system with at least one random-sample review in ``rows``.
 
     ``pool_variance=False`` gives the textbook per-system interval (benchmarks/ppi_coverage.py).
     """
@@ -78,7 +85,7 @@ def corrected_accuracy(rows: Sequence[Row], pool_variance: bool = True) -> dict[
             continue
         judge = int(bool(judge_said(row)))
         judged.setdefault(row.system, []).append(judge)
-        if row.verdict_source == "human":
+        if row.sampled:
             diffs.setdefault(row.system, []).append(int(row.correct) - judge)
     centred = [d - sum(ds) / len(ds) for ds in diffs.values() for d in ds]
     dof = len(centred) - len(diffs)

@@ -8,7 +8,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.judges import Verdict
 from harness.results.model import Row, RunMeta
+
+
+def verdict_fields(verdict: Verdict) -> dict[str, Any]:
+    """A verdict as the fields of its result row."""
+    fields: dict[str, Any] = {"correct": verdict.correct, "explanation": verdict.explanation,
+                              "verdict_source": verdict.source, "certain": verdict.certain}
+    if verdict.judge is not None:  # overruled by a human review; kept to measure the judge
+        fields["judge"] = {"correct": verdict.judge.correct, "explanation": verdict.judge.explanation}
+    if verdict.sampled:  # the review enters this system's corrected accuracy
+        fields["sampled"] = True
+    return fields
 
 
 @dataclass
@@ -45,7 +57,7 @@ class Results:
                     evidence_rank=r.get("evidence_rank"), retrieved=r.get("retrieved") or [],
                     explanation=r.get("explanation"), seconds=r.get("seconds"),
                     verdict_source=r.get("verdict_source"), certain=r.get("certain"), judge=r.get("judge"),
-                    seed=r.get("seed"))
+                    sampled=r.get("sampled"), seed=r.get("seed"))
                 for r in self._merged().values()]
 
 
