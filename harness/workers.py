@@ -14,6 +14,8 @@ from typing import Callable
 
 import pytest
 
+from harness.core.threads import GENERATION_THREADS, generation_threads
+
 SYSTEM_OF = pytest.StashKey[Callable[[str], "str | None"]]()  # set by the plugin: a test's system, or None
 THREADS = "harness_threads"
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "RAYON_NUM_THREADS")  # torch, MKL, tokenizers
@@ -32,6 +34,7 @@ def threads_per_worker(workers: int) -> int:
 def pytest_configure(config: pytest.Config) -> None:
     workerinput = getattr(config, "workerinput", None)
     if workerinput is not None and THREADS in workerinput:
+        os.environ[GENERATION_THREADS] = str(workerinput[GENERATION_THREADS])
         for name in THREAD_VARIABLES:
             os.environ.setdefault(name, str(workerinput[THREADS]))
 
@@ -40,6 +43,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_configure_node(node) -> None:
     """Controller side, once per worker it starts: the worker's share of the cores."""
     node.workerinput[THREADS] = threads_per_worker(node.workerinput["workercount"])
+    node.workerinput[GENERATION_THREADS] = generation_threads()  # answers must not depend on -n
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -64,4 +68,4 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     how = "each system's tests on one worker" if _ours(config) else \
         f"--dist {config.option.dist}: a system's tests may be split, its batch generated on each worker"
     return f"harness: {workers} workers, {how}; {threads_per_worker(workers)} torch thread(s) each " \
-           f"({os.cpu_count()} cores)"
+           f"({os.cpu_count()} cores), {generation_threads()} for generation, one worker at a time"

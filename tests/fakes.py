@@ -26,7 +26,7 @@ class CopyGenerator:
     def check_available(self):
         pass
 
-    def generate(self, prompts):
+    def generate(self, prompts, done=None):
         CALLS["generate"] += len(prompts)
         if os.environ.get("FAKE_GENERATIONS"):  # counted across xdist workers, one line per prompt
             with open(os.environ["FAKE_GENERATIONS"], "a") as log:
@@ -105,5 +105,5 @@ class AlwaysRight:
 class CrashingGenerator(CopyGenerator):
     """Fails every batch the same way: a crash that is not about any one question."""
 
-    def generate(self, prompts):
+    def generate(self, prompts, done=None):
         raise RuntimeError("the model fell over")

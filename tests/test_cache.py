@@ -82,7 +82,7 @@ def test_a_rerun_recomputes_a_corrupt_answer_and_uses_the_fresh_one(tmp_path, no
     calls = []
 
     class Echo:
-        def generate(self, prompts):
+        def generate(self, prompts, done=None):
             calls.append(len(prompts))
             return [p.question.upper() for p in prompts]
 

@@ -14,7 +14,8 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Callable
+from contextlib import ExitStack, contextmanager
+from typing import Any, Callable, Iterator, Sequence
 
 from harness.core.errors import HarnessError
 from harness.core.progress import notice
@@ -88,6 +89,34 @@ class DiskCache:
     def put(self, namespace: str, key: str, value: Any) -> None:
         payload = json.dumps(value, ensure_ascii=False, allow_nan=False).encode()
         self._put_bytes(self._path(namespace, key, ".json"), payload)
+
+    @contextmanager
+    def claim(self, namespace: str, keys: Sequence[str]) -> Iterator[list[bool]]:
+        """Hold a lock on each entry that no other process is computing: one flag per key, True where
+        this process got it. Workers that share a cache (``-n``, shards on one file system) then
+        compute each entry once; ``wait`` blocks until another's claim on a key ends."""
+        with ExitStack() as held:
+            yield [self._try_lock(namespace, key, held) for key in keys]
+
+    def _lock(self, namespace: str, key: str):
+        from filelock import FileLock
+
+        path = self.root / "locks" / namespace / key[:2] / f"{key}.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return FileLock(path)
+
+    def _try_lock(self, namespace: str, key: str, held: ExitStack) -> bool:
+        from filelock import Timeout
+
+        try:
+            held.enter_context(self._lock(namespace, key).acquire(timeout=0))
+        except Timeout:
+            return False
+        return True
+
+    def wait(self, namespace: str, key: str) -> None:
+        with self._lock(namespace, key):
+            pass
 
     def get_array(self, namespace: str, key: str):
         return self._get_bytes(self._path(namespace, key, ".npy"), _load_array)

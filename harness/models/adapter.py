@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
+from harness.models.base import Done
 from harness.models.hf import HFGenerator
 from harness.models.prompts import PromptParts, completion_prompt
 
@@ -22,9 +23,9 @@ class AdapterGenerator:
         with self.base.adapter(self.name, self.path):
             pass
 
-    def generate(self, prompts: Sequence[PromptParts]) -> list[str]:
+    def generate(self, prompts: Sequence[PromptParts], done: Done | None = None) -> list[str]:
         # Always the completion layout: it is what the adapter was trained on, chat model or not.
         texts = [completion_prompt(p) for p in prompts]
         self.base._check_fits(prompts, texts, self.base.settings.max_new_tokens)
         with self.base.adapter(self.name, self.path):
-            return self.base._run(texts, self.base.settings.max_new_tokens)
+            return self.base._run(texts, self.base.settings.max_new_tokens, done)

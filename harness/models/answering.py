@@ -2,16 +2,18 @@
 
 Each answer is cached under the generator's identity, the generation settings, the prompt
 layout version and the prompt's parts, so an identical rerun makes no model call at all and a
-new question costs one generation.
+new question costs one generation. An answer is cached the moment the generator reports it, so
+a killed run keeps what it finished; workers sharing a cache generate each prompt once.
 """
 from __future__ import annotations
 
+from time import perf_counter
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from harness.core.cache import DiskCache, cache_key
 from harness.inputs.config import Example, Generation
-from harness.models.base import Generator, timed_generate
+from harness.models.base import Generator
 from harness.models.prompts import PROMPT_VERSION, PromptParts
 
 
@@ -42,13 +44,46 @@ class Answerer:
                              tuple(contexts[i]) if contexts is not None else None, q)
                  for i, q in enumerate(questions)]
         keys = [self._key(p) for p in parts]
-        found = [self.cache.get("answer", k) for k in keys]
-        missing = [i for i, entry in enumerate(found) if entry is None]
-        results = [Generated(e["text"], e["seconds"], True) if e else None for e in found]
+        results: dict[str, Generated] = {}
+        self._read(keys, results)
+        missing = list(dict.fromkeys(k for k in keys if k not in results))  # a repeated prompt is asked once
         if missing:
-            texts, elapsed = timed_generate(self._generator(), [parts[i] for i in missing])
-            for i, text in zip(missing, texts):
-                entry = {"text": text, "seconds": elapsed / len(missing)}
-                self.cache.put("answer", keys[i], entry)
-                results[i] = Generated(text, entry["seconds"], False)
-        return results
+            with self.cache.claim("answer", missing) as mine:
+                self._generate([k for k, got in zip(missing, mine) if got], parts, keys, results)
+            for key in missing:  # claimed by another worker: wait for it, or generate it if that one died
+                if key not in results:
+                    self.cache.wait("answer", key)
+                    self._read([key], results) or self._generate([key], parts, keys, results)
+        return [results[k] for k in keys]
+
+    def _read(self, keys: Sequence[str], results: dict[str, Generated]) -> bool:
+        """Fill ``results`` from the cache; True when every key was there."""
+        for key in keys:
+            entry = self.cache.get("answer", key)
+            if entry is not None:
+                results[key] = Generated(entry["text"], entry["seconds"], True)
+        return all(k in results for k in keys)
+
+    def _generate(self, todo: Sequence[str], parts: Sequence[PromptParts], keys: Sequence[str],
+                  results: dict[str, Generated]) -> None:
+        if not todo:
+            return
+        generator = self._generator()
+        getattr(generator, "load", lambda: None)()  # answer times leave the one-time load out
+        prompt_of = dict(zip(keys, parts))
+        fresh: dict[str, Generated] = {}
+        clock = [perf_counter()]
+
+        def done(indices: Sequence[int], texts: Sequence[str]) -> None:
+            # The answers that arrived together share the wall time since the previous arrival.
+            now = perf_counter()
+            seconds, clock[0] = (now - clock[0]) / len(indices), now
+            for i, text in zip(indices, texts):
+                self.cache.put("answer", todo[i], {"text": text, "seconds": seconds})
+                fresh[todo[i]] = Generated(text, seconds, False)
+
+        texts = generator.generate([prompt_of[k] for k in todo], done=done)
+        unreported = [i for i in range(len(todo)) if todo[i] not in fresh]
+        if unreported:
+            done(unreported, [texts[i] for i in unreported])
+        results.update(fresh)

@@ -5,13 +5,15 @@ path for the ``hf`` backend. Backends register in ``BACKENDS`` (new ones too: se
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Callable, Optional, Protocol, Sequence
 
 from harness.core.registry import Registry
 from harness.inputs.config import Generation
 from harness.models.prompts import PromptParts
+
+
+Done = Callable[[Sequence[int], Sequence[str]], None]  # (indices into prompts, their answers)
 
 
 class Generator(Protocol):
@@ -19,7 +21,9 @@ class Generator(Protocol):
 
     def check_available(self) -> None: ...
 
-    def generate(self, prompts: Sequence[PromptParts]) -> list[str]: ...
+    def generate(self, prompts: Sequence[PromptParts], done: Optional[Done] = None) -> list[str]:
+        """Answers in the order of ``prompts``; ``done(indices, answers)`` as each batch (or single
+        answer) is ready, so that it is cached at once. A backend may leave it uncalled."""
 
     def complete(self, texts: Sequence[str], max_new_tokens: int | None = None) -> list[str]: ...
 
@@ -35,11 +39,3 @@ def make_generator(spec: str, settings: Generation, cache_root: Path) -> Generat
     if not sep or backend not in BACKENDS:
         backend, model = "hf", spec
     return BACKENDS.get(backend)(model, settings, cache_root)
-
-
-def timed_generate(generator: Generator, prompts: Sequence[PromptParts]) -> tuple[list[str], float]:
-    """Answers and the seconds generating them took; loading the model first is not counted."""
-    getattr(generator, "load", lambda: None)()
-    start = time.perf_counter()
-    answers = generator.generate(prompts)
-    return answers, time.perf_counter() - start

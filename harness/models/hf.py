@@ -8,17 +8,21 @@ import os
 import shutil
 from contextlib import contextmanager
 from functools import cached_property
+from itertools import groupby
 from pathlib import Path
 from typing import Sequence
 
 from harness.core.cache import intact, seal
 from harness.core.errors import PromptTooLong, Unavailable
+from harness.core.threads import generation_threads
 from harness.core.progress import progress
 from harness.inputs.config import Generation
-from harness.models.base import BACKENDS
+from harness.models.base import BACKENDS, Done
 from harness.models.embedded import EMBEDDED, embedded_gguf, embedded_sha, parsed_once_gguf
 from harness.models.hub import hub_unavailable_reason
 from harness.models.prompts import PromptParts, chat_messages, clean_answer, completion_prompt
+
+PAD_MULTIPLE = 64  # tokens; a prompt's padded length, hence its arithmetic, is fixed by its own length
 
 
 def answering_dtype(setting: str) -> str:
@@ -218,10 +222,10 @@ class HFGenerator:
             if tokens + max_new_tokens > limit:
                 raise PromptTooLong(parts.question, tokens, max_new_tokens, limit, self.identity)
 
-    def generate(self, prompts: Sequence[PromptParts]) -> list[str]:
+    def generate(self, prompts: Sequence[PromptParts], done: Done | None = None) -> list[str]:
         texts = [self.render(p) for p in prompts]
         self._check_fits(prompts, texts, self.settings.max_new_tokens)
-        return self._run(texts, self.settings.max_new_tokens)
+        return self._run(texts, self.settings.max_new_tokens, done)
 
     def complete(self, texts: Sequence[str], max_new_tokens: int | None = None) -> list[str]:
         """Raw prompts (a judge's rubric, say); a chat model gets each as one user turn."""
@@ -230,27 +234,60 @@ class HFGenerator:
                                                         add_generation_prompt=True) for t in texts]
         return self._run(list(texts), max_new_tokens or self.settings.max_new_tokens)
 
-    def _run(self, texts: list[str], max_new_tokens: int) -> list[str]:
-        # Similar lengths batch together, so less padding is computed.
-        order = sorted(range(len(texts)), key=lambda i: len(self.tokenizer(texts[i]).input_ids))
-        out: list[str] = [""] * len(texts)
+    def _run(self, texts: list[str], max_new_tokens: int, done: Done | None = None) -> list[str]:
+        """Greedy answers in batches of one fixed shape: ``batch_size`` rows (a short batch is filled
+        with copies), each prompt padded to its own length rounded up to PAD_MULTIPLE tokens. A row's
+        arithmetic then depends on its own prompt alone, not on which prompts share its batch (what
+        the cache missed, ``--systems``, ``-k``, the order of questions, shards), which changed up
+        to 9 of 58 bfloat16 answers with batches padded to their longest prompt."""
+        padded = [-(-len(self._tokens(t)) // PAD_MULTIPLE) * PAD_MULTIPLE for t in texts]
+        order = sorted(range(len(texts)), key=lambda i: (padded[i], i))  # equal lengths batch together
+        batches = [list(group) for _, group in groupby(order, key=padded.__getitem__)]
         size = self.settings.batch_size
+        out: list[str] = [""] * len(texts)
         with progress("generating", total=len(texts), unit="answers") as bar:
-            for start in range(0, len(order), size):
-                batch = order[start:start + size]
-                for i, answer in zip(batch, self._run_batch([texts[i] for i in batch], max_new_tokens)):
-                    out[i] = answer
-                bar.update(len(batch))
+            for same_length in batches:
+                for start in range(0, len(same_length), size):
+                    batch = same_length[start:start + size]
+                    answers = self._run_batch([texts[i] for i in batch], max_new_tokens)
+                    for i, answer in zip(batch, answers):
+                        out[i] = answer
+                    if done:
+                        done(batch, answers)
+                    bar.update(len(batch))
         return out
+
+    @contextmanager
+    def _cpu_turn(self):
+        """On a CPU: the run's thread count, and one process at a time (harness/core/threads.py)."""
+        if self.model.device.type != "cpu":
+            yield
+            return
+        import torch
+        from filelock import FileLock
+
+        lock = self.cache_root / "locks" / "cpu-generation.lock"
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(lock):
+            before = torch.get_num_threads()
+            torch.set_num_threads(generation_threads())
+            try:
+                yield
+            finally:
+                torch.set_num_threads(before)
+
+    def _tokens(self, text: str) -> list[int]:
+        return self.tokenizer(text, add_special_tokens=not self.chat).input_ids
 
     def _run_batch(self, texts: list[str], max_new_tokens: int) -> list[str]:
         import torch
 
-        enc = self.tokenizer(texts, return_tensors="pt", padding=True,
+        rows = texts + texts[-1:] * (self.settings.batch_size - len(texts))
+        enc = self.tokenizer(rows, return_tensors="pt", padding=True, pad_to_multiple_of=PAD_MULTIPLE,
                              add_special_tokens=not self.chat).to(self.model.device)
-        with torch.inference_mode():
+        with torch.inference_mode(), self._cpu_turn():
             generated = self.model.generate(
                 **enc, max_new_tokens=max_new_tokens, do_sample=False,
                 eos_token_id=self._stop_ids, pad_token_id=self.tokenizer.pad_token_id)
         return [clean_answer(self.tokenizer.decode(ids, skip_special_tokens=True))
-                for ids in generated[:, enc.input_ids.shape[1]:]]
+                for ids in generated[:len(texts), enc.input_ids.shape[1]:]]

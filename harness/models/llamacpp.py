@@ -8,7 +8,7 @@ from typing import Sequence
 
 from harness.core.errors import Unavailable
 from harness.inputs.config import Generation
-from harness.models.base import BACKENDS
+from harness.models.base import BACKENDS, Done
 from harness.models.embedded import EMBEDDED, embedded_gguf, embedded_sha
 from harness.models.prompts import PromptParts, chat_messages, clean_answer, completion_prompt
 
@@ -55,9 +55,13 @@ class LlamaCppGenerator:
         reply = self.llm.create_completion(prompt, max_tokens=max_tokens, temperature=0.0, stop=["\n"])
         return clean_answer(reply["choices"][0]["text"])
 
-    def generate(self, prompts: Sequence[PromptParts]) -> list[str]:
-        return [self._one(chat_messages(p) if self.chat else completion_prompt(p), self.settings.max_new_tokens)
-                for p in prompts]
+    def generate(self, prompts: Sequence[PromptParts], done: Done | None = None) -> list[str]:
+        out = []
+        for i, p in enumerate(prompts):
+            out.append(self._one(chat_messages(p) if self.chat else completion_prompt(p), self.settings.max_new_tokens))
+            if done:
+                done([i], out[-1:])
+        return out
 
     def complete(self, texts: Sequence[str], max_new_tokens: int | None = None) -> list[str]:
         return [self._one([{"role": "user", "content": t}] if self.chat else t,

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Sequence
 
 from harness.inputs.config import Generation
-from harness.models.base import BACKENDS
+from harness.models.base import BACKENDS, Done
 from harness.models.prompts import PromptParts, chat_messages, clean_answer, completion_prompt
 
 
@@ -48,16 +48,20 @@ class OpenAICompatibleGenerator:
             raise Malformed("a reply with no text")
         return clean_answer(text)
 
-    def _ask(self, prompts: list, max_tokens: int) -> list[str]:
+    def _ask(self, prompts: list, max_tokens: int, done: Done | None = None) -> list[str]:
         from harness.models.openai_api import call
 
         client = self.endpoint.client()
-        return [call(f"generation ({self.model_name})", self.endpoint, lambda p=p: self._one(client, p, max_tokens))
-                for p in prompts]
+        out = []
+        for i, p in enumerate(prompts):
+            out.append(call(f"generation ({self.model_name})", self.endpoint, lambda p=p: self._one(client, p, max_tokens)))
+            if done:
+                done([i], out[-1:])
+        return out
 
-    def generate(self, prompts: Sequence[PromptParts]) -> list[str]:
+    def generate(self, prompts: Sequence[PromptParts], done: Done | None = None) -> list[str]:
         rendered = [chat_messages(p) if self.chat else completion_prompt(p) for p in prompts]
-        return self._ask(rendered, self.settings.max_new_tokens)
+        return self._ask(rendered, self.settings.max_new_tokens, done)
 
     def complete(self, texts: Sequence[str], max_new_tokens: int | None = None) -> list[str]:
         rendered = [[{"role": "user", "content": t}] if self.chat else t for t in texts]
