@@ -86,7 +86,7 @@ def test_openai_compatible_generator_against_the_server(server):
     generator = make_generator(f"openai:gemma@{server}", Generation(prompt_style="completion", max_new_tokens=16), CACHE)
     first = generator.generate(PROMPTS)
     assert first == generator.generate(PROMPTS)  # greedy: the same answers again
-    assert all(answer and "\n" not in answer for answer in first)
+    assert all(r.text and "\n" not in r.text and r.debris is None for r in first)
 
 
 @needs_llama_cpp

@@ -12,7 +12,7 @@ from harness.core.errors import HarnessError, Unavailable
 from harness.inputs.config import Generation
 from harness.models import make_generator
 from harness.models.openai_api import Endpoint
-from harness.models.prompts import PromptParts
+from harness.models.prompts import TURN_OPENERS, PromptParts, Reply
 from harness.retrieval import embed_cached
 from harness.retrieval.embedders import OpenAIEmbedder, make_embedder
 
@@ -162,12 +162,21 @@ def test_identity_names_model_and_url_never_the_key(standin, monkeypatch):
 
 def test_openai_compatible_generator_chat_and_completion(standin, waits):
     standin.faults = ["429"]
-    chat = make_generator(f"openai:served-model@{standin.url}", Generation(), None)
+    chat = make_generator(f"openai:served-model@{standin.url}", Generation(prompt_style="chat"), None)
     chat.endpoint = Endpoint(standin.url, tries=3, timeout=0.5, backoff=0.01)
     out = chat.generate([PromptParts("Be brief.", (), ("some context",), "How many players?")])
-    assert out == ["echo: How many players?"]  # first line only
-    assert standin.requests[-1]["body"]["temperature"] == 0 and waits == [0.2]
+    assert out == [Reply("echo: How many players?")]  # first line only
+    body = standin.requests[-1]["body"]
+    assert body["temperature"] == 0 and body["stop"] == list(TURN_OPENERS) and waits == [0.2]
     completion = make_generator(f"openai:served-model@{standin.url}", Generation(prompt_style="completion"), None)
     assert completion.complete(["Question: x\nAnswer:"]) == ["completed"]
-    assert standin.requests[-1]["path"] == "/v1/completions"
+    assert standin.requests[-1]["path"] == "/v1/completions" and standin.requests[-1]["body"]["stop"][0] == "\n"
+    assert len(standin.requests[-1]["body"]["stop"]) <= 4  # the OpenAI API's limit
     assert chat.identity == f"openai:served-model@{standin.url}:chat"
+
+
+def test_chat_replies_are_cut_at_template_markers_and_say_so(standin):
+    standin.chat_tail = " </s><s>[INST] What is a try?"
+    chat = make_generator(f"openai:served-model@{standin.url}", Generation(prompt_style="chat"), None)
+    assert chat.generate([PromptParts("", (), None, "Players?")]) == [Reply("echo: Players?", "</s>")]
+    assert chat.complete(["Players?"]) == ["echo: Players?"]  # a judge's reply is cut too

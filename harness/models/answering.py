@@ -12,7 +12,7 @@ from typing import Callable, Sequence
 from harness.core.cache import DiskCache, cache_key
 from harness.inputs.config import Example, Generation
 from harness.models.base import Generator, timed_generate
-from harness.models.prompts import PROMPT_VERSION, PromptParts
+from harness.models.prompts import PROMPT_VERSION, PromptParts, Reply, clean_reply
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,20 @@ class Generated:
     text: str
     seconds: float
     cached: bool
+    debris: str | None = None  # what the raw reply ran on into (prompts.Reply)
+
+
+def _reply(answer: Reply | str) -> Reply:
+    return answer if isinstance(answer, Reply) else clean_reply(answer)
+
+
+def _from_cache(entry: dict) -> Generated:
+    # Cut on read rather than a PROMPT_VERSION bump: entries cached before answers were cut at template
+    # markers are cut the same way now (cutting is idempotent), and the clean answers in a cache stay
+    # valid instead of costing a cold run. The stop sequences sent since then end a reply at or after
+    # the point where it is cut, so a fresh generation keeps the same text.
+    reply = clean_reply(entry["text"])
+    return Generated(reply.text, entry["seconds"], True, entry.get("debris") or reply.debris)
 
 
 class Answerer:
@@ -44,11 +58,11 @@ class Answerer:
         keys = [self._key(p) for p in parts]
         found = [self.cache.get("answer", k) for k in keys]
         missing = [i for i, entry in enumerate(found) if entry is None]
-        results = [Generated(e["text"], e["seconds"], True) if e else None for e in found]
+        results = [_from_cache(e) if e else None for e in found]
         if missing:
-            texts, elapsed = timed_generate(self._generator(), [parts[i] for i in missing])
-            for i, text in zip(missing, texts):
-                entry = {"text": text, "seconds": elapsed / len(missing)}
+            answers, elapsed = timed_generate(self._generator(), [parts[i] for i in missing])
+            for i, reply in zip(missing, map(_reply, answers)):
+                entry = {"text": reply.text, "seconds": elapsed / len(missing), "debris": reply.debris}
                 self.cache.put("answer", keys[i], entry)
-                results[i] = Generated(text, entry["seconds"], False)
+                results[i] = Generated(reply.text, entry["seconds"], False, reply.debris)
         return results

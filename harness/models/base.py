@@ -11,7 +11,7 @@ from typing import Protocol, Sequence
 
 from harness.core.registry import Registry
 from harness.inputs.config import Generation
-from harness.models.prompts import PromptParts
+from harness.models.prompts import PromptParts, Reply
 
 
 class Generator(Protocol):
@@ -19,7 +19,9 @@ class Generator(Protocol):
 
     def check_available(self) -> None: ...
 
-    def generate(self, prompts: Sequence[PromptParts]) -> list[str]: ...
+    # Answers cleaned by prompts.clean_reply, which records what it cut; a plain string (a backend of your
+    # own) is cleaned by the Answerer.
+    def generate(self, prompts: Sequence[PromptParts]) -> list[Reply | str]: ...
 
     def complete(self, texts: Sequence[str], max_new_tokens: int | None = None) -> list[str]: ...
 
@@ -37,7 +39,7 @@ def make_generator(spec: str, settings: Generation, cache_root: Path) -> Generat
     return BACKENDS.get(backend)(model, settings, cache_root)
 
 
-def timed_generate(generator: Generator, prompts: Sequence[PromptParts]) -> tuple[list[str], float]:
+def timed_generate(generator: Generator, prompts: Sequence[PromptParts]) -> tuple[list[Reply | str], float]:
     """Answers and the seconds generating them took; loading the model first is not counted."""
     getattr(generator, "load", lambda: None)()
     start = time.perf_counter()

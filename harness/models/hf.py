@@ -18,7 +18,7 @@ from harness.inputs.config import Generation
 from harness.models.base import BACKENDS
 from harness.models.embedded import EMBEDDED, embedded_gguf, embedded_sha, parsed_once_gguf
 from harness.models.hub import hub_unavailable_reason
-from harness.models.prompts import PromptParts, chat_messages, clean_answer, completion_prompt
+from harness.models.prompts import PromptParts, Reply, chat_messages, clean_reply, completion_prompt
 
 
 def answering_dtype(setting: str) -> str:
@@ -218,7 +218,7 @@ class HFGenerator:
             if tokens + max_new_tokens > limit:
                 raise PromptTooLong(parts.question, tokens, max_new_tokens, limit, self.identity)
 
-    def generate(self, prompts: Sequence[PromptParts]) -> list[str]:
+    def generate(self, prompts: Sequence[PromptParts]) -> list[Reply]:
         texts = [self.render(p) for p in prompts]
         self._check_fits(prompts, texts, self.settings.max_new_tokens)
         return self._run(texts, self.settings.max_new_tokens)
@@ -228,12 +228,12 @@ class HFGenerator:
         if self.chat:
             texts = [self.tokenizer.apply_chat_template([{"role": "user", "content": t}], tokenize=False,
                                                         add_generation_prompt=True) for t in texts]
-        return self._run(list(texts), max_new_tokens or self.settings.max_new_tokens)
+        return [r.text for r in self._run(list(texts), max_new_tokens or self.settings.max_new_tokens)]
 
-    def _run(self, texts: list[str], max_new_tokens: int) -> list[str]:
+    def _run(self, texts: list[str], max_new_tokens: int) -> list[Reply]:
         # Similar lengths batch together, so less padding is computed.
         order = sorted(range(len(texts)), key=lambda i: len(self.tokenizer(texts[i]).input_ids))
-        out: list[str] = [""] * len(texts)
+        out: list[Reply] = [Reply("")] * len(texts)
         size = self.settings.batch_size
         with progress("generating", total=len(texts), unit="answers") as bar:
             for start in range(0, len(order), size):
@@ -243,7 +243,7 @@ class HFGenerator:
                 bar.update(len(batch))
         return out
 
-    def _run_batch(self, texts: list[str], max_new_tokens: int) -> list[str]:
+    def _run_batch(self, texts: list[str], max_new_tokens: int) -> list[Reply]:
         import torch
 
         enc = self.tokenizer(texts, return_tensors="pt", padding=True,
@@ -252,5 +252,5 @@ class HFGenerator:
             generated = self.model.generate(
                 **enc, max_new_tokens=max_new_tokens, do_sample=False,
                 eos_token_id=self._stop_ids, pad_token_id=self.tokenizer.pad_token_id)
-        return [clean_answer(self.tokenizer.decode(ids, skip_special_tokens=True))
+        return [clean_reply(self.tokenizer.decode(ids, skip_special_tokens=True))
                 for ids in generated[:, enc.input_ids.shape[1]:]]

@@ -7,7 +7,7 @@ from typing import Sequence
 
 from harness.inputs.config import Generation
 from harness.models.base import BACKENDS
-from harness.models.prompts import PromptParts, chat_messages, clean_answer, completion_prompt
+from harness.models.prompts import PromptParts, Reply, chat_messages, clean_reply, completion_prompt, stop_sequences
 
 
 @BACKENDS.register("openai")
@@ -33,32 +33,37 @@ class OpenAICompatibleGenerator:
     def check_available(self) -> None:
         self.endpoint  # noqa: B018  (Unavailable without a key or a base URL)
 
-    def _one(self, client, prompt, max_tokens: int) -> str:
-        from harness.models.openai_api import Malformed
+    def _chat(self, client, messages: list, max_tokens: int) -> Reply:
+        reply = client.chat.completions.create(model=self.model_name, messages=messages, temperature=0,
+                                               max_tokens=max_tokens, stop=stop_sequences(chat=True))
+        return _cleaned(reply.choices[0].message.content if reply.choices else None)
 
+    def _one(self, client, prompt, max_tokens: int) -> Reply:
         if self.chat:
-            reply = client.chat.completions.create(model=self.model_name, messages=prompt, temperature=0,
-                                                   max_tokens=max_tokens)
-            text = reply.choices[0].message.content if reply.choices else None
-        else:
-            reply = client.completions.create(model=self.model_name, prompt=prompt, temperature=0,
-                                              max_tokens=max_tokens, stop=["\n"])
-            text = reply.choices[0].text if reply.choices else None
-        if text is None:
-            raise Malformed("a reply with no text")
-        return clean_answer(text)
+            return self._chat(client, prompt, max_tokens)
+        reply = client.completions.create(model=self.model_name, prompt=prompt, temperature=0,
+                                          max_tokens=max_tokens, stop=stop_sequences(chat=False))
+        return _cleaned(reply.choices[0].text if reply.choices else None)
 
-    def _ask(self, prompts: list, max_tokens: int) -> list[str]:
+    def _ask(self, prompts: list, max_tokens: int) -> list[Reply]:
         from harness.models.openai_api import call
 
         client = self.endpoint.client()
         return [call(f"generation ({self.model_name})", self.endpoint, lambda p=p: self._one(client, p, max_tokens))
                 for p in prompts]
 
-    def generate(self, prompts: Sequence[PromptParts]) -> list[str]:
+    def generate(self, prompts: Sequence[PromptParts]) -> list[Reply]:
         rendered = [chat_messages(p) if self.chat else completion_prompt(p) for p in prompts]
         return self._ask(rendered, self.settings.max_new_tokens)
 
     def complete(self, texts: Sequence[str], max_new_tokens: int | None = None) -> list[str]:
         rendered = [[{"role": "user", "content": t}] if self.chat else t for t in texts]
-        return self._ask(rendered, max_new_tokens or self.settings.max_new_tokens)
+        return [r.text for r in self._ask(rendered, max_new_tokens or self.settings.max_new_tokens)]
+
+
+def _cleaned(text: str | None) -> Reply:
+    from harness.models.openai_api import Malformed
+
+    if text is None:
+        raise Malformed("a reply with no text")
+    return clean_reply(text)
