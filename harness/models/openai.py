@@ -5,9 +5,16 @@ from functools import cached_property
 from pathlib import Path
 from typing import Sequence
 
+from harness.core.errors import HarnessError
+from harness.core.progress import notice
 from harness.inputs.config import Generation
 from harness.models.base import BACKENDS
 from harness.models.prompts import PromptParts, Reply, chat_messages, clean_reply, completion_prompt, stop_sequences
+
+# One worked example, as a suite's examples are sent: a model that does not know the server's chat
+# template imitates the template's text after it and runs on into an invented next turn.
+PROBE = [{"role": "user", "content": "What is 2 + 2?"}, {"role": "assistant", "content": "4."},
+         {"role": "user", "content": "What is the capital of France?"}]
 
 
 @BACKENDS.register("openai")
@@ -18,7 +25,26 @@ class OpenAICompatibleGenerator:
     def __init__(self, model: str, settings: Generation, cache_root: Path):
         self.model_name, _, self.base_url = model.partition("@")
         self.settings = settings
-        self.chat = settings.prompt_style != "completion"
+
+    @cached_property
+    def chat(self) -> bool:
+        """auto: chat, unless one probe's reply runs on into chat-template debris (then completions)."""
+        style = self.settings.prompt_style
+        return style == "chat" or (style == "auto" and not self._probe_runs_on())
+
+    def _probe_runs_on(self) -> bool:
+        from harness.models.openai_api import call
+
+        try:
+            reply = call(f"generation ({self.model_name})", self.endpoint,
+                         lambda: self._chat(self.endpoint.client(), PROBE, 16))
+        except HarnessError:  # no evidence: chat, and the generation requests say why the server failed
+            return False
+        if reply.debris:
+            notice(f"openai:{self.model_name} at {self.endpoint.base_url}: its chat reply ran on into "
+                   f"{reply.debris!r}, a chat template it does not know; prompt_style auto uses completions "
+                   "(generation.prompt_style: chat keeps chat)")
+        return reply.debris is not None
 
     @cached_property
     def endpoint(self):
