@@ -23,8 +23,8 @@ from harness.models.prompts import (
 from harness.render.html import render_html
 from harness.render.scorecard import render_scorecard
 from harness.render.terminal import summary_lines
-from harness.results.analysis import DEBRIS_SHARE, rebuild
-from harness.results.model import ResultsFile
+from harness.results.analysis import DEBRIS_SHARE, rebuild, template_debris
+from harness.results.model import ResultsFile, Row
 from harness.suite import load_suite
 
 
@@ -114,6 +114,14 @@ def test_a_warning_from_a_share_of_the_answers_in_every_rendering(suite):
     assert f'<p class="warning">warning: {escape(line)}</p>' in render_html(suite, report, [])
     stored = ResultsFile.model_validate_json(report.to_json())  # results.json keeps each answer's debris
     assert rebuild(suite, stored).warnings == [line] and stored.systems["baseline"].template_debris.answers == least
+
+
+@pytest.mark.parametrize("n, cut, warned", [(10, 1, True), (11, 1, False), (30, 3, True), (31, 3, False)])
+def test_the_warning_starts_at_a_tenth_of_the_answers(n, cut, warned):
+    rows = [Row(system="s", id=f"q{i}", answer="a", correct=None, evidence_rank=None, retrieved=[], explanation=None,
+                seconds=None, verdict_source=None, certain=None, judge=None, debris="</s>" if i < cut else None)
+            for i in range(n)]
+    assert ("s" in template_debris(rows)) == warned
 
 
 def test_a_run_on_backend_end_to_end(project):
