@@ -174,7 +174,7 @@ def record(request: pytest.FixtureRequest, eval_run: EvalRun):
         if seed is not None:  # one of several adapters trained with different seeds
             entry["seed"] = seed
         if answer is not None:
-            entry.update(answer=answer.text, seconds=answer.seconds, cached=answer.cached)
+            entry.update(answer=answer.text, seconds=answer.seconds, cached=answer.cached, debris=answer.debris)
             retrieved = answer.retrieved if retrieved is None else retrieved
         if verdict is not None:
             entry.update(verdict_fields(verdict))

@@ -21,6 +21,7 @@ class Answer:
     seconds: float = 0.0  # generation time when this answer was computed (cached answers keep it)
     cached: bool = False
     by_seed: tuple[tuple[int, "Answer"], ...] = ()  # systems trained with several seeds: each seed's answer
+    debris: str | None = None  # what the raw reply ran on into before it was cut (models.prompts.Reply)
 
 
 class System(Protocol):

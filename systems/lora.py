@@ -46,7 +46,7 @@ class Lora:
 
         def answer(generated, i: int, by_seed=()) -> Answer:
             g = generated[i]
-            return Answer(g.text, hits[i] if hits else None, g.seconds, g.cached, by_seed)
+            return Answer(g.text, hits[i] if hits else None, g.seconds, g.cached, by_seed, g.debris)
 
         return [answer(per_seed[0][1], i, tuple((seed, answer(gen, i)) for seed, gen in per_seed)
                        if self.seeded else ()) for i in range(len(texts))]

@@ -107,3 +107,12 @@ class CrashingGenerator(CopyGenerator):
 
     def generate(self, prompts, done=None):
         raise RuntimeError("the model fell over")
+
+
+@BACKENDS.register("runon")
+class RunOnGenerator(CopyGenerator):
+    """A base model behind a chat API whose template it does not know: every answer runs on into an
+    invented next turn. Plain strings, as a backend of your own returns them."""
+
+    def generate(self, prompts, done=None):
+        return [f"{answer} </s><s>[INST] What else?" for answer in super().generate(prompts)]

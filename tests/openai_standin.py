@@ -7,7 +7,8 @@ hashed bags of words, so retrieval through them is meaningful and deterministic.
 With ``seconds_per_input`` set, it embeds like llama.cpp's server on a slow CPU: one request at a
 time, that long per input, finishing a request even after its client has given up on it;
 ``inputs_worked`` counts every input it computed, abandoned or not. With ``per_token`` set, it
-returns one vector per word, as llama.cpp's server does for a model with no pooling layer.
+returns one vector per word, as llama.cpp's server does for a model with no pooling layer. A chat
+reply echoes the last line of the last message, then ``chat_tail`` (a base model's debris, say).
 """
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ class StandIn:
         self.seconds_per_input = 0.0
         self.inputs_worked = 0
         self.per_token = False
+        self.chat_tail = "\nsecond line"
         busy = threading.Lock()
         standin = self
 
@@ -89,7 +91,7 @@ class StandIn:
                     "usage": {"prompt_tokens": 1, "total_tokens": 1}}
         if path.endswith("/chat/completions"):
             last = body["messages"][-1]["content"]
-            message = {"role": "assistant", "content": f"echo: {last.splitlines()[-1]}\nsecond line"}
+            message = {"role": "assistant", "content": f"echo: {last.splitlines()[-1]}{self.chat_tail}"}
             return {"id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
                     "choices": [{"index": 0, "message": message, "finish_reason": "stop"}]}
         return {"id": "x", "object": "text_completion", "created": 0, "model": body["model"],

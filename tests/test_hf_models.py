@@ -7,7 +7,7 @@ from tiny_models import tokenizer as _tokenizer  # noqa: E402
 
 from harness.inputs.config import Generation  # noqa: E402
 from harness.models import HFGenerator, make_generator  # noqa: E402
-from harness.models.prompts import PromptParts  # noqa: E402
+from harness.models.prompts import PromptParts, Reply  # noqa: E402
 from harness.retrieval.embedders import GeneratorInputEmbedder, SentenceTransformerEmbedder  # noqa: E402
 
 PROMPTS = [PromptParts("answer .", (), None, q) for q in
@@ -20,7 +20,7 @@ def test_batched_generation_matches_one_at_a_time(tiny_lm, tmp_path):
     assert isinstance(batched, HFGenerator) and not batched.chat  # no chat template: completion prompts
     out = batched.generate(PROMPTS)
     assert out == single.generate(PROMPTS)
-    assert all(isinstance(text, str) and "\n" not in text for text in out)
+    assert all(isinstance(r, Reply) and "\n" not in r.text for r in out)
 
 
 def test_input_embeddings_are_mean_pooled_rows(tiny_lm, tmp_path):
@@ -100,4 +100,4 @@ def test_bfloat16_answers_are_keyed_apart_and_training_stays_float32(tiny_lm, tm
     assert GeneratorInputEmbedder(bf16).identity != GeneratorInputEmbedder(fp32).identity
     model, _ = bf16.fresh_copy()
     assert model.dtype == torch.float32
-    assert all(isinstance(text, str) for text in bf16.generate(PROMPTS))
+    assert all(isinstance(r.text, str) for r in bf16.generate(PROMPTS))

@@ -2,7 +2,8 @@
 
 The server is started by one fixture and killed after a short grace period however the tests end;
 it serves the packaged Gemma GGUF with embeddings on. Those tests skip with one line when
-llama-cpp-python is not installed.
+llama-cpp-python is not installed. Gemma 3 270M is a base model: prompted through the server's chat
+API, it writes the server's fallback chat template (llama-2's) as text and runs on into a next turn.
 """
 import importlib.util
 import signal
@@ -12,11 +13,13 @@ import time
 from pathlib import Path
 
 import pytest
+from test_plugin import project, results, run  # noqa: F401  (the throwaway project with the tiny suite)
 
-from harness.inputs.config import Generation
+import harness.models.openai
+from harness.inputs.config import Example, Generation
 from harness.models import EMBEDDED, embedded_gguf, make_generator
 from harness.models.llamacpp_server import llama_server, stop
-from harness.models.prompts import PromptParts
+from harness.models.prompts import TEMPLATE_MARKERS, PromptParts, chat_messages, clean_reply
 from harness.retrieval.embedders import make_embedder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,6 +68,11 @@ def server(tmp_path_factory):
 
 PROMPTS = [PromptParts("Answer in at most ten words.", (), ("A try is worth one point.",), "How many points is a try?"),
            PromptParts("Answer in at most ten words.", (), None, "What is the capital of France?")]
+# The default suite's worked examples, which the chat API sends as earlier turns.
+EXAMPLES = (Example(question="How many players does a soccer team have on the pitch?", answer="Eleven."),
+            Example(question="What does a basketball team score for a shot from behind the arc?",
+                    answer="Three points."))
+FEW_SHOT = PromptParts("Answer in at most ten words.", EXAMPLES, None, "How many points is a try worth?")
 
 
 @needs_llama_cpp
@@ -86,7 +94,51 @@ def test_openai_compatible_generator_against_the_server(server):
     generator = make_generator(f"openai:gemma@{server}", Generation(prompt_style="completion", max_new_tokens=16), CACHE)
     first = generator.generate(PROMPTS)
     assert first == generator.generate(PROMPTS)  # greedy: the same answers again
-    assert all(answer and "\n" not in answer for answer in first)
+    assert all(r.text and "\n" not in r.text and r.debris is None for r in first)
+
+
+@needs_llama_cpp
+def test_a_chat_reply_runs_on_into_template_debris_and_is_cut_at_it(server):
+    from openai import OpenAI
+
+    chat = make_generator(f"openai:gemma@{server}", Generation(prompt_style="chat", max_new_tokens=16), CACHE)
+    [reply] = chat.generate([FEW_SHOT])
+    raw = OpenAI(api_key="not-needed", base_url=server).chat.completions.create(  # no stop sequences
+        model="gemma", messages=chat_messages(FEW_SHOT), temperature=0, max_tokens=16).choices[0].message.content
+    marker = reply.debris
+    assert marker in TEMPLATE_MARKERS and raw.index(marker) > 0 and raw.split(marker, 1)[1].strip()  # it ran on
+    assert reply.text and not any(m in reply.text for m in TEMPLATE_MARKERS)
+    assert clean_reply(raw) == reply  # stopping at a next turn's opening keeps the answer as cut
+
+
+@needs_llama_cpp
+def test_auto_probes_the_server_and_answers_with_completions(server, monkeypatch):
+    said = []
+    monkeypatch.setattr(harness.models.openai, "notice", said.append)
+    auto = make_generator(f"openai:gemma@{server}", Generation(max_new_tokens=16), CACHE)
+    assert auto.identity == f"openai:gemma@{server}:completion"  # part of every answer's cache key
+    [reply] = auto.generate([FEW_SHOT])
+    assert reply.text and reply.debris is None
+    assert said == [f"openai:gemma at {server}: its chat reply ran on into '</s>', a chat template it does not "
+                    "know; prompt_style auto uses completions (generation.prompt_style: chat keeps chat)"]
+
+
+@needs_llama_cpp
+def test_a_run_against_the_server_warns_about_the_debris_it_cut(server, project):
+    suite_yaml = project.path / "suite" / "suite.yaml"
+    examples = "".join(f"  - question: {e.question}\n    answer: {e.answer}\n" for e in EXAMPLES)
+    suite_yaml.write_text(suite_yaml.read_text().replace(
+        "generation: {dtype: float32}", "generation: {prompt_style: chat, max_new_tokens: 16}\nexamples:\n" + examples))
+    outcome = run(project, "--systems", "baseline", "--generator", f"openai:gemma@{server}", "-k", "t1 or t2 or t3")
+    rows = results(project)["results"]
+    cut = sum(r.get("debris") in TEMPLATE_MARKERS for r in rows)
+    assert len(rows) == 3 and cut >= 2  # nearly every answer ran on
+    assert not any(m in r["answer"] for r in rows for m in TEMPLATE_MARKERS)
+    warning = f"baseline: {sum(bool(r.get('debris')) for r in rows)} of 3 answers ran on into chat-template debris ("
+    outcome.stdout.fnmatch_lines([f"warning: {warning}*); the model likely does not know its chat template (answers "
+                                  "are cut at its markers). Fix: generation.prompt_style: completion, or a chat model"])
+    assert warning in (project.path / "reports" / "scorecard.md").read_text()
+    assert f'<p class="warning">warning: {warning}' in (project.path / "reports" / "report.html").read_text()
 
 
 @needs_llama_cpp

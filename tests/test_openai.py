@@ -6,13 +6,14 @@ import pytest
 from openai_standin import StandIn, bag_of_words
 from test_plugin import project, results, run  # noqa: F401  (the throwaway project with the tiny suite)
 
+import harness.models.openai
 import harness.models.openai_api
 from harness.core.cache import DiskCache
 from harness.core.errors import HarnessError, Unavailable
 from harness.inputs.config import Generation
 from harness.models import make_generator
 from harness.models.openai_api import Endpoint
-from harness.models.prompts import PromptParts
+from harness.models.prompts import TURN_OPENERS, PromptParts, Reply
 from harness.retrieval import embed_cached
 from harness.retrieval.embedders import OpenAIEmbedder, make_embedder
 
@@ -140,6 +141,15 @@ def test_an_unreachable_server_costs_one_retry_cycle_per_run(project, monkeypatc
     assert {"baseline", "rag-bow"} <= set(results(project)["systems"])  # still reported
 
 
+def test_auto_with_an_unreachable_server_keeps_chat_at_the_cost_of_one_retry_cycle(waits):
+    url = f"http://127.0.0.1:{_closed_port()}/v1"
+    auto = make_generator(f"openai:served-model@{url}", Generation(), None)
+    assert auto.identity == f"openai:served-model@{url}:chat"  # no evidence against chat
+    with pytest.raises(HarnessError, match="not tried: it failed earlier in this run"):
+        auto.generate([PromptParts("", (), None, "Players?")])
+    assert waits == [1.0, 2.0, 4.0, 8.0]
+
+
 def test_client_errors_are_not_retried(standin, waits):
     standin.faults = ["401"]
     with pytest.raises(HarnessError, match=r"was refused: HTTP 401 \(AuthenticationError\)"):
@@ -162,12 +172,43 @@ def test_identity_names_model_and_url_never_the_key(standin, monkeypatch):
 
 def test_openai_compatible_generator_chat_and_completion(standin, waits):
     standin.faults = ["429"]
-    chat = make_generator(f"openai:served-model@{standin.url}", Generation(), None)
+    chat = make_generator(f"openai:served-model@{standin.url}", Generation(prompt_style="chat"), None)
     chat.endpoint = Endpoint(standin.url, tries=3, timeout=0.5, backoff=0.01)
     out = chat.generate([PromptParts("Be brief.", (), ("some context",), "How many players?")])
-    assert out == ["echo: How many players?"]  # first line only
-    assert standin.requests[-1]["body"]["temperature"] == 0 and waits == [0.2]
+    assert out == [Reply("echo: How many players?")]  # first line only
+    body = standin.requests[-1]["body"]
+    assert body["temperature"] == 0 and body["stop"] == list(TURN_OPENERS) and waits == [0.2]
     completion = make_generator(f"openai:served-model@{standin.url}", Generation(prompt_style="completion"), None)
     assert completion.complete(["Question: x\nAnswer:"]) == ["completed"]
-    assert standin.requests[-1]["path"] == "/v1/completions"
+    assert standin.requests[-1]["path"] == "/v1/completions" and standin.requests[-1]["body"]["stop"][0] == "\n"
+    assert len(standin.requests[-1]["body"]["stop"]) <= 4  # the OpenAI API's limit
     assert chat.identity == f"openai:served-model@{standin.url}:chat"
+
+
+def test_chat_replies_are_cut_at_template_markers_and_say_so(standin):
+    standin.chat_tail = " </s><s>[INST] What is a try?"
+    chat = make_generator(f"openai:served-model@{standin.url}", Generation(prompt_style="chat"), None)
+    assert chat.generate([PromptParts("", (), None, "Players?")]) == [Reply("echo: Players?", "</s>")]
+    assert chat.complete(["Players?"]) == ["echo: Players?"]  # a judge's reply is cut too
+
+
+def test_auto_probes_once_and_uses_completions_when_chat_runs_on(standin, monkeypatch):
+    said = []
+    monkeypatch.setattr(harness.models.openai, "notice", said.append)
+    standin.chat_tail = " </s><s>[INST] What is a try?"
+    auto = make_generator(f"openai:served-model@{standin.url}", Generation(), None)
+    for _ in range(2):
+        assert auto.generate([PromptParts("", (), None, "Players?")]) == [Reply("completed")]
+    assert auto.identity == f"openai:served-model@{standin.url}:completion"
+    assert [r["path"] for r in standin.requests] == ["/v1/chat/completions"] + ["/v1/completions"] * 2
+    assert len(said) == 1 and said[0].startswith(f"openai:served-model at {standin.url}: its chat reply ran on "
+                                                 "into '</s>', a chat template it does not know")
+
+
+def test_auto_keeps_chat_when_the_probe_reply_is_clean(standin, monkeypatch):
+    said = []
+    monkeypatch.setattr(harness.models.openai, "notice", said.append)
+    auto = make_generator(f"openai:served-model@{standin.url}", Generation(), None)
+    assert auto.generate([PromptParts("", (), None, "Players?")]) == [Reply("echo: Players?")]
+    assert auto.identity == f"openai:served-model@{standin.url}:chat"
+    assert [r["path"] for r in standin.requests] == ["/v1/chat/completions"] * 2 and said == []

@@ -6,7 +6,7 @@ from typing import Sequence
 
 from harness.models.base import Done
 from harness.models.hf import HFGenerator
-from harness.models.prompts import PromptParts, completion_prompt
+from harness.models.prompts import PromptParts, Reply, completion_prompt
 
 
 class AdapterGenerator:
@@ -23,7 +23,7 @@ class AdapterGenerator:
         with self.base.adapter(self.name, self.path):
             pass
 
-    def generate(self, prompts: Sequence[PromptParts], done: Done | None = None) -> list[str]:
+    def generate(self, prompts: Sequence[PromptParts], done: Done | None = None) -> list[Reply]:
         # Always the completion layout: it is what the adapter was trained on, chat model or not.
         texts = [completion_prompt(p) for p in prompts]
         self.base._check_fits(prompts, texts, self.base.settings.max_new_tokens)

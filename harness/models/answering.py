@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 from harness.core.cache import DiskCache, cache_key
 from harness.inputs.config import Example, Generation
 from harness.models.base import Generator
-from harness.models.prompts import PROMPT_VERSION, PromptParts
+from harness.models.prompts import PROMPT_VERSION, PromptParts, Reply, clean_reply
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,34 @@ class Generated:
     text: str
     seconds: float
     cached: bool
+    debris: str | None = None  # what the raw reply ran on into (prompts.Reply)
+
+
+def _reply(answer: Reply | str) -> Reply:
+    return answer if isinstance(answer, Reply) else clean_reply(answer)
+
+
+def _from_cache(entry: dict) -> Generated:
+    # Cut on read rather than a PROMPT_VERSION bump: entries cached before answers were cut at template
+    # markers are cut the same way now (cutting is idempotent), and the clean answers in a cache stay
+    # valid instead of costing a cold run. The stop sequences sent since then end a reply at or after
+    # the point where it is cut, so a fresh generation keeps the same text.
+    reply = clean_reply(entry["text"])
+    return Generated(reply.text, entry["seconds"], True, entry.get("debris") or reply.debris)
+    debris: str | None = None  # what the raw reply ran on into (prompts.Reply)
+
+
+def _reply(answer: Reply | str) -> Reply:
+    return answer if isinstance(answer, Reply) else clean_reply(answer)
+
+
+def _from_cache(entry: dict) -> Generated:
+    # Cut on read rather than a PROMPT_VERSION bump: entries cached before answers were cut at template
+    # markers are cut the same way now (cutting is idempotent), and the clean answers in a cache stay
+    # valid instead of costing a cold run. The stop sequences sent since then end a reply at or after
+    # the point where it is cut, so a fresh generation keeps the same text.
+    reply = clean_reply(entry["text"])
+    return Generated(reply.text, entry["seconds"], True, entry.get("debris") or reply.debris)
 
 
 class Answerer:
@@ -61,7 +89,7 @@ class Answerer:
         for key in keys:
             entry = self.cache.get("answer", key)
             if entry is not None:
-                results[key] = Generated(entry["text"], entry["seconds"], True)
+                results[key] = _from_cache(entry)
         return all(k in results for k in keys)
 
     def _generate(self, todo: Sequence[str], parts: Sequence[PromptParts], keys: Sequence[str],
@@ -74,16 +102,16 @@ class Answerer:
         fresh: dict[str, Generated] = {}
         clock = [perf_counter()]
 
-        def done(indices: Sequence[int], texts: Sequence[str]) -> None:
+        def done(indices: Sequence[int], answers: Sequence[Reply | str]) -> None:
             # The answers that arrived together share the wall time since the previous arrival.
             now = perf_counter()
             seconds, clock[0] = (now - clock[0]) / len(indices), now
-            for i, text in zip(indices, texts):
-                self.cache.put("answer", todo[i], {"text": text, "seconds": seconds})
-                fresh[todo[i]] = Generated(text, seconds, False)
+            for i, reply in zip(indices, map(_reply, answers)):
+                self.cache.put("answer", todo[i], {"text": reply.text, "seconds": seconds, "debris": reply.debris})
+                fresh[todo[i]] = Generated(reply.text, seconds, False, reply.debris)
 
-        texts = generator.generate([prompt_of[k] for k in todo], done=done)
+        answers = generator.generate([prompt_of[k] for k in todo], done=done)
         unreported = [i for i in range(len(todo)) if todo[i] not in fresh]
         if unreported:
-            done(unreported, [texts[i] for i in unreported])
+            done(unreported, [answers[i] for i in unreported])
         results.update(fresh)

@@ -10,10 +10,10 @@ from typing import Callable, Optional, Protocol, Sequence
 
 from harness.core.registry import Registry
 from harness.inputs.config import Generation
-from harness.models.prompts import PromptParts
+from harness.models.prompts import PromptParts, Reply
 
 
-Done = Callable[[Sequence[int], Sequence[str]], None]  # (indices into prompts, their answers)
+Done = Callable[[Sequence[int], Sequence[Reply | str]], None]  # (indices into prompts, their answers)
 
 
 class Generator(Protocol):
@@ -21,9 +21,11 @@ class Generator(Protocol):
 
     def check_available(self) -> None: ...
 
-    def generate(self, prompts: Sequence[PromptParts], done: Optional[Done] = None) -> list[str]:
+    def generate(self, prompts: Sequence[PromptParts], done: Optional[Done] = None) -> list[Reply | str]:
         """Answers in the order of ``prompts``; ``done(indices, answers)`` as each batch (or single
-        answer) is ready, so that it is cached at once. A backend may leave it uncalled."""
+        answer) is ready, so that it is cached at once. A backend may leave it uncalled. Answers are
+        cleaned by prompts.clean_reply, which records what it cut; a plain string (a backend of your
+        own) is cleaned by the Answerer."""
 
     def complete(self, texts: Sequence[str], max_new_tokens: int | None = None) -> list[str]: ...
 

@@ -20,7 +20,7 @@ from harness.inputs.config import Generation
 from harness.models.base import BACKENDS, Done
 from harness.models.embedded import EMBEDDED, embedded_gguf, embedded_sha, parsed_once_gguf
 from harness.models.hub import hub_unavailable_reason
-from harness.models.prompts import PromptParts, chat_messages, clean_answer, completion_prompt
+from harness.models.prompts import PromptParts, Reply, chat_messages, clean_reply, completion_prompt
 
 PAD_MULTIPLE = 64  # tokens; a prompt's padded length, hence its arithmetic, is fixed by its own length
 
@@ -222,7 +222,7 @@ class HFGenerator:
             if tokens + max_new_tokens > limit:
                 raise PromptTooLong(parts.question, tokens, max_new_tokens, limit, self.identity)
 
-    def generate(self, prompts: Sequence[PromptParts], done: Done | None = None) -> list[str]:
+    def generate(self, prompts: Sequence[PromptParts], done: Done | None = None) -> list[Reply]:
         texts = [self.render(p) for p in prompts]
         self._check_fits(prompts, texts, self.settings.max_new_tokens)
         return self._run(texts, self.settings.max_new_tokens, done)
@@ -232,9 +232,9 @@ class HFGenerator:
         if self.chat:
             texts = [self.tokenizer.apply_chat_template([{"role": "user", "content": t}], tokenize=False,
                                                         add_generation_prompt=True) for t in texts]
-        return self._run(list(texts), max_new_tokens or self.settings.max_new_tokens)
+        return [r.text for r in self._run(list(texts), max_new_tokens or self.settings.max_new_tokens)]
 
-    def _run(self, texts: list[str], max_new_tokens: int, done: Done | None = None) -> list[str]:
+    def _run(self, texts: list[str], max_new_tokens: int, done: Done | None = None) -> list[Reply]:
         """Greedy answers in batches of one fixed shape: ``batch_size`` rows (a short batch is filled
         with copies), each prompt padded to its own length rounded up to PAD_MULTIPLE tokens. A row's
         arithmetic then depends on its own prompt alone, not on which prompts share its batch (what
@@ -244,7 +244,7 @@ class HFGenerator:
         order = sorted(range(len(texts)), key=lambda i: (padded[i], i))  # equal lengths batch together
         batches = [list(group) for _, group in groupby(order, key=padded.__getitem__)]
         size = self.settings.batch_size
-        out: list[str] = [""] * len(texts)
+        out: list[Reply] = [Reply("")] * len(texts)
         with progress("generating", total=len(texts), unit="answers") as bar:
             for same_length in batches:
                 for start in range(0, len(same_length), size):
@@ -279,7 +279,7 @@ class HFGenerator:
     def _tokens(self, text: str) -> list[int]:
         return self.tokenizer(text, add_special_tokens=not self.chat).input_ids
 
-    def _run_batch(self, texts: list[str], max_new_tokens: int) -> list[str]:
+    def _run_batch(self, texts: list[str], max_new_tokens: int) -> list[Reply]:
         import torch
 
         rows = texts + texts[-1:] * (self.settings.batch_size - len(texts))
@@ -289,5 +289,5 @@ class HFGenerator:
             generated = self.model.generate(
                 **enc, max_new_tokens=max_new_tokens, do_sample=False,
                 eos_token_id=self._stop_ids, pad_token_id=self.tokenizer.pad_token_id)
-        return [clean_answer(self.tokenizer.decode(ids, skip_special_tokens=True))
+        return [clean_reply(self.tokenizer.decode(ids, skip_special_tokens=True))
                 for ids in generated[:len(texts), enc.input_ids.shape[1]:]]

@@ -10,7 +10,7 @@ from harness.core.errors import Unavailable
 from harness.inputs.config import Generation
 from harness.models.base import BACKENDS, Done
 from harness.models.embedded import EMBEDDED, embedded_gguf, embedded_sha
-from harness.models.prompts import PromptParts, chat_messages, clean_answer, completion_prompt
+from harness.models.prompts import PromptParts, Reply, chat_messages, clean_reply, completion_prompt, stop_sequences
 
 
 @BACKENDS.register("llamacpp")
@@ -48,14 +48,15 @@ class LlamaCppGenerator:
     def load(self) -> None:
         self.llm  # noqa: B018
 
-    def _one(self, prompt, max_tokens: int) -> str:
+    def _one(self, prompt, max_tokens: int) -> Reply:
+        stop = stop_sequences(self.chat)
         if self.chat:
-            reply = self.llm.create_chat_completion(messages=prompt, max_tokens=max_tokens, temperature=0.0)
-            return clean_answer(reply["choices"][0]["message"]["content"] or "")
-        reply = self.llm.create_completion(prompt, max_tokens=max_tokens, temperature=0.0, stop=["\n"])
-        return clean_answer(reply["choices"][0]["text"])
+            reply = self.llm.create_chat_completion(messages=prompt, max_tokens=max_tokens, temperature=0.0, stop=stop)
+            return clean_reply(reply["choices"][0]["message"]["content"] or "")
+        reply = self.llm.create_completion(prompt, max_tokens=max_tokens, temperature=0.0, stop=stop)
+        return clean_reply(reply["choices"][0]["text"])
 
-    def generate(self, prompts: Sequence[PromptParts], done: Done | None = None) -> list[str]:
+    def generate(self, prompts: Sequence[PromptParts], done: Done | None = None) -> list[Reply]:
         out = []
         for i, p in enumerate(prompts):
             out.append(self._one(chat_messages(p) if self.chat else completion_prompt(p), self.settings.max_new_tokens))
@@ -65,4 +66,4 @@ class LlamaCppGenerator:
 
     def complete(self, texts: Sequence[str], max_new_tokens: int | None = None) -> list[str]:
         return [self._one([{"role": "user", "content": t}] if self.chat else t,
-                          max_new_tokens or self.settings.max_new_tokens) for t in texts]
+                          max_new_tokens or self.settings.max_new_tokens).text for t in texts]

@@ -5,9 +5,16 @@ from functools import cached_property
 from pathlib import Path
 from typing import Sequence
 
+from harness.core.errors import HarnessError
+from harness.core.progress import notice
 from harness.inputs.config import Generation
 from harness.models.base import BACKENDS, Done
-from harness.models.prompts import PromptParts, chat_messages, clean_answer, completion_prompt
+from harness.models.prompts import PromptParts, Reply, chat_messages, clean_reply, completion_prompt, stop_sequences
+
+# One worked example, as a suite's examples are sent: a model that does not know the server's chat
+# template imitates the template's text after it and runs on into an invented next turn.
+PROBE = [{"role": "user", "content": "What is 2 + 2?"}, {"role": "assistant", "content": "4."},
+         {"role": "user", "content": "What is the capital of France?"}]
 
 
 @BACKENDS.register("openai")
@@ -18,7 +25,26 @@ class OpenAICompatibleGenerator:
     def __init__(self, model: str, settings: Generation, cache_root: Path):
         self.model_name, _, self.base_url = model.partition("@")
         self.settings = settings
-        self.chat = settings.prompt_style != "completion"
+
+    @cached_property
+    def chat(self) -> bool:
+        """auto: chat, unless one probe's reply runs on into chat-template debris (then completions)."""
+        style = self.settings.prompt_style
+        return style == "chat" or (style == "auto" and not self._probe_runs_on())
+
+    def _probe_runs_on(self) -> bool:
+        from harness.models.openai_api import call
+
+        try:
+            reply = call(f"generation ({self.model_name})", self.endpoint,
+                         lambda: self._chat(self.endpoint.client(), PROBE, 16))
+        except HarnessError:  # no evidence: chat, and the generation requests say why the server failed
+            return False
+        if reply.debris:
+            notice(f"openai:{self.model_name} at {self.endpoint.base_url}: its chat reply ran on into "
+                   f"{reply.debris!r}, a chat template it does not know; prompt_style auto uses completions "
+                   "(generation.prompt_style: chat keeps chat)")
+        return reply.debris is not None
 
     @cached_property
     def endpoint(self):
@@ -33,22 +59,19 @@ class OpenAICompatibleGenerator:
     def check_available(self) -> None:
         self.endpoint  # noqa: B018  (Unavailable without a key or a base URL)
 
-    def _one(self, client, prompt, max_tokens: int) -> str:
-        from harness.models.openai_api import Malformed
+    def _chat(self, client, messages: list, max_tokens: int) -> Reply:
+        reply = client.chat.completions.create(model=self.model_name, messages=messages, temperature=0,
+                                               max_tokens=max_tokens, stop=stop_sequences(chat=True))
+        return _cleaned(reply.choices[0].message.content if reply.choices else None)
 
+    def _one(self, client, prompt, max_tokens: int) -> Reply:
         if self.chat:
-            reply = client.chat.completions.create(model=self.model_name, messages=prompt, temperature=0,
-                                                   max_tokens=max_tokens)
-            text = reply.choices[0].message.content if reply.choices else None
-        else:
-            reply = client.completions.create(model=self.model_name, prompt=prompt, temperature=0,
-                                              max_tokens=max_tokens, stop=["\n"])
-            text = reply.choices[0].text if reply.choices else None
-        if text is None:
-            raise Malformed("a reply with no text")
-        return clean_answer(text)
+            return self._chat(client, prompt, max_tokens)
+        reply = client.completions.create(model=self.model_name, prompt=prompt, temperature=0,
+                                          max_tokens=max_tokens, stop=stop_sequences(chat=False))
+        return _cleaned(reply.choices[0].text if reply.choices else None)
 
-    def _ask(self, prompts: list, max_tokens: int, done: Done | None = None) -> list[str]:
+    def _ask(self, prompts: list, max_tokens: int, done: Done | None = None) -> list[Reply]:
         from harness.models.openai_api import call
 
         client = self.endpoint.client()
@@ -59,10 +82,18 @@ class OpenAICompatibleGenerator:
                 done([i], out[-1:])
         return out
 
-    def generate(self, prompts: Sequence[PromptParts], done: Done | None = None) -> list[str]:
+    def generate(self, prompts: Sequence[PromptParts], done: Done | None = None) -> list[Reply]:
         rendered = [chat_messages(p) if self.chat else completion_prompt(p) for p in prompts]
         return self._ask(rendered, self.settings.max_new_tokens, done)
 
     def complete(self, texts: Sequence[str], max_new_tokens: int | None = None) -> list[str]:
         rendered = [[{"role": "user", "content": t}] if self.chat else t for t in texts]
-        return self._ask(rendered, max_new_tokens or self.settings.max_new_tokens)
+        return [r.text for r in self._ask(rendered, max_new_tokens or self.settings.max_new_tokens)]
+
+
+def _cleaned(text: str | None) -> Reply:
+    from harness.models.openai_api import Malformed
+
+    if text is None:
+        raise Malformed("a reply with no text")
+    return clean_reply(text)

@@ -1,12 +1,29 @@
 """Prompt building: completion style for base models, chat messages for chat models."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Sequence
 
 from harness.inputs.config import Example
 
 PROMPT_VERSION = 1  # bump when the layout below changes: it is part of every answer's cache key
+
+# Where a chat template ends a turn or opens the next. A model that does not know the template it is
+# prompted with (a base model behind a server's chat API) writes them as text and runs on into an
+# invented next turn: an answer ends at the first one.
+TEMPLATE_MARKERS = ("</s>", "<s>", "[INST]", "[/INST]", "<|im_end|>", "<|im_start|>", "<|eot_id|>",
+                    "<|start_header_id|>", "<|end_header_id|>", "<end_of_turn>", "<start_of_turn>",
+                    "<|endoftext|>", "<|end|>", "<|user|>", "<|assistant|>")
+# Stop sequences (the OpenAI API takes at most 4): where a next turn opens. Every template closes a turn
+# before it opens the next (</s> before [INST], <|im_end|> before <|im_start|>, <end_of_turn> before
+# <start_of_turn>, <|eot_id|> before <|start_header_id|>), so the closing marker stays in the reply, where
+# clean_reply cuts and records it; a stop sequence itself is never returned.
+TURN_OPENERS = ("[INST]", "<|im_start|>", "<start_of_turn>", "<|start_header_id|>")
+SECOND_QUESTION = "a second question"
+_MARKER = re.compile("|".join(map(re.escape, TEMPLATE_MARKERS)))
+# The next question written by the model itself: our layout's label, or a question after the answer's sentence.
+_NEXT_QUESTION = re.compile(r"\bQuestion:|[.!]\s+[A-Z][^.!?\n]*\?")
 
 
 @dataclass(frozen=True)
@@ -42,6 +59,25 @@ def chat_messages(parts: PromptParts) -> list[dict]:
     return messages
 
 
-def clean_answer(text: str) -> str:
-    """The first line of a completion: base models run on into the next 'Question:'."""
-    return text.strip().split("\n", 1)[0].strip()
+@dataclass(frozen=True)
+class Reply:
+    """An answer as kept, and what its raw reply ran on into: a template marker (the answer was cut
+    there) or SECOND_QUESTION (kept as is: there is no marker to cut at); None for a clean reply."""
+
+    text: str
+    debris: str | None = None
+
+
+def stop_sequences(chat: bool) -> list[str]:
+    """A completion's answer is its first line; a chat reply ends where a next turn would open."""
+    return list(TURN_OPENERS) if chat else ["\n", *TURN_OPENERS[:3]]
+
+
+def clean_reply(raw: str) -> Reply:
+    """The first line of a reply, cut at its first chat-template marker: base models run on into the
+    next 'Question:', models that do not know the chat template into an invented next turn."""
+    marker = _MARKER.search(raw)
+    text = (raw[:marker.start()] if marker else raw).strip().split("\n", 1)[0].strip()
+    if marker:
+        return Reply(text, marker.group())
+    return Reply(text, SECOND_QUESTION if _NEXT_QUESTION.search(raw) else None)

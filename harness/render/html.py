@@ -154,7 +154,7 @@ text-align:left}.results{width:100%}.answer{max-width:28em;white-space:pre-wrap}
 mark.evidence{background:#9fe89f}.src{color:#777;font-size:11px}.filters{position:sticky;top:0;background:#fff;
 padding:.5em 0;border-bottom:1px solid #ccc;z-index:1}tr.marked-right td.review{background:#c8f0c8}
 tr.marked-wrong td.review{background:#f5c2c2}#reviews-out{width:100%;height:8em;font-family:monospace}
-img{max-width:100%}#answers{scroll-margin-top:4em}.pager{white-space:nowrap}
+img{max-width:100%}.warning{background:#fff3cd;border:1px solid #e0b84a;padding:4px 6px}#answers{scroll-margin-top:4em}.pager{white-space:nowrap}
 section.question{content-visibility:auto;contain-intrinsic-size:auto 20em}
 """
 
@@ -171,6 +171,7 @@ def render_html(suite: Suite, report: RunReport, charts: Sequence[bytes]) -> str
 script-src 'unsafe-inline'">
 <style>{STYLE}</style></head><body>
 <h1>{escape(suite.name)}: every answer</h1>{_header(report)}
+{"".join(f'<p class="warning">warning: {escape(line)}</p>' for line in report.warnings)}
 <h2>Summary</h2>{_summary(report)}{images}
 {f"<h2>Skipped systems</h2><ul>{skipped}</ul>" if skipped else ""}
 <h2>Answers</h2>

@@ -190,6 +190,7 @@ def render_scorecard(suite: Suite, report: RunReport) -> str:
     out = [f"# Scorecard: {suite.name}", "",
            f"- generator: `{run.generator}`", *_judge(run),
            f"- questions: {len(suite.questions)}; corpus: {len(suite.documents)} document(s), {words} words", "",
+           *(["## Warnings", "", *[f"- {line}" for line in report.warnings], ""] if report.warnings else []),
            "## Accuracy and retrieval", "", f"![accuracy per system]({CHART})", "", *_summary(metrics, agreement), "",
            "Unscored answers (the judge could not decide) are counted apart, never as wrong. Answer time is the "
            "total generation time recorded when each answer was computed (loading the model left out); cached "

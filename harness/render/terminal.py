@@ -16,6 +16,7 @@ def summary_lines(report: RunReport, judge: str, cached: dict[bool, int]) -> lis
         lines.append(f"{name:<14} accuracy {m.correct}/{m.n} ({m.accuracy:.1%}){ci}{unscored}{retrieval}")
     lines += [f"{system:<14} skipped: {reason}" for system, reason in run.skipped.items()]
     lines += [f"{system:<14} CRASHED: {reason}" for system, reason in run.failed.items()]
+    lines += [f"warning: {line}" for line in report.warnings]
     if run.calibration:
         cal = run.calibration
         lines.append(f"judge {judge}: agreement {cal['agree']}/{cal['n']} ({cal['agreement']:.1%}), "

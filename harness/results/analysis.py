@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 from typing import Sequence
 
 from harness.results.gate import evaluate_gate
@@ -17,6 +18,7 @@ from harness.results.model import (
     RunReport,
     SystemMetrics,
     SystemSummary,
+    TemplateDebris,
 )
 from harness.results.ppi import corrected_accuracy, reviewed_agreement
 from harness.results.stats import comparisons, mcnemar, wilson
@@ -136,7 +138,24 @@ def _attribution(suite: Suite, firsts: Sequence[Row], metrics: dict[str, SystemM
     return out
 
 
-def _summaries(metrics, per_seed, prior, corrected) -> dict[str, SystemSummary]:
+# The share of a system's answers that must run on into debris for a warning: a stray marker is cut
+# and harmless; a prompt style the model does not know shows in many answers.
+DEBRIS_SHARE = 0.1
+
+
+def template_debris(rows: Sequence[Row]) -> dict[str, TemplateDebris]:
+    """The systems with debris in at least DEBRIS_SHARE of their answers (every seed's answer counts)."""
+    out = {}
+    for name in dict.fromkeys(r.system for r in rows):
+        answered = [r for r in rows if r.system == name and r.answer is not None]
+        found = Counter(r.debris for r in answered if r.debris)
+        debris = sum(found.values())
+        if debris and debris >= DEBRIS_SHARE * len(answered):
+            out[name] = TemplateDebris(answers=debris, of=len(answered), found=dict(found.most_common()))
+    return out
+
+
+def _summaries(metrics, per_seed, prior, corrected, debris) -> dict[str, SystemSummary]:
     out = {}
     for name, m in metrics.items():
         c = corrected.get(name)
@@ -145,7 +164,8 @@ def _summaries(metrics, per_seed, prior, corrected) -> dict[str, SystemSummary]:
             retrieval=None if m.k is None else RetrievalSummary(k=m.k, recall=_round(m.recall), mrr=_round(m.mrr)),
             seed_accuracy=[round(v, 6) for v in per_seed[name].values()] if name in per_seed else None,
             **prior.get(name, {}),
-            corrected_accuracy=None if c is None else CorrectedSummary(**c.as_json()))
+            corrected_accuracy=None if c is None else CorrectedSummary(**c.as_json()),
+            template_debris=debris.get(name))
     return out
 
 
@@ -173,7 +193,8 @@ def build_report(suite: Suite, rows: Sequence[Row], run: RunMeta) -> RunReport:
                         seeds=_seeds(rows, firsts, per_seed, paired), corrected=corrected, reviewed=reviewed,
                         attribution=_attribution(suite, firsts, metrics))
     report = RunReport(schema_version=SCHEMA_VERSION, suite=suite.name,
-                       systems=_summaries(metrics, per_seed, by_prior(rows), corrected), results=rows, run=run)
+                       systems=_summaries(metrics, per_seed, by_prior(rows), corrected, template_debris(rows)),
+                       results=rows, run=run)
     return report.with_analysis(analysis)
 
 

@@ -64,10 +64,11 @@ class Row(_Model):
     judge: JudgeOpinion | None
     sampled: bool | None = None  # true: the human verdict is a random-sample review drawn for this system
     seed: int | None = None
+    debris: str | None = None  # what the raw reply ran on into (a template marker, cut there; a second question)
 
     @model_serializer(mode="wrap")
     def _serialize(self, handler):
-        return _without_none(handler, self, ("sampled", "seed"))
+        return _without_none(handler, self, ("sampled", "seed", "debris"))
 
 
 class RetrievalSummary(_Model):
@@ -88,6 +89,23 @@ class CorrectedSummary(_Model):
     reviewed: int
 
 
+class TemplateDebris(_Model):
+    """A system whose answers often ran on into chat-template markers or a second question
+    (harness/results/analysis.py decides how often): the model was likely prompted in a chat template
+    it does not know."""
+
+    answers: int  # answers that ran on
+    of: int  # the system's answers
+    found: dict[str, int]  # what they ran on into -> in how many answers, most first
+
+    def line(self, system: str) -> str:
+        """The warning, as every renderer shows it."""
+        found = ", ".join(f"{what} in {n}" for what, n in self.found.items())
+        return (f"{system}: {self.answers} of {self.of} answers ran on into chat-template debris ({found}); "
+                "the model likely does not know its chat template (answers are cut at its markers). "
+                "Fix: generation.prompt_style: completion, or a chat model")
+
+
 class SystemSummary(_Model):
     n: int
     correct: int
@@ -98,10 +116,12 @@ class SystemSummary(_Model):
     by_prior: dict[Literal["known", "unknown"], PriorGroup] | None = None
     forgotten: list[str] | None = None
     corrected_accuracy: CorrectedSummary | None = None
+    template_debris: TemplateDebris | None = None
 
     @model_serializer(mode="wrap")
     def _serialize(self, handler):
-        return _without_none(handler, self, ("seed_accuracy", "by_prior", "forgotten", "corrected_accuracy"))
+        return _without_none(handler, self, ("seed_accuracy", "by_prior", "forgotten", "corrected_accuracy",
+                                             "template_debris"))
 
 
 class RunMeta(_Model):
@@ -168,6 +188,11 @@ class RunReport(ResultsFile):
     def with_analysis(self, analysis: Analysis) -> RunReport:
         self._analysis = analysis
         return self
+
+    @property
+    def warnings(self) -> list[str]:
+        """One line per system whose answers ran on into chat-template debris."""
+        return [s.template_debris.line(name) for name, s in self.systems.items() if s.template_debris]
 
     def to_json(self) -> str:
         """Strict JSON: a reader in any language can parse it."""

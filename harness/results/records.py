@@ -57,10 +57,8 @@ class Results:
                     evidence_rank=r.get("evidence_rank"), retrieved=r.get("retrieved") or [],
                     explanation=r.get("explanation"), seconds=r.get("seconds"),
                     verdict_source=r.get("verdict_source"), certain=r.get("certain"), judge=r.get("judge"),
-                    sampled=r.get("sampled"), seed=r.get("seed"))
+                    sampled=r.get("sampled"), seed=r.get("seed"), debris=r.get("debris"))
                 for r in self._merged().values()]
-
-
 
     def meta(self, **run: Any) -> RunMeta:
         """The run block: what the caller knows (suite folder, models, judge, gate) and what the tests recorded."""
