@@ -38,6 +38,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--suite", default="fixtures/touch_rugby", help="suite folder (default: %(default)s)")
     group.addoption("--systems", default=None, help="comma-separated systems to run (default: the suite's)")
     group.addoption("--generator", default=None, help="generator model: HF id, local path, or backend:model")
+    group.addoption("--max-concurrency", type=int, default=None, metavar="N",
+                    help="requests in flight to a server (default: the suite's generation.max_concurrency, 16)")
     group.addoption("--judge", default=None, help="judge name: match, llm, hybrid or a plugin (default: the suite's)")
     group.addoption("--judge-replay", default=None, metavar="FILE",
                     help="grade from a committed verdict file (a results.json); no judge is called")
@@ -64,6 +66,8 @@ def start_eval_run(config: pytest.Config) -> None:
         raise pytest.UsageError(wrong)
     try:
         suite = load_suite(_path(config, "suite"))
+        if config.getoption("max_concurrency"):
+            suite = suite.with_generation(max_concurrency=config.getoption("max_concurrency"))
         systems = select_systems(suite, config.getoption("systems"))
         replay = config.getoption("judge_replay")
         config.stash[RUN] = EvalRun(suite, systems, generator=config.getoption("generator"),

@@ -158,6 +158,7 @@ class EvalRun:
                 with progress.scope(case.system):
                     answers = system.answer(questions)
                 self._answers[case.system] = {q.id: a for q, a in zip(questions, answers)}
+                self._prefetch_verdicts(questions, answers)
             except PromptTooLong as err:
                 qid = next((q.id for q in questions if q.question == err.question), "?")
                 self._answers[case.system] = HarnessError(f"system {case.system}, question {qid}: {err}")
@@ -174,6 +175,16 @@ class EvalRun:
         if case.question.id not in batch:  # not foreseen at collection
             batch[case.question.id] = self.system(case.system).answer([case.question])[0]
         return batch[case.question.id]
+
+    def _prefetch_verdicts(self, questions: Sequence[Question], answers: Sequence[Answer]) -> None:
+        """Let a judge on a server grade the batch with requests in flight together. A failure is
+        left for grade() to report, test by test."""
+        prefetch = getattr(self.judge, "prefetch", None)
+        if prefetch is not None:
+            try:
+                prefetch([(q, a.text) for q, a in zip(questions, answers) if a.text is not None])
+            except HarnessError:
+                pass
 
     def grade(self, case: Case, answer: Answer) -> Verdict:
         try:

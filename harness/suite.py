@@ -1,7 +1,7 @@
 """Load a suite folder (suite.yaml, questions.yaml, corpus/) into one validated object."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,11 @@ class Suite:
     corpus_hash: str
     calibration: tuple[Candidate, ...] | None  # human-labelled candidates for the judge, if any
     train_pairs: tuple[TrainPair, ...] | None  # question/answer pairs for fine-tuning, if any
+
+    def with_generation(self, **changes) -> "Suite":
+        """The same suite with generation settings overridden (from the command line)."""
+        generation = self.config.generation.model_copy(update=changes)
+        return replace(self, config=self.config.model_copy(update={"generation": generation}))
 
     def system(self, name: str) -> SystemSpec:
         for spec in self.systems:

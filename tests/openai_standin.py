@@ -9,6 +9,8 @@ time, that long per input, finishing a request even after its client has given u
 ``inputs_worked`` counts every input it computed, abandoned or not. With ``per_token`` set, it
 returns one vector per word, as llama.cpp's server does for a model with no pooling layer. A chat
 reply echoes the last line of the last message, then ``chat_tail`` (a base model's debris, say).
+With ``seconds_per_request`` set, every chat or completion request takes that long and requests
+are served concurrently, as vLLM serves them; ``peak_in_flight`` is the most at once.
 """
 from __future__ import annotations
 
@@ -36,7 +38,9 @@ class StandIn:
         self.inputs_worked = 0
         self.per_token = False
         self.chat_tail = "\nsecond line"
-        busy = threading.Lock()
+        self.seconds_per_request = 0.0
+        self.in_flight = self.peak_in_flight = 0
+        busy, counting = threading.Lock(), threading.Lock()
         standin = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -63,6 +67,13 @@ class StandIn:
                     with busy:
                         threading.Event().wait(standin.seconds_per_input * len(body["input"]))
                         standin.inputs_worked += len(body["input"])
+                if standin.seconds_per_request and not self.path.endswith("/embeddings"):
+                    with counting:
+                        standin.in_flight += 1
+                        standin.peak_in_flight = max(standin.peak_in_flight, standin.in_flight)
+                    threading.Event().wait(standin.seconds_per_request)
+                    with counting:
+                        standin.in_flight -= 1
                 try:
                     self._send(200, standin.reply(self.path, body, short=fault == "short"))
                 except (BrokenPipeError, ConnectionResetError):

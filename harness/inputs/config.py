@@ -63,6 +63,9 @@ class Generation(Strict):
     # Weights of a local transformers generator while answering (training always uses float32).
     # auto: bfloat16 on a GPU that supports it or a CPU with AMX (about 2x faster there), else float32.
     dtype: Literal["auto", "float32", "bfloat16"] = "auto"
+    # Requests in flight at once to a server (openai backend, and an LLM judge on one): vLLM batches
+    # what arrives together. It changes how fast answers come, not what they are.
+    max_concurrency: int = Field(16, gt=0)
 
 
 class JudgeConfig(Strict):

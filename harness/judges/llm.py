@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
+from typing import Sequence
 
 from harness.core.cache import cache_key
 from harness.inputs.config import JudgeConfig, Question
@@ -83,6 +85,14 @@ class LLMJudge:
 
     def _ask(self, text: str) -> str:
         return self.generator.complete([text], max_new_tokens=self.config.max_new_tokens)[0]
+
+    def prefetch(self, answers: Sequence[tuple[Question, str]]) -> None:
+        """Grade a system's answers with requests in flight together when the judge is a server (the
+        verdicts are cached, and grade() reads them); a local model grades one at a time anyway."""
+        workers = getattr(self.generator, "max_concurrency", 1)
+        if workers > 1 and len(answers) > 1:
+            with ThreadPoolExecutor(workers) as pool:
+                list(pool.map(lambda pair: self.grade(*pair), answers))
 
     def grade(self, question: Question, candidate: str) -> Verdict:
         key = cache_key("verdict", self.identity, question.question, question.answer, question.accept, candidate)

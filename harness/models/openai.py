@@ -1,12 +1,13 @@
 """``openai``: chat or completions on any OpenAI-compatible server (OpenAI, vLLM, llama.cpp)."""
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from functools import cached_property
 from pathlib import Path
 from typing import Sequence
 
 from harness.core.errors import HarnessError
-from harness.core.progress import notice
+from harness.core.progress import notice, progress
 from harness.inputs.config import Generation
 from harness.models.base import BACKENDS, Done
 from harness.models.prompts import PromptParts, Reply, chat_messages, clean_reply, completion_prompt, stop_sequences
@@ -20,7 +21,8 @@ PROBE = [{"role": "user", "content": "What is 2 + 2?"}, {"role": "assistant", "c
 @BACKENDS.register("openai")
 class OpenAICompatibleGenerator:
     """``openai:MODEL[@BASE_URL]``: chat (or, with prompt_style completion, completions) on any
-    OpenAI-compatible server, greedy, one request per prompt, with the bounded retries of openai_api."""
+    OpenAI-compatible server, greedy, one request per prompt and up to ``generation.max_concurrency``
+    in flight, with the bounded retries of openai_api."""
 
     def __init__(self, model: str, settings: Generation, cache_root: Path):
         self.model_name, _, self.base_url = model.partition("@")
@@ -71,15 +73,32 @@ class OpenAICompatibleGenerator:
                                           max_tokens=max_tokens, stop=stop_sequences(chat=False))
         return _cleaned(reply.choices[0].text if reply.choices else None)
 
+    @property
+    def max_concurrency(self) -> int:
+        return self.settings.max_concurrency
+
     def _ask(self, prompts: list, max_tokens: int, done: Done | None = None) -> list[Reply]:
+        """Up to max_concurrency requests in flight (a server batches what arrives together), each
+        with its own retries; answers in the order of ``prompts``, each reported as it arrives."""
         from harness.models.openai_api import call
 
         client = self.endpoint.client()
-        out = []
-        for i, p in enumerate(prompts):
-            out.append(call(f"generation ({self.model_name})", self.endpoint, lambda p=p: self._one(client, p, max_tokens)))
-            if done:
-                done([i], out[-1:])
+        ask = lambda p: call(f"generation ({self.model_name})", self.endpoint,  # noqa: E731
+                             lambda: self._one(client, p, max_tokens))
+        out: list = [None] * len(prompts)
+        with ThreadPoolExecutor(self.max_concurrency) as pool, \
+                progress("generating", total=len(prompts), unit="answers") as bar:
+            futures = {pool.submit(ask, p): i for i, p in enumerate(prompts)}
+            try:
+                for future in as_completed(futures):
+                    i = futures[future]
+                    out[i] = future.result()
+                    if done:
+                        done([i], [out[i]])
+                    bar.update(1)
+            except BaseException:  # the first failure ends the run's requests: the rest are not sent
+                pool.shutdown(cancel_futures=True)
+                raise
         return out
 
     def generate(self, prompts: Sequence[PromptParts], done: Done | None = None) -> list[Reply]:

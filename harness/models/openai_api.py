@@ -1,8 +1,8 @@
 """Calls to OpenAI-compatible servers (OpenAI, vLLM, llama.cpp) through the official client.
 
 Retries are ours, not the client's, so they are bounded and visible: 429, 5xx, timeouts,
-dropped connections and malformed replies are retried with exponential backoff, honouring
-Retry-After; after the last try the run stops with one line saying what failed, and the endpoint
+dropped connections and malformed replies are retried with exponential backoff, and a
+Retry-After pauses every request to that endpoint (requests run concurrently); after the last try the run stops with one line saying what failed, and the endpoint
 remembers it: every later call through it fails at once with that line, so a server that is down
 costs one retry cycle per run, not one per test. The API key is read from the environment when a
 request is made and never stored in an identity, a cache key, a message or a report.
@@ -35,6 +35,16 @@ class Endpoint:
     timeout: float = 60.0
     backoff: float = 1.0  # seconds before the second try; doubles each time
     gave_up: str | None = field(default=None, compare=False)  # why the last call failed every try
+    paused_until: float = field(default=0.0, compare=False)  # a 429's Retry-After holds every request
+
+    def hold(self, waited_for: float) -> float:
+        """Wait out a rate limit that any request of this run was told about, unless this request
+        already waited for it; the limit it waited for."""
+        until = self.paused_until
+        wait = until - time.monotonic()
+        if until > waited_for and wait > 0:
+            _pause(wait)
+        return until
 
     @classmethod
     def from_env(cls, base_url: str | None = None, **kw) -> "Endpoint":
@@ -86,7 +96,9 @@ def call(what: str, endpoint: Endpoint, request: Callable[[], T], *, splittable:
 
     retryable = (openai.RateLimitError, openai.InternalServerError, openai.APIConnectionError,
                  openai.APIResponseValidationError, Malformed, ValueError)
+    waited_for = 0.0
     for attempt in range(1, endpoint.tries + 1):
+        waited_for = endpoint.hold(waited_for)
         try:
             return request()
         except (openai.APITimeoutError, openai.InternalServerError) as err:
@@ -102,5 +114,9 @@ def call(what: str, endpoint: Endpoint, request: Callable[[], T], *, splittable:
         if attempt == endpoint.tries:
             endpoint.gave_up = f"{endpoint.tries} tries: {_describe(failure)}"
             raise HarnessError(f"{what} at {endpoint.base_url} failed after {endpoint.gave_up}") from None
-        _pause(min(_retry_after(failure) or endpoint.backoff * 2 ** (attempt - 1), 60.0))
+        told = _retry_after(failure)
+        if told is not None:  # the server's limit holds for every request in flight, not just this one
+            endpoint.paused_until = max(endpoint.paused_until, time.monotonic() + min(told, 60.0))
+        else:
+            _pause(min(endpoint.backoff * 2 ** (attempt - 1), 60.0))
     raise AssertionError("unreachable")
