@@ -111,18 +111,50 @@ def _review(args: argparse.Namespace) -> int:
     return 0
 
 
+def _merge(args: argparse.Namespace) -> int:
+    from harness.core.cache import write_atomic
+    from harness.render.scorecard import write_reports
+    from harness.results.analysis import build_report
+    from harness.results.gate import gate_passed
+    from harness.results.merge import merge_parts
+    from harness.results.model import read_results_file
+    from harness.suite import load_suite
+
+    parts = [(Path(p), read_results_file(Path(p))) for p in args.parts]
+    rows, run = merge_parts(parts)
+    suite = load_suite(run.suite_dir)
+    report = build_report(suite, rows, run)
+    out = Path(args.out)
+    write_atomic(out / "results.json", report.to_json())
+    write_reports(suite, report, out / "scorecard.md")
+    passed = gate_passed(report.analysis.gate)
+    print(f"merged {len(parts)} parts, {len(rows)} answers: {out / 'results.json'}, {out / 'scorecard.md'}, "
+          f"{out / 'report.html'}; gate {'passes' if passed else 'fails'}")
+    return 0 if passed else 1
+
+
 def _train(args: argparse.Namespace) -> int:
+    """Build the systems once, into the cache: LoRA adapters trained, the corpus embedded. Shards of
+    a run (--shard) then share that cache, and never train."""
+    from harness.core.errors import Unavailable
     from harness.run import EvalRun
     from harness.suite import load_suite
 
     suite = load_suite(args.suite)
-    run = EvalRun(suite, [suite.system(args.system)], cache_dir=args.cache_dir)
-    for seed, adapter, _ in run.system(args.system).adapters:  # one per seed
-        log = adapter.log
-        print(f"{args.system} (seed {seed}): adapter {adapter.path}\n  {log['examples']} pairs, "
-              f"{log['settings']['epochs']:g} epochs, {log['seconds']} s ({log['examples_per_second']} examples/s); "
-              f"last train loss {log['train'][-1][1] if log['train'] else '-'}, "
-              f"last eval loss {log['eval'][-1][1] if log['eval'] else '-'}")
+    names = args.system or list(suite.default_systems)
+    run = EvalRun(suite, [suite.system(n) for n in names], cache_dir=args.cache_dir)
+    for name in names:
+        try:
+            built = run.system(name)
+        except Unavailable as why:
+            print(f"{name}: skipped: {why}")
+            continue
+        for seed, adapter, _ in getattr(built, "adapters", ()):  # one per seed; systems that do not train have none
+            log = adapter.log
+            print(f"{name} (seed {seed}): adapter {adapter.path}\n  {log['examples']} pairs, "
+                  f"{log['settings']['epochs']:g} epochs, {log['seconds']} s ({log['examples_per_second']} examples/s); "
+                  f"last train loss {log['train'][-1][1] if log['train'] else '-'}, "
+                  f"last eval loss {log['eval'][-1][1] if log['eval'] else '-'}")
     return 0
 
 
@@ -205,9 +237,14 @@ def main(argv: list[str] | None = None) -> int:
                              "only these reviews enter the corrected accuracy")
     review.add_argument("--seed", type=int, default=0)
     review.set_defaults(func=_review)
-    train = sub.add_parser("train", help="train (or find cached) the LoRA adapter of a lora system")
+    merge = sub.add_parser("merge", help="join the results.json of a sharded run (--shard I/N) and apply the gate")
+    merge.add_argument("parts", nargs="+", metavar="PART.json")
+    merge.add_argument("--out", required=True, help="folder for results.json, scorecard.md and report.html")
+    merge.set_defaults(func=_merge)
+    train = sub.add_parser("train", help="train (or find cached) the LoRA adapters of a suite's systems")
     train.add_argument("--suite", required=True)
-    train.add_argument("--system", default="lora")
+    train.add_argument("--system", action="append", default=None,
+                       help="a system to build (repeatable); default: every system of the suite")
     train.add_argument("--cache-dir", default=DEFAULT_DIR)
     train.set_defaults(func=_train)
     synth = sub.add_parser("synth", help="synthesize training pairs from the corpus with a generator")

@@ -22,9 +22,11 @@ from harness.results.gate import gate_passed
 from harness.results.records import Results, verdict_fields
 from harness.run import Case, EvalRun, select_systems
 from harness.suite import load_suite
+from harness.shards import QUESTION_OF, shard_of
 from harness.workers import SYSTEM_OF
 
-pytest_plugins = ["harness.workers"]  # under -n: a system's tests on one worker, cores shared out
+# under -n: a system's tests on one worker, cores shared out; --shard: this machine's part of the run
+pytest_plugins = ["harness.workers", "harness.shards"]
 
 RUN = pytest.StashKey[EvalRun]()
 RECORD = "harness"  # user_properties key carrying one record
@@ -73,12 +75,15 @@ def start_eval_run(config: pytest.Config) -> None:
         config.stash[RUN] = EvalRun(suite, systems, generator=config.getoption("generator"),
                                     judge=config.getoption("judge"), cache_dir=_path(config, "cache_dir"),
                                     judge_replay=Path(replay).resolve() if replay else None,
-                                    no_train=config.getoption("no_train"))
+                                    no_train=config.getoption("no_train"), shard=shard_of(config) is not None)
     except HarnessError as err:
         raise pytest.UsageError(str(err)) from None
     config.pluginmanager.register(ReportWriter(config, config.stash[RUN]), "harness-report-writer")
     systems = {case_id(c): c.system for retrieval in (False, True) for c in config.stash[RUN].cases(retrieval)}
     config.stash[SYSTEM_OF] = lambda nodeid: systems.get(nodeid.rpartition("[")[2].removesuffix("]"))
+    position = {q.id: i for i, q in enumerate(config.stash[RUN].suite.questions)}
+    config.stash[QUESTION_OF] = lambda item: next((position[c.question.id] for c in _cases(item)
+                                                   if isinstance(c, Case)), None)
 
 
 def case_id(case: Case) -> str:
@@ -275,7 +280,8 @@ class ReportWriter:
         self.report = build_report(run.suite, self.results.rows(), meta)
         write_atomic(_path(config, "results_json"), self.report.to_json())
         write_reports(run.suite, self.report, _path(config, "scorecard"))
-        if meta.gate_enabled and not gate_passed(self.report.analysis.gate) and session.exitstatus == 0:
+        gated = meta.gate_enabled and shard_of(config) is None  # a shard's part is gated by `harness merge`
+        if gated and not gate_passed(self.report.analysis.gate) and session.exitstatus == 0:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter) -> None:

@@ -60,14 +60,14 @@ class SharedModels:
     It is the Context that system kinds and judges are built with."""
 
     def __init__(self, suite: Suite, generator: str | None = None, cache_dir: str | Path = DEFAULT_DIR,
-                 no_train: bool = False):
+                 no_train: bool = False, shard: bool = False):
         # Models come from local paths and the local HF cache only (see harness.models.hub);
         # set before transformers/huggingface_hub are imported, which read it once.
         os.environ["HF_HUB_OFFLINE"] = "1"
         self.suite = suite
         self.generator_spec = generator or suite.config.generator
         self.cache = DiskCache(cache_dir)
-        self.adapters = Adapters(lambda: self.generator, suite, self.cache, no_train)
+        self.adapters = Adapters(lambda: self.generator, suite, self.cache, no_train, shard)
         self._generators: dict[str, Generator] = {}
         self._embedders: dict[str, Embedder] = {}
 
@@ -106,10 +106,10 @@ class EvalRun:
 
     def __init__(self, suite: Suite, systems: Sequence[SystemSpec], *, generator: str | None = None,
                  judge: str | None = None, judge_replay: str | Path | None = None,
-                 cache_dir: str | Path = DEFAULT_DIR, no_train: bool = False):
+                 cache_dir: str | Path = DEFAULT_DIR, no_train: bool = False, shard: bool = False):
         self.suite = suite
         self.systems = list(systems)
-        self.models = SharedModels(suite, generator, cache_dir, no_train)
+        self.models = SharedModels(suite, generator, cache_dir, no_train, shard)
         self.judge = make_run_judge(self.models, judge, judge_replay)
         self.reviews = load_reviews(suite.root / REVIEWS_FILE, suite.questions)
         self._built: dict[str, System | Exception] = {}

@@ -350,3 +350,35 @@ def test_a_system_that_crashes_shows_one_traceback_then_one_line_per_test(projec
     for system in ("baseline", "rag-bow"):
         assert out.count(f"system {system} crashed earlier in this run: RuntimeError: the model fell over") == 4
     outcome.stdout.fnmatch_lines(["*CRASHED: RuntimeError: the model fell over*"])
+
+
+def _comparable(data: dict) -> dict:
+    """A results.json without what may differ between runs of the same answers: timings, run bookkeeping."""
+    rows = [{k: v for k, v in r.items() if k != "seconds"} for r in data["results"]]
+    systems = {name: {k: v for k, v in s.items() if k != "answer_seconds"} for name, s in data["systems"].items()}
+    return {"suite": data["suite"], "systems": systems, "results": rows,
+            "calibration": data["run"]["calibration"], "skipped": data["run"]["skipped"]}
+
+
+def test_two_shards_merged_are_one_run(project):
+    whole = run(project, "--gate")
+    assert whole.ret == 0
+    one_run = results(project)
+    parts = []
+    for index in (1, 2):
+        outcome = run(project, "--gate", "--shard", f"{index}/2", "--results-json", f"part{index}/results.json",
+                      "--scorecard", f"part{index}/scorecard.md")
+        outcome.stdout.fnmatch_lines([f"harness: shard {index}/2: *"])
+        part = json.loads((project.path / f"part{index}" / "results.json").read_text())
+        parts.append({(r["system"], r["id"]) for r in part["results"]})
+        assert (part["run"]["calibration"] is None) == (index == 2)  # the judge's calibration runs in shard 1
+    assert parts[0] and parts[1] and not parts[0] & parts[1]
+    merged = subprocess.run([sys.executable, "-m", "harness.cli", "merge", "part1/results.json", "part2/results.json",
+                             "--out", "merged"], cwd=project.path, capture_output=True, text=True)
+    assert merged.returncode == 0, merged.stderr
+    assert "gate passes" in merged.stdout
+    assert _comparable(json.loads((project.path / "merged" / "results.json").read_text())) == _comparable(one_run)
+    assert (project.path / "merged" / "report.html").exists() and (project.path / "merged" / "scorecard.md").exists()
+    twice = subprocess.run([sys.executable, "-m", "harness.cli", "merge", "part1/results.json", "part1/results.json",
+                            "--out", "bad"], cwd=project.path, capture_output=True, text=True)
+    assert twice.returncode != 0 and "Traceback" not in twice.stderr and "part1/results.json" in twice.stderr

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Callable
 
 from harness.core.cache import DiskCache
-from harness.core.errors import Unavailable
+from harness.core.errors import HarnessError, Unavailable
 from harness.inputs.config import LoraSettings
 from harness.inputs.trainset import cap_phrasings
 from harness.models import AdapterGenerator, Generator, HFGenerator
@@ -17,11 +17,13 @@ from harness.training.lora import Adapter, adapter_key, load_adapter, train_adap
 
 
 class Adapters:
-    def __init__(self, base: Callable[[], Generator], suite, cache: DiskCache, no_train: bool = False):
+    def __init__(self, base: Callable[[], Generator], suite, cache: DiskCache, no_train: bool = False,
+                 shard: bool = False):
         self._base = base  # called on first use: a run with no LoRA system loads no model for it
         self.suite = suite
         self.cache = cache
         self.no_train = no_train
+        self.shard = shard  # a shard of a run never trains: its adapters were trained before, once
         self._made: dict[str, tuple[Adapter, Answerer]] = {}
 
     def get(self, settings: LoraSettings, contexts=None) -> tuple[Adapter, Answerer]:
@@ -47,6 +49,9 @@ class Adapters:
     def _make(self, base: HFGenerator, key: str, pairs, settings: LoraSettings, context) -> tuple[Adapter, Answerer]:
         path = self.cache.root / "adapters" / key
         adapter = load_adapter(path, key)  # None when absent, or damaged and discarded
+        if adapter is None and self.shard:
+            raise HarnessError(f"a shard does not train, and no adapter is cached for these settings: run "
+                               f"`harness train --suite {self.suite.root}` once, into the cache the shards share")
         if adapter is None and self.no_train:
             raise Unavailable(f"--no-train and no cached adapter; train it first with "
                               f"`harness train --suite {self.suite.root}`")
