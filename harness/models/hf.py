@@ -235,27 +235,29 @@ class HFGenerator:
         return [r.text for r in self._run(list(texts), max_new_tokens or self.settings.max_new_tokens)]
 
     def _run(self, texts: list[str], max_new_tokens: int, done: Done | None = None) -> list[Reply]:
-        """Greedy answers in batches of one fixed shape: ``batch_size`` rows (a short batch is filled
-        with copies), each prompt padded to its own length rounded up to PAD_MULTIPLE tokens. A row's
-        arithmetic then depends on its own prompt alone, not on which prompts share its batch (what
-        the cache missed, ``--systems``, ``-k``, the order of questions, shards), which changed up
-        to 9 of 58 bfloat16 answers with batches padded to their longest prompt."""
-        padded = [-(-len(self._tokens(t)) // PAD_MULTIPLE) * PAD_MULTIPLE for t in texts]
-        order = sorted(range(len(texts)), key=lambda i: (padded[i], i))  # equal lengths batch together
-        batches = [list(group) for _, group in groupby(order, key=padded.__getitem__)]
-        size = self.settings.batch_size
         out: list[Reply] = [Reply("")] * len(texts)
         with progress("generating", total=len(texts), unit="answers") as bar:
-            for same_length in batches:
-                for start in range(0, len(same_length), size):
-                    batch = same_length[start:start + size]
-                    answers = self._run_batch([texts[i] for i in batch], max_new_tokens)
-                    for i, answer in zip(batch, answers):
-                        out[i] = answer
-                    if done:
-                        done(batch, answers)
-                    bar.update(len(batch))
+            for batch in self._batches(texts):
+                answers = self._run_batch([texts[i] for i in batch], max_new_tokens)
+                for i, answer in zip(batch, answers):
+                    out[i] = answer
+                if done:
+                    done(batch, answers)
+                bar.update(len(batch))
         return out
+
+    def _batches(self, texts: Sequence[str]) -> list[list[int]]:
+        """Greedy answers come in batches of one fixed shape: ``batch_size`` rows (a short batch is
+        filled with copies, in _run_batch), each prompt padded to its own length rounded up to
+        PAD_MULTIPLE tokens. A row's arithmetic then depends on its own prompt alone, not on which
+        prompts share its batch (what the cache missed, ``--systems``, the order of questions,
+        shards), which changed up to 9 of 58 bfloat16 answers with batches padded to their longest.
+        The indices of ``texts``, batched: prompts of one padded length together."""
+        padded = [-(-len(self._tokens(t)) // PAD_MULTIPLE) * PAD_MULTIPLE for t in texts]
+        order = sorted(range(len(texts)), key=lambda i: (padded[i], i))
+        size = self.settings.batch_size
+        groups = [list(group) for _, group in groupby(order, key=padded.__getitem__)]
+        return [group[start:start + size] for group in groups for start in range(0, len(group), size)]
 
     @contextmanager
     def _cpu_turn(self):
