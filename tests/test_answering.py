@@ -77,3 +77,27 @@ def test_answer_time_leaves_the_model_load_out(tmp_path, monkeypatch):
     answers = answerer(tmp_path, LoadsLazily()).answer(["q1", "q2"])
     assert events == ["load", "clock", "generate", "clock"]
     assert [a.seconds for a in answers] == [5, 5]  # 10 s on the clock, shared by the two answers
+
+
+def test_workers_sharing_a_cache_generate_each_prompt_once(tmp_path):
+    """Two workers (threads here; processes under -n) ask for the same prompts at the same time."""
+    import threading
+
+    class Slow(Counting):
+        def generate(self, prompts, done=None):
+            threading.Event().wait(0.3)  # long enough for the other worker to ask meanwhile
+            return super().generate(prompts, done)
+
+    generators = [Slow(), Slow()]
+    answers = [None, None]
+
+    def work(i):
+        answers[i] = [a.text for a in answerer(tmp_path, generators[i]).answer(["q1", "q2", "q3"])]
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(len(g.prompts) for g in generators) == 3
+    assert answers[0] == answers[1]
