@@ -11,6 +11,12 @@ METRES = Question(id="q", question="How far?", answer="7 metres")
 PENALTY = Question(id="q", question="Result?", answer="A penalty to the defending team", accept=["penalty"])
 METRE = Question(id="q", question="How far?", answer="About a metre", accept=["a metre"])
 LIMIT = Question(id="q", question="How many?", answer="No limit", accept=["unlimited"])
+FIRST = Question(id="q", question="Which team wins a drop-off?", answer="The first team to score")
+SIZE = Question(id="q", question="What size of ball is used?", answer="Size 4")
+REPLACED = Question(id="q", question="Can a dismissed player be replaced?", answer="No",
+                    evidence=["There is no replacement for a dismissed player"])
+SQUAD = Question(id="q", question="How many players from each team may be on the field?", answer="Six",
+                 evidence=["no more than six (6) players from one team may be on the field at once"])
 
 
 @pytest.mark.parametrize("question, candidate, correct", [
@@ -38,6 +44,19 @@ LIMIT = Question(id="q", question="How many?", answer="No limit", accept=["unlim
     (METRE, "a metre", True),
     (METRE, "1 m at most", True),
     (METRE, "10 metres", False),  # "a metre" must not shrink to a bare unit that 10 m contains
+    (FIRST, "The team that scored the first try.", True),  # the form's words in other order and inflection
+    (FIRST, "The team that scores first.", True),
+    (FIRST, "The first team not to score.", False),
+    (FIRST, "The team with the most points.", False),
+    (SIZE, "A 4.", True),  # the question already says "size"
+    (SIZE, "A 5.", False),
+    (REPLACED, "No.", True),
+    (REPLACED, "No, never.", True),
+    (REPLACED, "No, they are still playing.", False),  # a right "No" with a reason that says the opposite
+    (REPLACED, "Yes.", False),
+    (SQUAD, "Six players on the field at once.", True),  # what the evidence says
+    (SQUAD, "Six, after which the defending team restarts with a tap.", False),  # claims the evidence does not make
+    (SIX, "Six, after which the defending team restarts with a tap.", True),  # without evidence nothing to check
 ])
 def test_match_judge(question, candidate, correct):
     verdict = make_judge("match").grade(question, candidate)

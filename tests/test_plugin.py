@@ -214,7 +214,7 @@ def test_judge_below_calibration_threshold_fails_and_gates(project):
     labels.write_text(labels.read_text() + '- {q: t2, candidate: "Half an hour", label: true}\n')
     plain = project.runpytest("evals/test_judge.py", "--suite", "suite", "-p", "no:cacheprovider")
     plain.assert_outcomes(passed=1, failed=1)
-    plain.stdout.fnmatch_lines(["*judge match/2: agreement 85.7% (min 90%)*t2 'Half an hour': human True, judge False*"])
+    plain.stdout.fnmatch_lines(["*judge match/3: agreement 85.7% (min 90%)*t2 'Half an hour': human True, judge False*"])
     gated = run(project, "--gate")
     assert gated.ret == 1
     gated.stdout.fnmatch_lines(["gate FAILED:*", "*FAIL*judge agreement = 0.857 (threshold 0.900)*"])
