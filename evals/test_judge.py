@@ -39,6 +39,6 @@ def test_judge_on_the_systems_real_output(eval_run, record_calibration, check):
     held = result.agreement >= limits.min_agreement and kappa >= limits.min_kappa
     check(held and summary["max_gap"] <= limits.max_gap,
           f"judge {eval_run.judge.identity} on real answers: agreement {result.agreement:.1%} "
-          f"(min {limits.min_agreement:.0%}), kappa {result.kappa} (min {limits.min_kappa}); systems off by more "
+          f"(min {limits.min_agreement:.0%}), kappa {kappa:.3f} (min {limits.min_kappa}); systems off by more "
           f"than {100 * limits.max_gap:.1f} points: {off or 'none'}; {len(result.disagreements)} disagreements, "
           f"e.g. {_examples(result.disagreements)}")
