@@ -198,9 +198,10 @@ def record(request: pytest.FixtureRequest, eval_run: EvalRun):
 
 @pytest.fixture
 def record_calibration(request: pytest.FixtureRequest):
-    """Attach the judge's agreement with the suite's human labels to this test's report."""
-    def add(summary: dict) -> None:
-        request.node.user_properties.append((RECORD, {"calibration": summary}))
+    """Attach the judge's agreement with one set of the suite's human labels to this test's report;
+    ``labels`` names the set: "calibration" or "real_answers"."""
+    def add(summary: dict, labels: str = "calibration") -> None:
+        request.node.user_properties.append((RECORD, {labels: summary}))
     return add
 
 

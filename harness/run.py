@@ -16,6 +16,7 @@ from harness.core.errors import HarnessError, PromptTooLong, Unavailable, did_yo
 from harness.inputs.config import Question
 from harness.inputs.evidence import Span, evidence_rank
 from harness.judges import Judge, Verdict, make_judge
+from harness.judges.calibration import Agreement, Gap, grade_candidates, system_gaps
 from harness.judges.replay import MissingVerdict, ReplayJudge
 from harness.judges.reviews import REVIEWS_FILE, load_reviews
 from harness.models import Generator, make_generator
@@ -195,16 +196,22 @@ class EvalRun:
             judged = Verdict(None, f"no judge verdict: {err}")
         return self.reviews.overrule(case.system, case.question.id, answer.text, judged)
 
-    def calibrate(self):
-        """Grade the suite's human-labelled candidates; Unavailable when the suite has none."""
-        from harness.judges.calibration import grade_candidates
-
+    def _grade_labelled(self, labelled, file: str) -> tuple[list, Agreement]:
         if isinstance(self.judge, ReplayJudge):
             raise Unavailable("--judge-replay grades from a file: there is no judge to calibrate")
-        if self.suite.calibration is None:
-            raise Unavailable(f"the suite has no {self.suite.config.calibration.file}; add human-labelled "
-                              "candidates to measure the judge")
-        return grade_candidates(self.judge, self.suite.questions, self.suite.calibration)[1]
+        if labelled is None:
+            raise Unavailable(f"the suite has no {file}; add human-labelled answers to measure the judge")
+        return grade_candidates(self.judge, self.suite.questions, labelled)
+
+    def calibrate(self) -> Agreement:
+        """Grade the suite's human-labelled candidates; Unavailable when the suite has none."""
+        return self._grade_labelled(self.suite.calibration, self.suite.config.calibration.file)[1]
+
+    def grade_real_answers(self) -> tuple[Agreement, dict[str, Gap]]:
+        """Grade the answers the systems gave, labelled by hand: agreement, and each system's gap."""
+        answers = self.suite.real_answers
+        verdicts, agreement = self._grade_labelled(answers, self.suite.config.real_answers.file)
+        return agreement, system_gaps(answers, verdicts)
 
     def retrieve(self, case: Case) -> tuple[Hit, ...]:
         retriever = getattr(self.system(case.system), "retriever", None)

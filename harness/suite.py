@@ -12,7 +12,7 @@ from harness.inputs.evidence import Span, find_span
 from harness.inputs.trainset import TrainPair, load_train_pairs
 from harness.inputs.validation import validate
 from harness.inputs.yamlfile import LineDict, load_yaml
-from harness.judges.calibration import Candidate, load_candidates
+from harness.judges.calibration import Candidate, RealAnswer, load_candidates, load_real_answers
 from systems import BUILTIN, KINDS, SystemSpec
 
 
@@ -28,6 +28,7 @@ class Suite:
     evidence: dict[str, tuple[Span, ...]]  # question id -> where its evidence occurs
     corpus_hash: str
     calibration: tuple[Candidate, ...] | None  # human-labelled candidates for the judge, if any
+    real_answers: tuple[RealAnswer, ...] | None  # answers the systems gave, labelled by hand, if any
     train_pairs: tuple[TrainPair, ...] | None  # question/answer pairs for fine-tuning, if any
 
     def with_generation(self, **changes) -> "Suite":
@@ -155,16 +156,21 @@ def load_suite(root: str | Path) -> Suite:
     specs = _system_specs(config, raw, config_path)
     _check_thresholds(config, specs, raw, config_path)
     default = tuple(s.name for s in specs)
+    systems = specs + _unlisted_builtins(config, specs, config_path)
+    real_path = root / config.real_answers.file
+    real_answers = (load_real_answers(real_path, questions, {s.name for s in systems}) if real_path.is_file()
+                    else None)
     return Suite(
         root=root,
         name=config.name or root.name,
         config=config,
         questions=tuple(questions),
         documents=documents,
-        systems=specs + _unlisted_builtins(config, specs, config_path),
+        systems=systems,
         default_systems=default,
         evidence=_locate_evidence(questions, lines, documents, root / "questions.yaml"),
         corpus_hash=corpus_hash(documents),
         calibration=calibration,
+        real_answers=real_answers,
         train_pairs=train_pairs,
     )

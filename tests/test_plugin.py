@@ -48,7 +48,7 @@ def results(project):
 
 def test_results_contract_and_scorecard(project):
     outcome = run(project)
-    outcome.assert_outcomes(passed=12, failed=5)  # rag-bow, judge, decontamination pass; baseline fails
+    outcome.assert_outcomes(passed=13, failed=5)  # rag-bow, both judge tests, decontamination pass; baseline fails
     data = results(project)
     assert data["suite"] == "tiny"
     prior = {"by_prior": {"known": {"n": 0, "correct": 0}, "unknown": {"n": 5, "correct": 0}}, "forgotten": []}
@@ -80,8 +80,8 @@ def test_results_contract_and_scorecard(project):
 def test_gate_passes_on_thresholds_not_on_wrong_answers(project):
     outcome = run(project, "--gate")
     assert outcome.ret == 0
-    outcome.assert_outcomes(passed=12, xfailed=5)
-    outcome.stdout.fnmatch_lines(["gate PASSED: 5 of 5 thresholds hold", "*pass*rag-bow answer_accuracy = 1.000 (threshold 0.600)*"])
+    outcome.assert_outcomes(passed=13, xfailed=5)
+    outcome.stdout.fnmatch_lines(["gate PASSED: 8 of 8 thresholds hold", "*pass*rag-bow answer_accuracy = 1.000 (threshold 0.600)*"])
 
 
 def test_gate_fails_below_a_threshold(project):
@@ -118,7 +118,7 @@ def test_xdist_matches_serial_and_writes_once(project):
     shutil.rmtree(project.path / "reports")
     (project.path / "writes.log").unlink()
     parallel = project.runpytest_subprocess("evals", "--suite", "suite", "-p", "no:cacheprovider", "-n", "2")
-    parallel.assert_outcomes(passed=12, failed=5)
+    parallel.assert_outcomes(passed=13, failed=5)
     assert (project.path / "reports" / "scorecard.md").read_text() == card
     assert results(project) == data
     assert sorted((project.path / "writes.log").read_text().split()) == ["results.json", "scorecard.md"]
@@ -157,7 +157,7 @@ def test_unavailable_model_skips_with_one_line_and_fails_the_gate(project):
                           .replace("  - baseline\n", "  - baseline\n  - {name: rag-absent, kind: rag, embedder: acme/absent-model}\n")
                           .replace("thresholds:\n", "thresholds:\n  rag-absent: {recall: 0.1}\n"))
     outcome = run(project, "--gate")
-    outcome.assert_outcomes(passed=12, xfailed=5, skipped=10)
+    outcome.assert_outcomes(passed=13, xfailed=5, skipped=10)
     outcome.stdout.fnmatch_lines([
         "*FAIL*rag-absent recall = – (threshold 0.100) skipped: *",
         "SKIPPED [[]5[]] evals/test_answers.py:*: rag-absent: embedder acme/absent-model is not in the local "
@@ -196,7 +196,7 @@ def test_judge_replay_grades_from_a_verdict_file(project):
     verdicts = project.path / "verdicts.json"
     shutil.copy(project.path / "reports" / "results.json", verdicts)
     replayed = run(project, "--judge-replay", "verdicts.json")
-    replayed.assert_outcomes(passed=11, failed=5, skipped=1)  # the judge test: nothing to calibrate
+    replayed.assert_outcomes(passed=11, failed=5, skipped=2)  # the judge tests: nothing to calibrate
     assert [(r["id"], r["correct"]) for r in results(project)["results"]] == \
         [(r["id"], r["correct"]) for r in json.loads(verdicts.read_text())["results"]]
 
@@ -204,7 +204,7 @@ def test_judge_replay_grades_from_a_verdict_file(project):
     data["results"] = [r for r in data["results"] if (r["system"], r["id"]) != ("baseline", "t3")]
     verdicts.write_text(json.dumps(data))
     missing = run(project, "--judge-replay", "verdicts.json")
-    missing.assert_outcomes(passed=11, failed=5, skipped=1)
+    missing.assert_outcomes(passed=11, failed=5, skipped=2)
     missing.stdout.fnmatch_lines(["*verdicts.json: no verdict for question t3 with answer 'unknown' (system baseline)"])
     assert "Traceback" not in missing.stdout.str()
 
@@ -213,11 +213,24 @@ def test_judge_below_calibration_threshold_fails_and_gates(project):
     labels = project.path / "suite" / "judge_calibration.yaml"
     labels.write_text(labels.read_text() + '- {q: t2, candidate: "Half an hour", label: true}\n')
     plain = project.runpytest("evals/test_judge.py", "--suite", "suite", "-p", "no:cacheprovider")
-    plain.assert_outcomes(failed=1)
-    plain.stdout.fnmatch_lines(["*judge match/2: agreement 85.7% (min 90%)*t2 'Half an hour': human True, judge False*"])
+    plain.assert_outcomes(passed=1, failed=1)
+    plain.stdout.fnmatch_lines(["*judge match/3: agreement 85.7% (min 90%)*t2 'Half an hour': human True, judge False*"])
     gated = run(project, "--gate")
     assert gated.ret == 1
     gated.stdout.fnmatch_lines(["gate FAILED:*", "*FAIL*judge agreement = 0.857 (threshold 0.900)*"])
+
+
+def test_judge_far_from_labels_on_real_output_fails_and_gates(project):
+    labels = project.path / "suite" / "judge_real_answers.yaml"
+    labels.write_text(labels.read_text() + '- {q: t2, answer: "Half an hour", label: true, systems: [baseline]}\n')
+    plain = project.runpytest("evals/test_judge.py", "--suite", "suite", "-p", "no:cacheprovider")
+    plain.assert_outcomes(passed=1, failed=1)
+    plain.stdout.fnmatch_lines(["*on real answers: agreement 90.9% (min 90%)*more than 5.0 points: baseline -16.7;*"])
+    gated = run(project, "--gate")
+    assert gated.ret == 1
+    gated.stdout.fnmatch_lines(["gate FAILED:*", "*FAIL*judge (real answers) max_gap = 0.167 (at most 0.050)*"])
+    assert "| judge (real answers) | max_gap | 0.167 | ≤ 0.050 | FAIL |" in \
+        (project.path / "reports" / "scorecard.md").read_text()
 
 
 def test_report_rerenders_from_results_json_without_models(project):
@@ -338,7 +351,7 @@ def test_the_canary_can_run_a_wrong_environment_with_a_warning(project, monkeypa
                         lambda name: "5.24.0" if name == "transformers" else real(name))
     monkeypatch.setenv("HARNESS_ENV_CHECK", "warn")
     outcome = run(project)
-    outcome.assert_outcomes(passed=12, failed=5)
+    outcome.assert_outcomes(passed=13, failed=5)
     outcome.stdout.fnmatch_lines(["environment: transformers 5.24.0 is installed, the harness needs transformers*"])
 
 

@@ -82,6 +82,15 @@ class Calibration(Strict):
     min_kappa: float = Field(0.75, ge=-1, le=1)
 
 
+class RealAnswers(Strict):
+    """Hand labels of answers the systems really gave, and the judge's limits on them (evals/test_judge.py)."""
+
+    file: str = "judge_real_answers.yaml"
+    min_agreement: float = Field(0.9, ge=0, le=1)
+    min_kappa: float = Field(0.75, ge=-1, le=1)
+    max_gap: float = Field(0.05, ge=0, le=1)  # any one system's judged minus labelled accuracy, either way
+
+
 class LoraSettings(Strict):
     """LoRA fine-tuning settings; a suite's lora systems may override any of them."""
 
@@ -137,6 +146,7 @@ class SuiteConfig(Strict):
     top_k: int = Field(3, gt=0)
     judge: JudgeConfig = JudgeConfig()
     calibration: Calibration = Calibration()
+    real_answers: RealAnswers = RealAnswers()
     training: Training = Training()
     systems: list[str | dict] | None = None
     thresholds: dict[str, dict[str, float]] = {}

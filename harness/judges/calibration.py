@@ -1,9 +1,12 @@
-"""Check a judge against human labels: agreement, Cohen's kappa and the confusion counts."""
+"""Check a judge against human labels: agreement, Cohen's kappa, the confusion counts and, on
+answers the systems really gave, how far each system's judged accuracy is from its labelled one."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Collection, Sequence
+
+from pydantic import StrictBool
 
 from harness.core.errors import HarnessError, did_you_mean
 from harness.inputs.config import Question, Strict, Text
@@ -15,6 +18,20 @@ class Candidate(Strict):
     q: Text
     candidate: Text
     label: bool | None = None
+
+
+class RealAnswer(Strict):
+    """An answer systems really gave (judge_real_answers.yaml), labelled by hand, with the systems that gave it."""
+
+    q: Text
+    answer: Text
+    label: StrictBool
+    systems: list[Text]
+    note: Text = ""
+
+    @property
+    def candidate(self) -> str:  # graded like a calibration candidate
+        return self.answer
 
 
 def labelled_entries(raw: list, model: type[Strict], path: Path, questions: Sequence[Question]):
@@ -33,22 +50,40 @@ def labelled_entries(raw: list, model: type[Strict], path: Path, questions: Sequ
         yield parsed, line, item
 
 
-def load_candidates(path: Path, questions: Sequence[Question], require_labels: bool) -> tuple[Candidate, ...]:
-    """A YAML list of {q, candidate, label}; bad entries stop with file, line and id."""
+def _load_labelled(path: Path, questions: Sequence[Question], model: type[Strict], fields: str,
+                   require_labels: bool) -> list[tuple[Strict, int | None, str | None]]:
+    """``(entry, line, item)`` per entry; bad entries and a second entry of one answer stop with file and line."""
     raw = load_yaml(path)
     if not isinstance(raw, list) or not raw:
-        raise HarnessError("expected a non-empty list of {q, candidate, label} entries", path=path)
+        raise HarnessError(f"expected a non-empty list of {{{fields}}} entries", path=path)
     seen: dict[tuple[str, str], int] = {}
     out = []
-    for cand, line, item in labelled_entries(raw, Candidate, path, questions):
-        if require_labels and cand.label is None:
+    for entry, line, item in labelled_entries(raw, model, path, questions):
+        if require_labels and entry.label is None:
             raise HarnessError("missing label (true or false)", path=path, line=line, item=item)
-        key = (cand.q, " ".join(cand.candidate.lower().split()))
+        key = (entry.q, " ".join(entry.candidate.lower().split()))
         if key in seen:
             raise HarnessError(f"duplicate entry (first on line {seen[key]})", path=path, line=line, item=item)
         seen[key] = line
-        out.append(cand)
-    return tuple(out)
+        out.append((entry, line, item))
+    return out
+
+
+def load_candidates(path: Path, questions: Sequence[Question], require_labels: bool) -> tuple[Candidate, ...]:
+    """A YAML list of {q, candidate, label}; bad entries stop with file, line and id."""
+    return tuple(c for c, _, _ in _load_labelled(path, questions, Candidate, "q, candidate, label", require_labels))
+
+
+def load_real_answers(path: Path, questions: Sequence[Question], systems: Collection[str]) -> tuple[RealAnswer, ...]:
+    """A YAML list of {q, answer, label, systems, note}, validated like the calibration file; a system
+    the suite does not know stops with file and line too."""
+    entries = _load_labelled(path, questions, RealAnswer, "q, answer, label, systems, note", require_labels=True)
+    for answer, line, item in entries:
+        for name in answer.systems:
+            if name not in systems:
+                raise HarnessError(f"unknown system {name!r}{did_you_mean(name, systems)}", path=path, line=line,
+                                   item=item)
+    return tuple(a for a, _, _ in entries)
 
 
 @dataclass
@@ -83,6 +118,37 @@ def _kappa(c: dict[str, int]) -> float | None:
     if expected == 1:  # one class only: kappa is undefined; perfect agreement is still perfect
         return 1.0 if observed == 1 else 0.0
     return float(cohens_kappa(table, return_results=False))
+
+
+@dataclass(frozen=True)
+class Gap:
+    """One system's answers in a real-answer set: how many, how many labelled right, how many judged right."""
+
+    n: int
+    labelled: int
+    judged: int  # an unscored verdict is not judged right
+
+    @property
+    def points(self) -> float:
+        """Judged minus labelled accuracy, in percentage points."""
+        return 100 * (self.judged - self.labelled) / self.n
+
+
+def system_gaps(answers: Sequence[RealAnswer], verdicts: Sequence) -> dict[str, Gap]:
+    """Per system that gave the answers, its labelled and judged accuracy on them (``verdicts`` in order)."""
+    counts: dict[str, tuple[int, int, int]] = {}
+    for answer, verdict in zip(answers, verdicts):
+        for name in answer.systems:
+            n, labelled, judged = counts.get(name, (0, 0, 0))
+            counts[name] = (n + 1, labelled + answer.label, judged + (verdict.correct is True))
+    return {name: Gap(*c) for name, c in sorted(counts.items())}
+
+
+def real_answers_summary(agreement: Agreement, gaps: dict[str, Gap]) -> dict:
+    """The judge on real answers as results.json keeps it: agreement, each system's gap (judged minus
+    labelled accuracy, a fraction) and the largest one either way."""
+    gap = {name: round(g.points / 100, 6) for name, g in gaps.items()}
+    return {**agreement.summary(), "gaps": gap, "max_gap": max(map(abs, gap.values()), default=0.0)}
 
 
 def grade_candidates(judge, questions: Sequence[Question], candidates: Sequence[Candidate]) -> tuple[list, Agreement]:

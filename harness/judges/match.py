@@ -1,13 +1,19 @@
 """``match``: a deterministic judge.
 
-It: it normalises case, punctuation, articles, number words and units,
-then looks for the gold answer or an accepted form inside the candidate. A candidate that hedges
-between alternatives ("6 or 7"), negates the match ("not a penalty"), or names a number the gold
-does not is wrong.
+It normalises case, punctuation, articles, number words and units, then looks for the gold answer
+or an accepted form inside the candidate: word for word, or else with the form's words in any
+order and inflection ("the team that scored the first try" for "first team to score"). A form
+with a number may leave out the words the question already says ("A 4." for "Size 4"). A candidate
+that hedges between alternatives ("6 or 7"), negates the match ("not a penalty"), names a number
+the gold does not, or adds claims that neither the question, its gold nor its evidence make is
+wrong; so is a bare "yes" or "no" whose reason says the opposite ("No, they are still playing").
 """
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
+
+import Stemmer
 
 from harness.inputs.config import Question
 
@@ -21,6 +27,17 @@ _ONE_UNIT = re.compile(r"\ban? (" + "|".join(sorted(_UNITS, key=len, reverse=Tru
 _NUMBERS = {**{w: i for i, w in enumerate(_SMALL)}, **_TENS}
 _DROP = {"a", "an", "the"}
 _NEGATIONS = {"not", "no", "never", "cannot", "nt", "without"}
+_HEDGES = {"maybe", "perhaps", "possibly", "probably", "either", "unsure"}
+# Words that make no claim of their own: left out when the judge compares what two texts say.
+_FUNCTION = {"i", "you", "he", "she", "it", "its", "they", "them", "their", "his", "her", "we", "our", "this",
+             "that", "these", "those", "which", "who", "whom", "whose", "what", "when", "where", "why", "how",
+             "there", "here", "is", "are", "was", "were", "be", "been", "being", "am", "has", "have", "had", "do",
+             "does", "did", "can", "could", "may", "might", "must", "shall", "should", "will", "would", "to", "of",
+             "in", "on", "at", "by", "for", "with", "from", "into", "as", "than", "then", "so", "and", "but", "if",
+             "s", "t"}  # what is left of "it's", "team's", "doesn't"
+_TIGHT = 4  # extra words a match may carry and still be decisive; past that, hybrid asks the LLM
+_UNSUPPORTED = 2  # claims beyond the question, gold and evidence that a match may carry before it is wrong
+_STEM = Stemmer.Stemmer("english").stemWord
 
 
 def normalise(text: str) -> list[str]:
@@ -44,19 +61,88 @@ def normalise(text: str) -> list[str]:
     return out
 
 
-def _find(needle: list[str], hay: list[str]) -> int:
-    for i in range(len(hay) - len(needle) + 1):
-        if hay[i:i + len(needle)] == needle:
-            return i
-    return -1
-
-
 def _numbers(tokens: list[str]) -> set[str]:
     return {t for t in tokens if re.fullmatch(r"\d+(?:\.\d+)?", t)}
 
 
+def _claims(tokens: list[str]) -> set[str]:
+    """The stems of the words that say something: no function words, no numbers (checked apart)."""
+    return {_STEM(t) for t in tokens if t not in _FUNCTION and not _numbers([t])}
+
+
+def _forms(question: Question) -> list[list[str]]:
+    """The gold and the accepted forms, normalised, longest first (the longest match explains the most).
+    A form with a number also counts without the words the question already says: "A 4." answers
+    "What size of ball?" (gold "Size 4")."""
+    forms = [normalise(f) for f in (question.answer, *question.accept)]
+    asked = set(normalise(question.question))
+    for form in list(forms):
+        short = [t for t in form if t not in asked]
+        if short != form and _numbers(form) and _numbers(short) == _numbers(form):
+            forms.append(short)
+    return sorted((f for f in forms if f), key=len, reverse=True)
+
+
+class Match(NamedTuple):
+    form: list[str]
+    start: int  # the span of the candidate's tokens that holds the form
+    end: int
+    exact: bool  # word for word; else in any order and inflection
+
+
+def _exact(form: list[str], cand: list[str]) -> Match | None:
+    for i in range(len(cand) - len(form) + 1):
+        if cand[i:i + len(form)] == form:
+            return Match(form, i, i + len(form), True)
+    return None
+
+
+def _loose(form: list[str], cand: list[str], asked: set[str]) -> Match | None:
+    """The form's words in any order and inflection, within a window two words longer than the form.
+    Not for forms with a number, an alternative or a negation (their exact words matter), nor for
+    forms that only repeat the question's words ("counts" for "Does it count?")."""
+    wanted = _claims(form)
+    if not wanted or wanted <= asked or _numbers(form) or {"or", *_NEGATIONS} & set(form):
+        return None
+    stems = [_STEM(t) for t in cand]
+    width = len(form) + 2
+    for i in range(len(cand)):
+        window = stems[i:i + width]
+        if stems[i] in wanted and wanted <= set(window):
+            end = i + max(window.index(w) for w in wanted) + 1
+            return Match(form, i, end, False)
+    return None
+
+
+def _locate(forms: list[list[str]], cand: list[str], question: Question) -> Match | None:
+    """The first form found word for word, else the first found loosely."""
+    asked = _claims(normalise(question.question))
+    for find in (lambda f: _exact(f, cand), lambda f: _loose(f, cand, asked)):
+        for form in forms:
+            if (found := find(form)) is not None:
+                return found
+    return None
+
+
+def _unsupported(question: Question, tokens: list[str]) -> list[str]:
+    """What ``tokens`` claim that the question, its gold, accepted forms and evidence do not say.
+    Without evidence the judge cannot tell a true detail from a false one, so it asks nothing."""
+    if not question.evidence:
+        return []
+    said = normalise(" ".join([question.question, question.answer, *question.accept, *question.evidence]))
+    return sorted(_claims(tokens) - _claims(said))
+
+
+def _contradicts(form: list[str], reason: list[str]) -> bool:
+    """A bare "no" whose reason has no negation, or a bare "yes" whose reason has one: "No, they are
+    still playing" for a player who cannot be replaced."""
+    if form not in (["yes"], ["no"]) or not reason:
+        return False
+    return (form == ["no"]) != bool(set(reason) & _NEGATIONS)
+
+
 class MatchJudge:
-    identity = "match/2"
+    identity = "match/3"
     model = None
 
     def __init__(self, config=None, ctx=None):
@@ -68,29 +154,28 @@ class MatchJudge:
             return Verdict(False, "empty answer")
         if set(cand) & _HEDGES:
             return Verdict(False, f"hedges ({', '.join(sorted(set(cand) & _HEDGES))})")
-        forms = [normalise(f) for f in (question.answer, *question.accept)]
-        allowed_numbers = set().union(*(_numbers(f) for f in forms))
-        extra_numbers = _numbers(cand) - allowed_numbers
-        for form in sorted(forms, key=len, reverse=True):  # the longest match explains the most
-            at = _find(form, cand) if form else -1
-            if at < 0:
-                continue
-            shown = " ".join(form)
-            if set(cand[max(0, at - 2):at]) & _NEGATIONS and not set(form) & _NEGATIONS:
-                return Verdict(False, f"negates {shown!r}")
-            if "or" in cand and "or" not in form:
-                return Verdict(False, f"hedges between alternatives around {shown!r}")
-            if extra_numbers:
-                # Decisive when the gold is a number; otherwise the number may be a true detail.
-                return Verdict(False, f"matches {shown!r} but also names {', '.join(sorted(extra_numbers))}",
-                               certain=bool(_numbers(form)))
-            rest = len(cand) - len(form)
-            return Verdict(True, f"matches {shown!r}", certain=rest <= _TIGHT)
-        return Verdict(False, "no accepted form found", certain=False)
-
-
-_HEDGES = {"maybe", "perhaps", "possibly", "probably", "either", "unsure"}
-_TIGHT = 4  # extra words a match may carry and still be decisive; past that, hybrid asks the LLM
+        forms = _forms(question)
+        found = _locate(forms, cand, question)
+        if found is None:
+            return Verdict(False, "no accepted form found", certain=False)
+        form, rest = found.form, cand[:found.start] + cand[found.end:]
+        shown = repr(" ".join(form)) + ("" if found.exact else " in another order or inflection")
+        if set(cand[max(0, found.start - 2):found.end]) & _NEGATIONS and not set(form) & _NEGATIONS:
+            return Verdict(False, f"negates {shown}")
+        if "or" in cand and "or" not in form:
+            return Verdict(False, f"hedges between alternatives around {shown}")
+        extra_numbers = _numbers(cand) - set().union(*(_numbers(f) for f in forms))
+        if extra_numbers:
+            # Decisive when the gold is a number; otherwise the number may be a true detail.
+            return Verdict(False, f"matches {shown} but also names {', '.join(sorted(extra_numbers))}",
+                           certain=bool(_numbers(form)))
+        if _contradicts(form, cand[found.end:]):
+            return Verdict(False, f"says {shown} but gives a reason that says the opposite", certain=False)
+        unsupported = _unsupported(question, rest)
+        if len(unsupported) > _UNSUPPORTED:
+            return Verdict(False, f"matches {shown} but adds what the question's evidence does not say "
+                                  f"({', '.join(unsupported)})", certain=False)
+        return Verdict(True, f"matches {shown}", certain=found.exact and len(rest) <= _TIGHT)
 
 
 from harness.judges import JUDGES, Verdict  # noqa: E402

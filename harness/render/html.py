@@ -23,6 +23,7 @@ from harness.inputs.config import Question
 from harness.inputs.corpus import Document
 from harness.inputs.evidence import find_span
 from harness.judges.reviews import uncertain
+from harness.render.terminal import real_answers_line
 from harness.results.model import Row, RunReport
 from harness.results.ppi import NO_SAMPLE
 from harness.suite import Suite
@@ -64,6 +65,8 @@ def _header(report: RunReport) -> str:
     items = [f"generator <code>{escape(run.generator)}</code>", f"judge <code>{escape(run.judge)}</code>",
              "judge agreement on the calibration set: " +
              (f"{cal['agree']}/{cal['n']} ({_pct(cal['agreement'])})" if cal else "not measured")]
+    if run.real_answers:
+        items.append(escape(f"on the systems' own answers, labelled by hand: {real_answers_line(run.real_answers)}"))
     reviewed = report.analysis.reviewed[""]
     if reviewed.n:
         items.append(f"on this run's reviewed answers: {reviewed.agree}/{reviewed.n} ({_pct(reviewed.agreement)})")

@@ -6,6 +6,7 @@ from pathlib import Path
 from harness.core.cache import write_atomic
 from harness.render.chart import accuracy_chart, loss_chart
 from harness.render.html import HTML, write_html
+from harness.render.terminal import real_answers_line
 from harness.results.gate import GateRow
 from harness.results.model import Row, RunMeta, RunReport, SystemMetrics
 from harness.results.ppi import NO_SAMPLE
@@ -45,6 +46,8 @@ def _judge(run: RunMeta) -> list[str]:
                      f"{cal['fp']} wrongly; said incorrect: {cal['tn']} rightly, {cal['fn']} wrongly")
     else:
         lines.append("- judge agreement with human labels: not measured in this run (evals/test_judge.py)")
+    if run.real_answers:
+        lines.append(f"- on the systems' own answers, labelled by hand: {real_answers_line(run.real_answers)}")
     if run.self_grading:
         lines.append(f"- **self-grading:** the judge model `{run.judge_model}` is the model being judged; "
                      "its verdicts may favour its own answers")
@@ -59,7 +62,8 @@ def _gate(rows: list[GateRow], enabled: bool) -> list[str]:
     for r in rows:
         value = "–" if r.value is None else f"{r.value:.3f}"
         status = r.status + (f" ({r.note})" if r.note else "")
-        lines.append(f"| {r.system} | {r.metric} | {value} | ≥ {r.threshold:.3f} | {status} |")
+        limit = f"{'≤' if r.ceiling else '≥'} {r.threshold:.3f}"
+        lines.append(f"| {r.system} | {r.metric} | {value} | {limit} | {status} |")
     return lines
 
 

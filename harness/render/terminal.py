@@ -5,6 +5,15 @@ from harness.results.gate import gate_summary
 from harness.results.model import RunReport
 
 
+def real_answers_line(real: dict) -> str:
+    """The judge on the systems' hand-labelled answers: agreement, kappa and the largest per-system gap."""
+    worst = max(real["gaps"], key=lambda name: abs(real["gaps"][name]), default=None)
+    gap = f"{100 * real['gaps'][worst]:+.1f} points ({worst})" if worst else "–"
+    kappa = "–" if real["kappa"] is None else f"{real['kappa']:.3f}"
+    return (f"agreement {real['agree']}/{real['n']} ({real['agreement']:.1%}), kappa {kappa}; "
+            f"largest gap between a system's judged and labelled accuracy {gap}")
+
+
 def summary_lines(report: RunReport, judge: str, cached: dict[bool, int]) -> list[str]:
     """Accuracy and retrieval per system, skips and crashes, the judge, paired tests, the gate."""
     analysis, run = report.analysis, report.run
@@ -21,6 +30,8 @@ def summary_lines(report: RunReport, judge: str, cached: dict[bool, int]) -> lis
         cal = run.calibration
         lines.append(f"judge {judge}: agreement {cal['agree']}/{cal['n']} ({cal['agreement']:.1%}), "
                      f"kappa {cal['kappa']}, unscored {cal['unscored']}")
+    if run.real_answers:
+        lines.append(f"judge {judge} on real answers: {real_answers_line(run.real_answers)}")
     lines += [f"{p.a} vs {p.b}: {p.verdict}" + ("" if p.p_value is None else f" (p={p.p_value:.3g})")
               for p in analysis.paired]
     lines.append(f"answers generated now: {cached[False]}, from cache: {cached[True]}")
@@ -28,5 +39,6 @@ def summary_lines(report: RunReport, judge: str, cached: dict[bool, int]) -> lis
         lines.append(gate_summary(analysis.gate))
         for r in analysis.gate:
             value = "–" if r.value is None else f"{r.value:.3f}"
-            lines.append(f"  {r.status:<12} {r.system} {r.metric} = {value} (threshold {r.threshold:.3f}) {r.note}")
+            limit = f"{'at most' if r.ceiling else 'threshold'} {r.threshold:.3f}"
+            lines.append(f"  {r.status:<12} {r.system} {r.metric} = {value} ({limit}) {r.note}")
     return lines

@@ -5,7 +5,7 @@ import statistics
 from collections import Counter
 from typing import Sequence
 
-from harness.results.gate import evaluate_gate
+from harness.results.gate import JudgeCheck, evaluate_gate
 from harness.results.model import (
     SCHEMA_VERSION,
     Analysis,
@@ -175,6 +175,19 @@ def order_rows(rows: Sequence[Row], suite: Suite) -> list[Row]:
     return sorted(rows, key=lambda r: (*order.get((r.system, r.id), (1e9, 1e9)), r.seed or 0))
 
 
+def _judge_checks(suite: Suite, run: RunMeta) -> tuple[JudgeCheck, ...]:
+    """The judge's limits for each set of human labels the suite has."""
+    checks = []
+    if suite.calibration is not None:
+        cal = suite.config.calibration
+        checks.append(JudgeCheck("judge", {"agreement": cal.min_agreement, "kappa": cal.min_kappa}, run.calibration))
+    if suite.real_answers is not None:
+        real = suite.config.real_answers
+        checks.append(JudgeCheck("judge (real answers)", {"agreement": real.min_agreement, "kappa": real.min_kappa,
+                                                           "max_gap": real.max_gap}, run.real_answers))
+    return tuple(checks)
+
+
 def build_report(suite: Suite, rows: Sequence[Row], run: RunMeta) -> RunReport:
     """The one place where results are computed."""
     rows = order_rows(rows, suite)
@@ -182,9 +195,7 @@ def build_report(suite: Suite, rows: Sequence[Row], run: RunMeta) -> RunReport:
     metrics = system_metrics(rows, suite)
     per_seed = seed_accuracy(rows)
     corrected = corrected_accuracy(rows)  # only systems with random-sample reviews
-    limits = ({"agreement": suite.config.calibration.min_agreement, "kappa": suite.config.calibration.min_kappa}
-              if suite.calibration is not None else {})
-    gate = evaluate_gate(suite.config.thresholds, metrics, run.skipped, limits, run.calibration, run.failed)
+    gate = evaluate_gate(suite.config.thresholds, metrics, run.skipped, _judge_checks(suite, run), run.failed)
     outcomes = {name: o for name in metrics if (o := _outcomes(firsts, name))}
     paired = comparisons({n: m.accuracy for n, m in metrics.items()}, outcomes)
     reviewed = {name: reviewed_agreement([r for r in rows if r.system == name]) for name in metrics}

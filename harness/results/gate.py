@@ -14,28 +14,45 @@ class GateRow:
     value: float | None
     status: str  # "pass", "FAIL", or "not selected" (the user left the system out of this run)
     note: str = ""
+    ceiling: bool = False  # the value must not exceed the threshold (else: must reach it)
+
+
+# Judge metrics that are limits from above: a system's judged accuracy may stray this far from its labelled one.
+CEILINGS = {"max_gap"}
+
+
+@dataclass(frozen=True)
+class JudgeCheck:
+    """The judge against one set of human labels: the gate's limits and what the run measured."""
+
+    name: str  # the gate's "system" column, e.g. "judge"
+    limits: dict[str, float]  # metric -> threshold
+    measured: dict | None  # metric -> value; None when this run did not measure it
 
 
 def _value(m: SystemMetrics, metric: str) -> float | None:
     return {"answer_accuracy": m.accuracy if m.n else None, "recall": m.recall, "mrr": m.mrr}[metric]
 
 
-def _judge_rows(limits: dict[str, float], calibration: dict | None) -> list[GateRow]:
+def _judge_rows(check: JudgeCheck) -> list[GateRow]:
     """The judge's agreement with human labels gates like any system metric."""
     rows = []
-    for metric, threshold in limits.items():
-        value = None if calibration is None else calibration[metric]
+    for metric, threshold in check.limits.items():
+        value = None if check.measured is None else check.measured[metric]
+        ceiling = metric in CEILINGS
         if value is None:
-            rows.append(GateRow("judge", metric, threshold, None, "not selected", "calibration not run"))
+            rows.append(GateRow(check.name, metric, threshold, None, "not selected", "evals/test_judge.py not run",
+                                ceiling))
         else:
-            rows.append(GateRow("judge", metric, threshold, value, "pass" if value >= threshold else "FAIL"))
+            held = value <= threshold if ceiling else value >= threshold
+            rows.append(GateRow(check.name, metric, threshold, value, "pass" if held else "FAIL", ceiling=ceiling))
     return rows
 
 
 def evaluate_gate(thresholds: dict[str, dict[str, float]], metrics: dict[str, SystemMetrics],
-                  skipped: dict[str, str], judge_limits: dict[str, float] | None = None,
-                  calibration: dict | None = None, failed: dict[str, str] | None = None) -> list[GateRow]:
-    """Rows for every system threshold, then the judge's (when the suite has calibration labels)."""
+                  skipped: dict[str, str], judge_checks: tuple[JudgeCheck, ...] = (),
+                  failed: dict[str, str] | None = None) -> list[GateRow]:
+    """Rows for every system threshold, then the judge's (for each set of human labels the suite has)."""
     rows = []
     failed = failed or {}
     for system, limits in thresholds.items():
@@ -53,7 +70,7 @@ def evaluate_gate(thresholds: dict[str, dict[str, float]], metrics: dict[str, Sy
                     rows.append(GateRow(system, metric, threshold, None, "not selected", "not measured"))
                 else:
                     rows.append(GateRow(system, metric, threshold, value, "pass" if value >= threshold else "FAIL"))
-    return rows + _judge_rows(judge_limits or {}, calibration)
+    return rows + [row for check in judge_checks for row in _judge_rows(check)]
 
 
 def gate_passed(rows: list[GateRow]) -> bool:

@@ -134,6 +134,7 @@ class RunMeta(_Model):
     skipped: dict[str, str]
     failed: dict[str, str]
     calibration: dict[str, Any] | None
+    real_answers: dict[str, Any] | None = None  # the judge on hand-labelled answers of the systems
     training: dict[str, dict[str, Any]]
 
 

@@ -30,6 +30,7 @@ class Results:
     records: dict[tuple[str, str], dict] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)  # system -> reason
     calibration: dict | None = None  # the judge's agreement with human labels, when measured
+    real_answers: dict | None = None  # the same on answers the systems gave, with each system's gap
     training: dict[str, dict] = field(default_factory=dict)  # system -> its adapter's training log
     failed: dict[str, str] = field(default_factory=dict)  # system -> why a test of it crashed
 
@@ -38,13 +39,15 @@ class Results:
             self.training[entry["system"]] = entry["training"]
         elif "calibration" in entry:
             self.calibration = entry["calibration"]
+        elif "real_answers" in entry:
+            self.real_answers = entry["real_answers"]
         elif "skipped" in entry:
             self.skipped[entry["system"]] = entry["skipped"]
         else:
             self.records.setdefault((entry["system"], entry["id"], entry.get("seed")), {}).update(entry)
 
     def __bool__(self) -> bool:
-        return bool(self.records or self.skipped or self.calibration or self.failed)
+        return bool(self.records or self.skipped or self.calibration or self.real_answers or self.failed)
 
     def _merged(self) -> dict[tuple, dict]:
         """Records per (system, id, seed); a seedless record (a retrieval test's) folds into that question's seeds."""
@@ -63,4 +66,5 @@ class Results:
     def meta(self, **run: Any) -> RunMeta:
         """The run block: what the caller knows (suite folder, models, judge, gate) and what the tests recorded."""
         return RunMeta(**run, skipped=dict(self.skipped), failed=dict(self.failed), calibration=self.calibration,
+                       real_answers=self.real_answers,
                        training={name: self.training[name] for name in sorted(self.training)})
