@@ -126,7 +126,7 @@ def test_the_warning_starts_at_a_tenth_of_the_answers(n, cut, warned):
 
 def test_a_run_on_backend_end_to_end(project):
     outcome = run(project, "--generator", "runon:copy")
-    outcome.assert_outcomes(passed=12, failed=5)  # as fake:copy: the debris is cut before the judge sees it
+    outcome.assert_outcomes(passed=13, failed=5)  # as fake:copy: the debris is cut before the judge sees it
     rag_t2 = next(r for r in results(project)["results"] if (r["system"], r["id"]) == ("rag-bow", "t2"))
     assert rag_t2["answer"] == "Every quollball match lasts for thirty minutes" and rag_t2["debris"] == "</s>"
     outcome.stdout.fnmatch_lines(["warning: baseline: 5 of 5 answers ran on into chat-template debris (</s> in 5)*",
