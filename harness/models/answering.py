@@ -36,20 +36,6 @@ def _from_cache(entry: dict) -> Generated:
     # the point where it is cut, so a fresh generation keeps the same text.
     reply = clean_reply(entry["text"])
     return Generated(reply.text, entry["seconds"], True, entry.get("debris") or reply.debris)
-    debris: str | None = None  # what the raw reply ran on into (prompts.Reply)
-
-
-def _reply(answer: Reply | str) -> Reply:
-    return answer if isinstance(answer, Reply) else clean_reply(answer)
-
-
-def _from_cache(entry: dict) -> Generated:
-    # Cut on read rather than a PROMPT_VERSION bump: entries cached before answers were cut at template
-    # markers are cut the same way now (cutting is idempotent), and the clean answers in a cache stay
-    # valid instead of costing a cold run. The stop sequences sent since then end a reply at or after
-    # the point where it is cut, so a fresh generation keeps the same text.
-    reply = clean_reply(entry["text"])
-    return Generated(reply.text, entry["seconds"], True, entry.get("debris") or reply.debris)
 
 
 class Answerer:
