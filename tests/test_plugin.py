@@ -209,26 +209,29 @@ def test_judge_replay_grades_from_a_verdict_file(project):
     assert "Traceback" not in missing.stdout.str()
 
 
-def test_judge_below_calibration_threshold_fails_and_gates(project):
-    labels = project.path / "suite" / "judge_calibration.yaml"
-    labels.write_text(labels.read_text() + '- {q: t2, candidate: "Half an hour", label: true}\n')
+def _judge_fails_and_gates(project, labels: str, entry: str, plain_line: str, gate_line: str):
+    """One wrong label appended to ``labels``: the judge's test fails, and so does the gate."""
+    path = project.path / "suite" / labels
+    path.write_text(path.read_text() + entry + "\n")
     plain = project.runpytest("evals/test_judge.py", "--suite", "suite", "-p", "no:cacheprovider")
     plain.assert_outcomes(passed=1, failed=1)
-    plain.stdout.fnmatch_lines(["*judge match/3: agreement 85.7% (min 90%)*t2 'Half an hour': human True, judge False*"])
+    plain.stdout.fnmatch_lines([plain_line])
     gated = run(project, "--gate")
     assert gated.ret == 1
-    gated.stdout.fnmatch_lines(["gate FAILED:*", "*FAIL*judge agreement = 0.857 (threshold 0.900)*"])
+    gated.stdout.fnmatch_lines(["gate FAILED:*", gate_line])
+
+
+def test_judge_below_calibration_threshold_fails_and_gates(project):
+    _judge_fails_and_gates(project, "judge_calibration.yaml", '- {q: t2, candidate: "Half an hour", label: true}',
+                           "*judge match/3: agreement 85.7% (min 90%)*t2 'Half an hour': human True, judge False*",
+                           "*FAIL*judge agreement = 0.857 (threshold 0.900)*")
 
 
 def test_judge_far_from_labels_on_real_output_fails_and_gates(project):
-    labels = project.path / "suite" / "judge_real_answers.yaml"
-    labels.write_text(labels.read_text() + '- {q: t2, answer: "Half an hour", label: true, systems: [baseline]}\n')
-    plain = project.runpytest("evals/test_judge.py", "--suite", "suite", "-p", "no:cacheprovider")
-    plain.assert_outcomes(passed=1, failed=1)
-    plain.stdout.fnmatch_lines(["*on real answers: agreement 90.9% (min 90%)*more than 5.0 points: baseline -16.7;*"])
-    gated = run(project, "--gate")
-    assert gated.ret == 1
-    gated.stdout.fnmatch_lines(["gate FAILED:*", "*FAIL*judge (real answers) max_gap = 0.167 (at most 0.050)*"])
+    _judge_fails_and_gates(project, "judge_real_answers.yaml",
+                           '- {q: t2, answer: "Half an hour", label: true, systems: [baseline]}',
+                           "*on real answers: agreement 90.9% (min 90%)*more than 5.0 points: baseline -16.7;*",
+                           "*FAIL*judge (real answers) max_gap = 0.167 (at most 0.050)*")
     assert "| judge (real answers) | max_gap | 0.167 | ≤ 0.050 | FAIL |" in \
         (project.path / "reports" / "scorecard.md").read_text()
 
