@@ -1,1 +1,1 @@
-pytest_plugins = ["harness.plugin"]
+"""The harness's pytest plugin loads through its pytest11 entry points (pyproject.toml)."""

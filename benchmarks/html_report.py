@@ -25,9 +25,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 import browser  # noqa: E402
 from synthetic_run import made_up_suite, run_report, synthetic_rows  # noqa: E402
 
-from harness.render.scorecard import write_reports  # noqa: E402
-from harness.results.analysis import rebuild  # noqa: E402
-from harness.results.model import read_results_file  # noqa: E402
+from harness.render.publish import publish  # noqa: E402
+from harness.results.migrate import read_results_file  # noqa: E402
 from harness.suite import load_suite  # noqa: E402
 
 DEFAULT_RUN = ["baseline", "rag-minilm", "rag-llama", "rag-bm25", "rag-hybrid", "rag-hybrid3", "lora", "lora-rag",
@@ -39,28 +38,26 @@ FILTER = """() => { const t = performance.now(); const box = document.getElement
 FILTERS_PER_ROUND = 3
 
 
-def write_page(suite, report, folder: Path) -> tuple[Path, int, float]:
+def write_page(report, folder: Path) -> tuple[Path, int, float]:
     """report.html (with the scorecard and charts, as a run writes it), its answers and seconds to write."""
     started = time.perf_counter()
-    write_reports(suite, report, folder / "scorecard.md")
+    publish(report, folder / "scorecard.md")
     return folder / "report.html", len(report.results), time.perf_counter() - started
 
 
 def reference(args, folder: Path):
     if args.results_json:
-        stored = read_results_file(Path(args.results_json))
-        suite = load_suite(stored.run.suite_dir)
-        return "this run", write_page(suite, rebuild(suite, stored), folder)
+        return "this run", write_page(read_results_file(Path(args.results_json)), folder)
     suite = load_suite(ROOT / "fixtures" / "touch_rugby")
     report = run_report(suite, synthetic_rows(suite, DEFAULT_RUN, seed=0)[0])
-    return f"default-sized ({len(DEFAULT_RUN)} x {len(suite.questions)})", write_page(suite, report, folder)
+    return f"default-sized ({len(DEFAULT_RUN)} x {len(suite.questions)})", write_page(report, folder)
 
 
 def large(questions: int, folder: Path):
     suite = made_up_suite(folder / "suite", questions)
     systems = list(suite.default_systems)
     report = run_report(suite, synthetic_rows(suite, systems, seed=0)[0])
-    return f"made-up ({len(systems)} x {questions})", write_page(suite, report, folder)
+    return f"made-up ({len(systems)} x {questions})", write_page(report, folder)
 
 
 def measure(context, url: str, filters: int) -> tuple[float, list[float]]:

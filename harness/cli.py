@@ -1,6 +1,6 @@
 """``harness judge`` audits a judge on your labels; ``harness report`` re-renders reports from results.json;
-``harness review`` records human verdicts; ``harness sweep`` compares retrieval settings on a suite
-without generating."""
+``harness compare`` compares two runs; ``harness review`` records human verdicts; ``harness sweep``
+compares retrieval settings on a suite without generating."""
 from __future__ import annotations
 
 import argparse
@@ -43,22 +43,43 @@ def _judge(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from harness.render.scorecard import write_reports
-    from harness.results.analysis import rebuild
-    from harness.results.gate import gate_passed
-    from harness.results.model import read_results_file
-    from harness.suite import load_suite
+    """The reports of a run from its results.json alone (an older file is migrated on read)."""
+    from harness.render.publish import publish
+    from harness.results.migrate import read_results_file
 
     path = Path(args.results_json)
-    stored = read_results_file(path)
+    report = read_results_file(path)
     scorecard = Path(args.scorecard) if args.scorecard else path.with_name("scorecard.md")
-    suite = load_suite(stored.run.suite_dir)
-    report = rebuild(suite, stored)
-    write_reports(suite, report, scorecard)
-    print(f"scorecard: {scorecard}  chart: {scorecard.with_name('accuracy.png')}  "
-          f"html: {scorecard.with_name('report.html')}  ({len(report.analysis.metrics)} systems, "
-          f"gate {'passes' if gate_passed(report.analysis.gate) else 'fails'})")
+    passed = publish(report, scorecard)
+    migrated = f"; migrated from schema version {report.migrated_from}" if report.migrated_from else ""
+    print(f"scorecard: {scorecard}  charts: {scorecard.with_name('accuracy.png')}, {scorecard.with_name('cost.png')}  "
+          f"html: {scorecard.with_name('report.html')}  ({len(report.analysis.systems)} systems, "
+          f"gate {'passes' if passed else 'fails'}{migrated})\nverdict: {report.analysis.verdict.headline}")
     return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    """NEW against OLD from the two files alone; exit 1 on a regression with --fail-on-regression."""
+    from harness.core.cache import write_atomic
+    from harness.render.comparison import render_comparison
+    from harness.render.publish import publish
+    from harness.results.compare import with_comparison
+    from harness.results.migrate import read_results_file
+
+    old, new = read_results_file(Path(args.old)), read_results_file(Path(args.new))
+    report = with_comparison(new, old, args.old, args.new)
+    comparison = report.analysis.comparison
+    text = "\n".join([f"# {comparison.suite}: {args.new} against {args.old}", "", *render_comparison(comparison), ""])
+    print(text)
+    if args.out:
+        out = Path(args.out)
+        write_atomic(out / "compare.md", text)
+        publish(report, out / "scorecard.md")
+        print(f"written: {out / 'compare.md'}, {out / 'scorecard.md'}, {out / 'report.html'}")
+    regressions = comparison.regressions
+    if regressions:
+        print(f"{len(regressions)} regression(s): " + "; ".join(f"{s.system}: {s.regression}" for s in regressions))
+    return 1 if regressions and args.fail_on_regression else 0
 
 
 def _ask(row, question, position: str) -> str:
@@ -81,7 +102,7 @@ def _ask(row, question, position: str) -> str:
 
 def _review(args: argparse.Namespace) -> int:
     from harness.judges.reviews import REVIEWS_FILE, carry_over, load_reviews, record_review, review_queue
-    from harness.results.model import read_results_file
+    from harness.results.migrate import read_results_file
     from harness.suite import load_suite
 
     suite = load_suite(args.suite)
@@ -112,24 +133,16 @@ def _review(args: argparse.Namespace) -> int:
 
 
 def _merge(args: argparse.Namespace) -> int:
-    from harness.core.cache import write_atomic
-    from harness.render.scorecard import write_reports
-    from harness.results.analysis import build_report
-    from harness.results.gate import gate_passed
+    from harness.render.publish import publish
     from harness.results.merge import merge_parts
-    from harness.results.model import read_results_file
-    from harness.suite import load_suite
+    from harness.results.migrate import read_results_file
 
     parts = [(Path(p), read_results_file(Path(p))) for p in args.parts]
-    rows, run = merge_parts(parts)
-    suite = load_suite(run.suite_dir)
-    report = build_report(suite, rows, run)
+    report = merge_parts(parts)
     out = Path(args.out)
-    write_atomic(out / "results.json", report.to_json())
-    write_reports(suite, report, out / "scorecard.md")
-    passed = gate_passed(report.analysis.gate)
-    print(f"merged {len(parts)} parts, {len(rows)} answers: {out / 'results.json'}, {out / 'scorecard.md'}, "
-          f"{out / 'report.html'}; gate {'passes' if passed else 'fails'}")
+    passed = publish(report, out / "scorecard.md", out / "results.json")
+    print(f"merged {len(parts)} parts, {len(report.results)} answers: {out / 'results.json'}, {out / 'scorecard.md'}, "
+          f"{out / 'report.html'}; gate {'passes' if passed else 'fails'}\nverdict: {report.analysis.verdict.headline}")
     return 0 if passed else 1
 
 
@@ -225,10 +238,17 @@ def main(argv: list[str] | None = None) -> int:
     judge.add_argument("--json", action="store_true")
     judge.add_argument("--cache-dir", default=DEFAULT_DIR)
     judge.set_defaults(func=_judge)
-    report = sub.add_parser("report", help="re-render scorecard.md and accuracy.png from results.json")
+    report = sub.add_parser("report", help="re-render scorecard.md, the charts and report.html from results.json alone")
     report.add_argument("--results-json", default="reports/results.json")
     report.add_argument("--scorecard", default=None, help="default: scorecard.md beside results.json")
     report.set_defaults(func=_report)
+    compare = sub.add_parser("compare", help="compare two runs' results.json: flipped answers, McNemar, changes")
+    compare.add_argument("old", metavar="OLD.json")
+    compare.add_argument("new", metavar="NEW.json")
+    compare.add_argument("--fail-on-regression", action="store_true",
+                         help="exit 1 when a system got significantly worse or fails its threshold in NEW")
+    compare.add_argument("--out", default=None, help="folder for compare.md, and NEW's reports with the comparison")
+    compare.set_defaults(func=_compare)
     review = sub.add_parser("review", help="mark answers right or wrong in the terminal; appends to reviews.yaml")
     review.add_argument("--suite", required=True)
     review.add_argument("--results-json", default="reports/results.json")

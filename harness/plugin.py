@@ -13,20 +13,24 @@ from pathlib import Path
 import pytest
 
 from harness.core import environment, progress
-from harness.core.cache import DEFAULT_DIR, write_atomic
+from harness.core.cache import DEFAULT_DIR
 from harness.core.errors import HarnessError, Unavailable
-from harness.render.scorecard import write_reports
+from harness.render.publish import publish
 from harness.render.terminal import summary_lines
 from harness.results.analysis import build_report
-from harness.results.gate import gate_passed
+from harness.results.compare import with_comparison
+from harness.results.migrate import read_results_file
+from harness.results.model import RunReport
 from harness.results.records import Results, verdict_fields
+from harness.results.spec import spec_of
 from harness.run import Case, EvalRun, select_systems
 from harness.suite import load_suite
 from harness.shards import QUESTION_OF, shard_of
 from harness.workers import SYSTEM_OF
 
-# under -n: a system's tests on one worker, cores shared out; --shard: this machine's part of the run
-pytest_plugins = ["harness.workers", "harness.shards"]
+# The plugin's parts (harness.workers: under -n, a system's tests on one worker, cores shared out;
+# harness.shards: --shard, this machine's part of the run) are pytest11 entry points of their own,
+# as pytest-xdist's are (pyproject.toml): pytest loads each once, before any of them is imported.
 
 RUN = pytest.StashKey[EvalRun]()
 RECORD = "harness"  # user_properties key carrying one record
@@ -52,6 +56,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--cache-dir", default=DEFAULT_DIR, help="answers, embeddings, adapters, converted models")
     group.addoption("--no-train", action="store_true",
                     help="skip LoRA systems whose adapter is not cached, instead of training it")
+    group.addoption("--compare-to", default=None, metavar="OLD.json",
+                    help="compare with an earlier run's results.json; a significant drop fails the gate")
 
 
 def _path(config: pytest.Config, option: str) -> Path:
@@ -67,6 +73,8 @@ def start_eval_run(config: pytest.Config) -> None:
     if wrong and environment.enforced():  # before any model loads: otherwise the same traceback in every test
         raise pytest.UsageError(wrong)
     try:
+        previous = config.getoption("compare_to")
+        previous = (previous, read_results_file(Path(previous))) if previous else None
         suite = load_suite(_path(config, "suite"))
         if config.getoption("max_concurrency"):
             suite = suite.with_generation(max_concurrency=config.getoption("max_concurrency"))
@@ -78,7 +86,8 @@ def start_eval_run(config: pytest.Config) -> None:
                                     no_train=config.getoption("no_train"), shard=shard_of(config) is not None)
     except HarnessError as err:
         raise pytest.UsageError(str(err)) from None
-    config.pluginmanager.register(ReportWriter(config, config.stash[RUN]), "harness-report-writer")
+    if not _is_worker(config):  # the controller writes the reports, as junitxml does
+        config.pluginmanager.register(ReportWriter(config, config.stash[RUN], previous), "harness-report-writer")
     systems = {case_id(c): c.system for retrieval in (False, True) for c in config.stash[RUN].cases(retrieval)}
     config.stash[SYSTEM_OF] = lambda nodeid: systems.get(nodeid.rpartition("[")[2].removesuffix("]"))
     position = {q.id: i for i, q in enumerate(config.stash[RUN].suite.questions)}
@@ -183,7 +192,8 @@ def record(request: pytest.FixtureRequest, eval_run: EvalRun):
         if seed is not None:  # one of several adapters trained with different seeds
             entry["seed"] = seed
         if answer is not None:
-            entry.update(answer=answer.text, seconds=answer.seconds, cached=answer.cached, debris=answer.debris)
+            entry.update(answer=answer.text, seconds=answer.seconds, cached=answer.cached, debris=answer.debris,
+                         prompt_tokens=answer.prompt_tokens)
             retrieved = answer.retrieved if retrieved is None else retrieved
         if verdict is not None:
             entry.update(verdict_fields(verdict))
@@ -192,6 +202,8 @@ def record(request: pytest.FixtureRequest, eval_run: EvalRun):
             if case.question.evidence:
                 entry["evidence_rank"] = eval_run.evidence_rank(case.question, retrieved)
         request.node.user_properties.append((RECORD, entry))
+        # what this process measured of the system's cost so far; the controller keeps the last report
+        request.node.user_properties.append((RECORD, {"system": case.system, "cost": eval_run.cost(case.system)}))
         return entry
     return add
 
@@ -241,9 +253,10 @@ def _is_worker(config: pytest.Config) -> bool:
 class ReportWriter:
     """Collects records from test reports (its own or xdist workers') and writes the reports once."""
 
-    def __init__(self, config: pytest.Config, run: EvalRun):
+    def __init__(self, config: pytest.Config, run: EvalRun, previous: tuple[str, RunReport] | None = None):
         self.config = config
         self.run = run
+        self.previous = previous  # (label, report) of --compare-to
         self.results = Results()
         self.cached = {True: 0, False: 0}
         self.report = None
@@ -272,24 +285,26 @@ class ReportWriter:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if _is_worker(self.config) or not self.results:
+        if not self.results:
             return
         run, config = self.run, self.config
-        meta = self.results.meta(suite_dir=str(run.suite.root.resolve()), generator=run.models.generator.identity,
-                                 judge=run.judge.identity, judge_model=run.judge.model,
-                                 self_grading=run.self_grading, gate_enabled=config.getoption("gate"))
-        self.report = build_report(run.suite, self.results.rows(), meta)
-        write_atomic(_path(config, "results_json"), self.report.to_json())
-        write_reports(run.suite, self.report, _path(config, "scorecard"))
-        gated = meta.gate_enabled and shard_of(config) is None  # a shard's part is gated by `harness merge`
-        if gated and not gate_passed(self.report.analysis.gate) and session.exitstatus == 0:
+        generator = run.models.generator
+        spec = spec_of(run.suite, run.systems, generator=generator.identity, judge=run.judge.identity,
+                       judge_model=run.judge.model, self_grading=run.self_grading,
+                       generation=getattr(generator, "precision", None))
+        self.report = build_report(spec, self.results.rows(), self.results.meta(gate_enabled=config.getoption("gate")))
+        if self.previous:
+            self.report = with_comparison(self.report, self.previous[1], self.previous[0])
+        passed = publish(self.report, _path(config, "scorecard"), _path(config, "results_json"))
+        gated = self.report.run.gate_enabled and shard_of(config) is None  # a shard's part is gated by `harness merge`
+        if gated and not passed and session.exitstatus == 0:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         if self.report is None:
             return
         terminalreporter.section("harness")
-        for line in summary_lines(self.report, self.run.judge.identity, self.cached):
+        for line in summary_lines(self.report, self.cached):
             terminalreporter.write_line(line)
         config = self.config
         terminalreporter.write_line(f"scorecard: {config.getoption('scorecard')}   "

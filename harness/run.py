@@ -6,12 +6,14 @@ name. A system answers all of its selected questions in one batched pass on firs
 from __future__ import annotations
 
 import os
+import time
 from functools import cached_property
 from pathlib import Path
 from typing import Iterable, NamedTuple, Sequence
 
 from harness.core import progress
-from harness.core.cache import DEFAULT_DIR, DiskCache
+from harness.core.cache import DEFAULT_DIR, DiskCache, cache_key
+from harness.core.memory import peak_rss
 from harness.core.errors import HarnessError, PromptTooLong, Unavailable, did_you_mean
 from harness.inputs.config import Question
 from harness.inputs.evidence import Span, evidence_rank
@@ -117,6 +119,41 @@ class EvalRun:
         self._answers: dict[str, dict[str, Answer] | Exception] = {}
         self.wanted: dict[str, list[str]] = {}  # system -> question ids selected in this session
         self.reported_training: set[str] = set()  # systems whose training log this process reported
+        self.peak_mb: dict[str, float | None] = {}  # system -> peak memory while it built and answered
+        self.index_seconds: dict[str, float] = {}  # system -> seconds to chunk and index the corpus, first build
+
+    def cost(self, name: str) -> dict:
+        """What this process measured of a system's cost (results.records.Results reads it)."""
+        return {"index_seconds": self.index_seconds.get(name), "peak_rss_mb": self.peak_mb.get(name)}
+
+    def _keep_peak(self, name: str, fresh: bool) -> None:
+        """The peak memory of the run that generated a system's answers, kept in the cache: a rerun from
+        the cache loads no model, and reports the cost of the run that did the work."""
+        spec = self.suite.system(name)
+        key = cache_key("peak", spec.kind, spec.options.model_dump(mode="json"), self.suite.corpus_hash,
+                        self.models.generator.identity)
+        if fresh and name in self.peak_mb:
+            self.models.cache.put("cost", key, {"peak_rss_mb": self.peak_mb[name]})
+        elif not fresh:
+            entry = self.models.cache.get("cost", key)
+            self.peak_mb[name] = entry["peak_rss_mb"] if entry else None
+
+    def _index(self, name: str, system: System) -> None:
+        """Before a system's first retrieval: index the corpus now, timed, the first time these retrieval
+        settings meet this corpus; the time is kept in the cache, so a rerun reports what a change to the
+        documents costs. A failure surfaces in the test that retrieves, as it would without the timing."""
+        retriever = getattr(system, "retriever", None)
+        if retriever is None or name in self.index_seconds:
+            return
+        key = cache_key("index-seconds", self.suite.system(name).options.model_dump(mode="json"),
+                        self.suite.corpus_hash)
+        entry = self.models.cache.get("cost", key)
+        if entry is None:
+            start = time.perf_counter()
+            retriever.prepare()
+            entry = {"seconds": round(time.perf_counter() - start, 3)}
+            self.models.cache.put("cost", key, entry)
+        self.index_seconds[name] = entry["seconds"]
 
     @property
     def self_grading(self) -> bool:
@@ -136,7 +173,7 @@ class EvalRun:
         if name not in self._built:
             spec = self.suite.system(name)
             try:
-                with progress.scope(name):
+                with progress.scope(name), peak_rss(self.peak_mb, name):
                     self._built[name] = KINDS.get(spec.kind).build(name, spec.options, self.models)
             except Unavailable as why:
                 self._built[name] = why
@@ -156,8 +193,10 @@ class EvalRun:
             questions = [q for q in self.suite.questions if q.id in ids]
             try:
                 system = self.system(case.system)
-                with progress.scope(case.system):
+                with progress.scope(case.system), peak_rss(self.peak_mb, case.system):
+                    self._index(case.system, system)
                     answers = system.answer(questions)
+                self._keep_peak(case.system, fresh=any(not a.cached for a in answers))
                 self._answers[case.system] = {q.id: a for q, a in zip(questions, answers)}
                 self._prefetch_verdicts(questions, answers)
             except PromptTooLong as err:
@@ -214,10 +253,12 @@ class EvalRun:
         return agreement, system_gaps(answers, verdicts)
 
     def retrieve(self, case: Case) -> tuple[Hit, ...]:
-        retriever = getattr(self.system(case.system), "retriever", None)
+        system = self.system(case.system)
+        retriever = getattr(system, "retriever", None)
         if retriever is None:
             raise HarnessError(f"system {case.system!r} does not retrieve")
         try:
+            self._index(case.system, system)
             return retriever.retrieve([case.question.question])[0]
         except HarnessError as err:
             raise HarnessError(f"system {case.system}: {err}") from None

@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.core.errors import HarnessError, did_you_mean
-from harness.inputs.config import METRICS, Question, SuiteConfig
+from harness.core.metrics import METRICS
+from harness.inputs.config import Question, SuiteConfig
 from harness.inputs.corpus import Document, corpus_hash, read_corpus
 from harness.inputs.evidence import Span, find_span
 from harness.inputs.trainset import TrainPair, load_train_pairs
@@ -133,9 +134,9 @@ def _check_thresholds(config: SuiteConfig, specs, raw: Any, path: Path) -> None:
         for metric in metrics:
             mline = getattr(lines.get(system), "key_lines", {}).get(metric, line)
             if metric not in METRICS:
-                raise HarnessError(f"threshold names unknown metric {metric!r}{did_you_mean(metric, METRICS)}",
+                raise HarnessError(f"threshold names unknown metric {metric!r}{did_you_mean(metric, METRICS.names())}",
                                    path=path, line=mline, item=f"system {system}")
-            if metric != "answer_accuracy" and not by_name[system].retrieves:
+            if METRICS.get(metric).retrieval and not by_name[system].retrieves:
                 raise HarnessError(f"metric {metric!r} needs retrieval, which system {system!r} does not do",
                                    path=path, line=mline)
 

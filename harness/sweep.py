@@ -18,6 +18,7 @@ from typing import Callable, Literal, Sequence
 from pydantic import PositiveInt, field_validator, model_validator
 
 from harness.core.errors import HarnessError
+from harness.core.metrics import MRR, RECALL
 from harness.inputs.config import Strict
 from harness.inputs.evidence import Span, evidence_rank
 from harness.inputs.validation import validate
@@ -196,7 +197,7 @@ def evaluate(configs: Sequence[Config], models, count_tokens: Callable[[str], in
             system = {**config.system, "k": k}
             rows.append(Row(Config(config.label, config.retriever, system, config.options, (k,), config.from_suite),
                             k, len(questions), found,
-                            found / len(questions), sum(1 / r for r in ranks if r) / len(questions),
+                            RECALL.of_ranks(ranks), MRR.of_ranks(ranks),
                             len(retriever.chunks.spans), context, index_s, query_ms))
         on_done()
     return rows

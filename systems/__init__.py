@@ -24,6 +24,7 @@ class Kind:
     options: type[BaseModel]
     build: Callable[..., System]  # build(name, options, ctx) -> System
     retrieves: bool = False
+    trains: bool = False  # fine-tunes the generator (the verdict's families: retrieval, fine-tuning, both)
     defaults: Callable[[Any], dict] = lambda suite_config: {}  # option defaults from suite.yaml
     # check(options, specs) raises ValueError when the options name other systems wrongly
     check: Callable[[Any, tuple], None] = lambda options, specs: None
@@ -32,10 +33,11 @@ class Kind:
 KINDS: Registry[Kind] = Registry("system kind")
 
 
-def system_kind(name: str, options: type[BaseModel], retrieves: bool = False, defaults=None, check=None):
+def system_kind(name: str, options: type[BaseModel], retrieves: bool = False, trains: bool = False, defaults=None,
+                check=None):
     """Register ``build(name, options, ctx)`` as the system kind ``name``."""
     def add(build):
-        KINDS.register(name)(Kind(options, build, retrieves, defaults or Kind.defaults, check or Kind.check))
+        KINDS.register(name)(Kind(options, build, retrieves, trains, defaults or Kind.defaults, check or Kind.check))
         return build
     return add
 
@@ -49,6 +51,15 @@ class SystemSpec:
     @property
     def retrieves(self) -> bool:
         return KINDS.get(self.kind).retrieves
+
+    @property
+    def family(self) -> str:
+        """none (the plain model), retrieval, fine-tuning, or both."""
+        kind = KINDS.get(self.kind)
+        return FAMILIES[kind.retrieves, kind.trains]
+
+
+FAMILIES = {(False, False): "none", (True, False): "retrieval", (False, True): "fine-tuning", (True, True): "both"}
 
 
 SECTIONS = {"chunking": "sections", "chunk_overlap": 24}

@@ -22,6 +22,13 @@ class Answer:
     cached: bool = False
     by_seed: tuple[tuple[int, "Answer"], ...] = ()  # systems trained with several seeds: each seed's answer
     debris: str | None = None  # what the raw reply ran on into before it was cut (models.prompts.Reply)
+    prompt_tokens: int | None = None  # the prompt's length in the generator's tokens, where it counts them
+
+    @classmethod
+    def of(cls, generated, retrieved: tuple[Hit, ...] | None = None, by_seed: tuple = ()) -> "Answer":
+        """The answer to a generated reply (models.answering.Generated)."""
+        return cls(generated.text, retrieved, generated.seconds, generated.cached, by_seed, generated.debris,
+                   generated.prompt_tokens)
 
 
 class System(Protocol):

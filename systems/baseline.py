@@ -19,7 +19,7 @@ class Baseline:
 
     def answer(self, questions: Sequence[Question]) -> list[Answer]:
         generated = self.answerer.answer([q.question for q in questions])
-        return [Answer(g.text, None, g.seconds, g.cached, debris=g.debris) for g in generated]
+        return [Answer.of(g) for g in generated]
 
 
 @system_kind("baseline", options=BaselineOptions)

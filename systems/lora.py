@@ -45,8 +45,7 @@ class Lora:
         per_seed = [(seed, answerer.answer(texts, contexts)) for seed, _, answerer in self.adapters]
 
         def answer(generated, i: int, by_seed=()) -> Answer:
-            g = generated[i]
-            return Answer(g.text, hits[i] if hits else None, g.seconds, g.cached, by_seed, g.debris)
+            return Answer.of(generated[i], hits[i] if hits else None, by_seed)
 
         return [answer(per_seed[0][1], i, tuple((seed, answer(gen, i)) for seed, gen in per_seed)
                        if self.seeded else ()) for i in range(len(texts))]
@@ -68,12 +67,12 @@ def build_lora_family(name: str, options, ctx: Context, retriever: Retriever | N
     return Lora(name, adapters, retriever, seeded=len(adapters) > 1)
 
 
-@system_kind("lora", options=LoraSettings, defaults=lora_defaults)
+@system_kind("lora", options=LoraSettings, trains=True, defaults=lora_defaults)
 def build_lora(name: str, options: LoraSettings, ctx: Context) -> Lora:
     return build_lora_family(name, options, ctx)
 
 
-@system_kind("lora-rag", options=LoraRagOptions, retrieves=True,
+@system_kind("lora-rag", options=LoraRagOptions, retrieves=True, trains=True,
              defaults=lambda config: {**lora_defaults(config), **retrieval_defaults(config)})
 def build_lora_rag(name: str, options: LoraRagOptions, ctx: Context) -> Lora:
     return build_lora_family(name, options, ctx, make_retriever(options, ctx))

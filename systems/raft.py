@@ -128,7 +128,7 @@ class RaftPlanner:
         return [e.context for e in self.examples(pairs, seed)]
 
 
-@system_kind("raft", options=RaftOptions, retrieves=True, defaults=_defaults, check=_check)
+@system_kind("raft", options=RaftOptions, retrieves=True, trains=True, defaults=_defaults, check=_check)
 def build_raft(name: str, options: RaftOptions, ctx: Context) -> Lora:
     source = ctx.suite.system(options.retriever).options.model_copy(update={"k": options.k})
     return build_lora_family(name, options, ctx, make_retriever(source, ctx),

@@ -23,7 +23,7 @@ class Rag:
         hits = self.retriever.retrieve([q.question for q in questions])
         generated = self.answerer.answer([q.question for q in questions],
                                          [[h.text for h in row] for row in hits])
-        return [Answer(g.text, row, g.seconds, g.cached, debris=g.debris) for g, row in zip(generated, hits)]
+        return [Answer.of(g, row) for g, row in zip(generated, hits)]
 
 
 @system_kind("rag", options=RetrievalOptions, retrieves=True, defaults=retrieval_defaults)

@@ -18,6 +18,7 @@ from harness.judges import Verdict
 from harness.judges.reviews import Reviews, carry_over, load_reviews, record_review, review_queue
 from harness.results.analysis import build_report
 from harness.results.model import Row, RunMeta, RunReport
+from harness.results.spec import spec_of
 from harness.results.ppi import corrected_accuracy
 from harness.results.records import verdict_fields
 from harness.suite import Suite, load_suite
@@ -103,11 +104,13 @@ def regrade(rows: list[Row], reviews: Reviews) -> list[Row]:
     return out
 
 
-def run_report(suite: Suite, rows: list[Row]) -> RunReport:
-    """The RunReport the harness builds around ``rows``."""
-    meta = RunMeta(suite_dir=str(suite.root.resolve()), generator="synthetic", judge="match/3", judge_model=None,
-                   self_grading=False, gate_enabled=False, skipped={}, failed={}, calibration=None, training={})
-    return build_report(suite, rows, meta)
+def run_report(suite: Suite, rows: list[Row], **run) -> RunReport:
+    """The RunReport the harness builds around ``rows``, for the suite's systems that answered them."""
+    answered = {r.system for r in rows}
+    spec = spec_of(suite, [s for s in suite.systems if s.name in answered], generator="synthetic", judge="match/3",
+                   judge_model=None, self_grading=False)
+    meta = RunMeta(**{"gate_enabled": False, "skipped": {}, "failed": {}, "calibration": None, "training": {}, **run})
+    return build_report(spec, rows, meta)
 
 
 def ppi_coverage(suite: Suite, systems: list[str], repeats: int, sample: int) -> dict[bool, tuple[float, float, int]]:

@@ -56,4 +56,4 @@ def test_bad_calibration_file_stops_the_suite(tiny_suite):
 
 def test_report_rejects_a_file_that_is_not_results_json(tmp_path, capsys):
     assert main(["report", "--results-json", write(tmp_path / "r.json", "{}")]) == 2
-    assert "r.json: not a harness results.json: suite: field required" in capsys.readouterr().err
+    assert "r.json: not a harness results.json: it has no schema_version" in capsys.readouterr().err

@@ -16,7 +16,7 @@ def test_any_selection_of_systems_collects_and_runs(project, systems, expected):
     assert "INTERNALERROR" not in outcome.stdout.str() + outcome.stderr.str()
     outcome.assert_outcomes(**expected)
     data = results(project)
-    assert set(data["systems"]) == set(systems.split(","))
+    assert set(data["analysis"]["systems"]) == set(systems.split(","))
     assert data["run"]["failed"] == {}  # wrong answers fail their tests, but no system crashed
     assert "CRASHED" not in outcome.stdout.str()
 

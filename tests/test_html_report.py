@@ -10,7 +10,7 @@ from synthetic_run import SYSTEMS, made_up_suite, regrade, run_report, synthetic
 
 from harness.judges.reviews import REVIEWS_FILE, Draw, append_review, load_reviews, review_line, uncertain
 from harness.render.html import write_html
-from harness.render.scorecard import write_reports
+from harness.render.publish import publish
 from harness.suite import load_suite
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +40,7 @@ def page_data(tagged_suite, tmp_path):
         append_review(tmp_path / REVIEWS_FILE, review_line("t2", t2.answer, truth[system, "t2"], "", draw))
     rows = regrade(rows, load_reviews(tmp_path / REVIEWS_FILE, tagged_suite.questions))
     data = run_report(tagged_suite, rows)
-    write_reports(tagged_suite, data, tmp_path / "out" / "scorecard.md")
+    publish(data, tmp_path / "out" / "scorecard.md")
     return data, tmp_path / "out" / "report.html"
 
 
@@ -52,7 +52,7 @@ def test_report_is_self_contained_and_escaped_and_stores_each_string_once(page_d
     data, path = page_data
     html = path.read_text()
     assert not re.search(r"""(src|href)=["']?(https?:|//)|<link|@import|url\(""", html)
-    assert html.count('<img alt="chart" src="data:image/png;base64,') == 1
+    assert html.count('<img alt="chart" src="data:image/png;base64,') == 2  # accuracy, and accuracy against cost
     assert "<b>back</b>" not in html and html.count("</script>") == 2  # no answer can close the data's script
     assert "no random-sample reviews: run <code>harness review --sample N</code>" in html  # baseline: a hand pick
     assert "from 1 random-sample reviews" in html and "These marks are hand picks" in html  # rag-bow: drawn
@@ -69,7 +69,7 @@ def test_report_is_self_contained_and_escaped_and_stores_each_string_once(page_d
 def test_default_suite_sized_report_stays_under_2_mb(tmp_path):
     suite = load_suite(ROOT / "fixtures" / "touch_rugby")
     rows, _ = synthetic_rows(suite, SYSTEMS, seed=0)
-    write_reports(suite, run_report(suite, rows), tmp_path / "scorecard.md")
+    publish(run_report(suite, rows), tmp_path / "scorecard.md")
     assert (tmp_path / "report.html").stat().st_size < 2_000_000
 
 
@@ -149,7 +149,7 @@ def test_a_long_run_filters_over_every_answer_but_shows_one_page_at_a_time(tmp_p
     suite = made_up_suite(tmp_path / "suite", 300)
     rows = synthetic_rows(suite, list(suite.default_systems), seed=0)[0]
     path = tmp_path / "report.html"
-    write_html(suite, run_report(suite, rows), path, [])
+    write_html(run_report(suite, rows), path, [])
     assert path.stat().st_size < 1_000_000  # 3,000 answers with 3.6 MB of chunks: each distinct chunk once
     wrong = {(r.system, r.id) for r in rows if r.correct is False}
     with browser.chromium() as context:

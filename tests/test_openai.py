@@ -139,7 +139,7 @@ def test_an_unreachable_server_costs_one_retry_cycle_per_run(project, monkeypatc
     # the one answer batch (5 tests), and the CRASHED line of the harness summary
     assert output.count(f"at {url} failed after 5 tries: APIConnectionError") == 6
     assert output.count(f"at {url} not tried: it failed earlier in this run") == 5  # each retrieval test
-    assert {"baseline", "rag-bow"} <= set(results(project)["systems"])  # still reported
+    assert {"baseline", "rag-bow"} <= set(results(project)["analysis"]["systems"])  # still reported
 
 
 def test_auto_with_an_unreachable_server_keeps_chat_at_the_cost_of_one_retry_cycle(waits):

@@ -32,7 +32,7 @@ def counting_write(path, text):
     with open(os.path.join(os.path.dirname(__file__), "writes.log"), "a") as log:  # not the cwd: it outlives the run
         log.write(str(path.name) + "\\n")
     _write(path, text)
-harness.plugin.write_atomic = harness.render.scorecard.write_atomic = counting_write
+harness.render.publish.write_atomic = counting_write
 """)
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), str(pytester.path)]))
     return pytester
@@ -50,14 +50,21 @@ def test_results_contract_and_scorecard(project):
     outcome = run(project)
     outcome.assert_outcomes(passed=13, failed=5)  # rag-bow, both judge tests, decontamination pass; baseline fails
     data = results(project)
-    assert data["suite"] == "tiny"
-    prior = {"by_prior": {"known": {"n": 0, "correct": 0}, "unknown": {"n": 5, "correct": 0}}, "forgotten": []}
-    assert data["systems"] == {
-        "baseline": {"n": 5, "correct": 0, "answer_accuracy": 0.0, "unscored": 0, "retrieval": None, **prior},
-        "rag-bow": {"n": 5, "correct": 5, "answer_accuracy": 1.0, "unscored": 0,
-                    "retrieval": {"k": 2, "recall": 1.0, "mrr": 1.0},
-                    "by_prior": {"known": {"n": 0, "correct": 0}, "unknown": {"n": 5, "correct": 5}}, "forgotten": []},
-    }
+    assert data["schema_version"] == 3 and data["spec"]["suite"] == "tiny"
+    first_question = data["spec"]["questions"][0]  # the file holds each question with its gold answer
+    assert (first_question["id"], first_question["question"], first_question["answer"]) == (
+        "t1", "How many players does a quollball team field?", "Nine")
+    assert [(s["name"], s["family"], s["settings"].get("k")) for s in data["spec"]["systems"]] == [
+        ("baseline", "none", None), ("rag-bow", "retrieval", 2)]
+    systems = data["analysis"]["systems"]
+    keys = ("family", "n", "correct", "accuracy", "unscored", "by_prior", "forgotten")
+    assert {k: systems["baseline"][k] for k in keys} == {
+        "family": "none", "n": 5, "correct": 0, "accuracy": 0.0, "unscored": 0, "forgotten": [],
+        "by_prior": {"known": {"n": 0, "correct": 0}, "unknown": {"n": 5, "correct": 0}}}
+    assert systems["baseline"]["retrieval"] is None
+    assert {k: systems["rag-bow"]["retrieval"][k] for k in ("k", "n", "recall", "mrr")} == {"k": 2, "n": 5,
+                                                                                            "recall": 1.0, "mrr": 1.0}
+    assert data["analysis"]["verdict"]["winner"] == "rag-bow"
     first = data["results"][0]
     assert {"system", "id", "answer", "correct", "evidence_rank", "retrieved"} <= set(first)
     assert [(r["system"], r["id"]) for r in data["results"]][:2] == [("baseline", "t1"), ("baseline", "t2")]
@@ -66,9 +73,13 @@ def test_results_contract_and_scorecard(project):
     assert rag_t2["correct"] is True and rag_t2["evidence_rank"] == 1
     assert set(rag_t2["retrieved"][0]) == {"source", "text", "score"} and len(rag_t2["retrieved"]) == 2
     card = (project.path / "reports" / "scorecard.md").read_text()
-    assert "| rag-bow | 5/5 (100.0%) [57–100%] | 100.0% | 0 | 100.0% [57–100%] (k=2, n=5) | 1.000 |" in card
-    assert "| rag-bow | baseline | 5 | 5 | 0 | 0.0625 | not significant at n=5 |" in card
-    assert "agreement with human labels: 6/6 (100.0%), Cohen's κ 1.000" in card
+    assert card.startswith("# Scorecard: tiny\n\n## Verdict\n\n**Not settled: rag-bow (retrieval) answers 100%, but "
+                           "cannot tell it from baseline's 0% (no retrieval, no fine-tuning): +100 points [+28, +100], "
+                           "p = 0.06, at n = 5**")
+    assert re.search(r"\| rag-bow \| 5/5 \(100.0%\) \[57–100%\] \| [^|]+ \| 0 \| 100.0% \[57–100%\] \(k=2, n=5\) "
+                     r"\| 1.000 \|", card)
+    assert "| rag-bow | baseline | 5 | 5 | 0 | +100.0 points [+28, +100] | 0.0625 | not significant at n=5 |" in card
+    assert "agreement with the calibration labels: 6/6 (100.0%), Cohen's κ 1.000" in card
     assert (project.path / "reports" / "accuracy.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "| evidence retrieved | 5 | 0 (model's errors) |" in card
     assert "| t1 | How many players does a quollball team field? | Nine | ✗ unknown | ✓ r1 " in card
@@ -98,7 +109,7 @@ def test_k_rag_runs_only_rag_systems(project):
     outcome = run(project, "-k", "rag", "--gate")
     assert outcome.ret == 0
     outcome.assert_outcomes(passed=10)
-    assert set(results(project)["systems"]) == {"rag-bow"}
+    assert set(results(project)["analysis"]["systems"]) == {"rag-bow"}
     outcome.stdout.fnmatch_lines(["*not selected*baseline answer_accuracy*"])
 
 
@@ -278,7 +289,7 @@ def test_rag_openai_runs_and_the_api_key_never_lands_on_disk_or_in_output(projec
         outcome = run(project, "--gate")
         rerun = run(project, "--gate")
     assert outcome.ret == 0
-    assert results(project)["systems"]["rag-openai"]["retrieval"]["recall"] > 0  # retrieved through the API
+    assert results(project)["analysis"]["systems"]["rag-openai"]["retrieval"]["recall"] > 0  # retrieved through the API
     assert {r["authorization"] for r in server.requests} == {f"Bearer {KEY}"}  # the key was really used
     first_requests = len(server.requests)
     rerun.stdout.fnmatch_lines(["answers generated now: 0, from cache: 15"])
@@ -320,8 +331,8 @@ def test_seeds_record_each_seed_and_report_accuracy_per_seed(project, tiny_lm):
     rows = [(r["id"], r["seed"]) for r in data["results"] if r["system"] == "lora-s"]
     assert rows == [(f"t{i}", seed) for i in range(1, 6) for seed in (0, 1)]
     assert all("seed" not in r for r in data["results"] if r["system"] == "baseline")
-    lora = data["systems"]["lora-s"]
-    assert (lora["n"], lora["seed_accuracy"]) == (10, [0.0, 0.0])
+    lora = data["analysis"]["systems"]["lora-s"]
+    assert (lora["n"], lora["seed_accuracy"]) == (10, {"0": 0.0, "1": 0.0})
     assert lora["by_prior"]["unknown"] == {"n": 10, "correct": 0}
     assert [s["seed"] for s in data["run"]["training"]["lora-s"]["seeds"]] == [0, 1]
     card = (project.path / "reports" / "scorecard.md").read_text()
@@ -371,9 +382,11 @@ def test_a_system_that_crashes_shows_one_traceback_then_one_line_per_test(projec
 def _comparable(data: dict) -> dict:
     """A results.json without what may differ between runs of the same answers: timings, run bookkeeping."""
     rows = [{k: v for k, v in r.items() if k != "seconds"} for r in data["results"]]
-    systems = {name: {k: v for k, v in s.items() if k != "answer_seconds"} for name, s in data["systems"].items()}
-    return {"suite": data["suite"], "systems": systems, "results": rows,
-            "calibration": data["run"]["calibration"], "skipped": data["run"]["skipped"]}
+    systems = {name: {k: v for k, v in s.items() if k not in ("answer_seconds", "cost")}
+               for name, s in data["analysis"]["systems"].items()}
+    analysis = {k: data["analysis"][k] for k in ("verdict", "gate", "paired", "answer_bias", "judge_status")}
+    return {"suite": data["spec"]["suite"], "systems": systems, "results": rows, **analysis,
+            **{k: data["run"][k] for k in ("calibration", "real_answers", "skipped")}}
 
 
 def test_two_shards_merged_are_one_run(project):
@@ -389,11 +402,13 @@ def test_two_shards_merged_are_one_run(project):
         parts.append({(r["system"], r["id"]) for r in part["results"]})
         assert (part["run"]["calibration"] is None) == (index == 2)  # the judge's calibration runs in shard 1
     assert parts[0] and parts[1] and not parts[0] & parts[1]
-    merged = subprocess.run([sys.executable, "-m", "harness.cli", "merge", "part1/results.json", "part2/results.json",
-                             "--out", "merged"], cwd=project.path, capture_output=True, text=True)
-    assert merged.returncode == 0, merged.stderr
-    assert "gate passes" in merged.stdout
-    assert _comparable(json.loads((project.path / "merged" / "results.json").read_text())) == _comparable(one_run)
+    assert one_run["run"]["real_answers"] is not None
+    for order in (("part1", "part2"), ("part2", "part1")):  # the judge's figures come from shard 1 wherever it is
+        merged = subprocess.run([sys.executable, "-m", "harness.cli", "merge", *(f"{p}/results.json" for p in order),
+                                 "--out", "merged"], cwd=project.path, capture_output=True, text=True)
+        assert merged.returncode == 0, merged.stderr
+        assert "gate passes" in merged.stdout
+        assert _comparable(json.loads((project.path / "merged" / "results.json").read_text())) == _comparable(one_run)
     assert (project.path / "merged" / "report.html").exists() and (project.path / "merged" / "scorecard.md").exists()
     twice = subprocess.run([sys.executable, "-m", "harness.cli", "merge", "part1/results.json", "part1/results.json",
                             "--out", "bad"], cwd=project.path, capture_output=True, text=True)

@@ -26,7 +26,7 @@ from harness.judges.reviews import (
     stratified_sample,
 )
 from harness.render.scorecard import render_scorecard
-from harness.results.model import read_results_file
+from harness.results.migrate import read_results_file
 from harness.run import Case, EvalRun
 from harness.suite import load_suite
 from systems.base import Answer
@@ -220,9 +220,9 @@ def test_reviews_flow_into_results_scorecard_and_html(project):  # noqa: F811
     assert row["baseline", "t3"]["verdict_source"] == "human" and "sampled" not in row["baseline", "t3"]
     assert {r["verdict_source"] for key, r in row.items() if key[1] not in ("t1", "t2", "t3") or key[0] != "baseline"} \
         == {"judge"}
-    assert data["systems"]["baseline"]["correct"] == 2
-    assert data["systems"]["baseline"]["corrected_accuracy"]["reviewed"] == 2
-    assert "corrected_accuracy" not in data["systems"]["rag-bow"]
+    assert data["analysis"]["systems"]["baseline"]["correct"] == 2
+    assert data["analysis"]["systems"]["baseline"]["corrected"]["reviewed"] == 2
+    assert data["analysis"]["systems"]["rag-bow"]["corrected"] is None
     card = (project.path / "reports" / "scorecard.md").read_text()
     assert "| baseline | 3 | 2 | 1/3 | 0.0% | 50.0% [0–100%] |" in card  # 0 + mean(1 - 0, 0 - 0)
     assert "judge agreement on this run's reviewed answers: 1/3 (33.3%)" in card
@@ -237,6 +237,6 @@ def test_with_hand_picks_only_the_scorecard_says_why_there_is_no_corrected_accur
     rows = _rows(suite)
     path = reviews_file(tiny_suite, review_line(rows[0].id, rows[0].answer, not rows[0].correct) + "\n")
     report = run_report(suite, regrade(rows, load_reviews(path, suite.questions)))
-    assert report.analysis.corrected == {} and report.systems["baseline"].corrected_accuracy is None
-    card = render_scorecard(suite, report)
+    assert all(s.corrected is None for s in report.analysis.systems.values())
+    card = render_scorecard(report)
     assert "| baseline | 1 | 0 | 0/1 | – | – (no random-sample reviews: run `harness review --sample N`) |" in card

@@ -23,8 +23,8 @@ from harness.models.prompts import (
 from harness.render.html import render_html
 from harness.render.scorecard import render_scorecard
 from harness.render.terminal import summary_lines
-from harness.results.analysis import DEBRIS_SHARE, rebuild, template_debris
-from harness.results.model import ResultsFile, Row
+from harness.results.analysis import DEBRIS_SHARE, template_debris
+from harness.results.model import Row, RunReport
 from harness.suite import load_suite
 
 
@@ -107,13 +107,14 @@ def test_a_warning_from_a_share_of_the_answers_in_every_rendering(suite):
     line = (f"baseline: {least} of {n} answers ran on into chat-template debris (</s> in {least - 1}, "
             "a second question in 1); the model likely does not know its chat template (answers are cut at "
             "its markers). Fix: generation.prompt_style: completion, or a chat model")
-    assert report.warnings == [line]
-    assert report.systems["lora"].template_debris is None
-    assert f"warning: {line}" in summary_lines(report, "match/2", {True: 0, False: 0})
-    assert f"## Warnings\n\n- {line}\n" in render_scorecard(suite, report)
-    assert f'<p class="warning">warning: {escape(line)}</p>' in render_html(suite, report, [])
-    stored = ResultsFile.model_validate_json(report.to_json())  # results.json keeps each answer's debris
-    assert rebuild(suite, stored).warnings == [line] and stored.systems["baseline"].template_debris.answers == least
+    assert [w for w in report.analysis.warnings if "debris" in w] == [line]
+    assert report.analysis.systems["lora"].template_debris is None
+    assert f"warning: {line}" in summary_lines(report, {True: 0, False: 0})
+    assert f"## Warnings\n\n- {line}\n" in render_scorecard(report)
+    assert f'<p class="warning">warning: {escape(line)}</p>' in render_html(report, [])
+    stored = RunReport.model_validate_json(report.to_json())  # results.json keeps each answer's debris
+    assert stored.analysis.warnings == report.analysis.warnings
+    assert stored.analysis.systems["baseline"].template_debris.answers == least
 
 
 @pytest.mark.parametrize("n, cut, warned", [(10, 1, True), (11, 1, False), (30, 3, True), (31, 3, False)])

@@ -60,3 +60,45 @@ def enforced() -> bool:
     """Whether a wrong environment stops `pytest evals`. ``HARNESS_ENV_CHECK=warn`` runs anyway, with
     the line in the header: for `make canary`, which must see what a newer release really breaks."""
     return os.environ.get("HARNESS_ENV_CHECK", "stop") != "warn"
+
+
+# The packages whose versions change answers, training or grading: results.json records them.
+RECORDED = ("torch", "transformers", "peft", "trl", "sentence-transformers", "llama-cpp-python", "bm25s",
+            "statsmodels", "pytest")
+
+
+def cpu_model() -> str:
+    """The CPU's model name (Linux), else what the platform module says."""
+    import platform
+
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def git_revision() -> str | None:
+    """The project's commit, with "-dirty" when the checkout has uncommitted changes; None outside git."""
+    import subprocess
+
+    root = PYPROJECT.parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
+        if head.returncode:
+            return None
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head.stdout.strip() + ("-dirty" if dirty else "")
+
+
+def snapshot() -> dict:
+    """Where a run ran: Python, platform, CPU, the recorded packages' versions, the project's revision."""
+    import platform
+
+    return {"python": platform.python_version(), "platform": platform.platform(), "cpu": cpu_model(),
+            "versions": {name: v for name in RECORDED if (v := installed(name))}, "git_revision": git_revision()}

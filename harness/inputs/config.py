@@ -7,8 +7,6 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from harness.inputs.yamlfile import scalar_text
 
-METRICS = ("answer_accuracy", "recall", "mrr")
-
 DEFAULT_INSTRUCTIONS = (
     "You are an expert on the rules of the sport described in the reference material. "
     "Answer each question in at most ten words."

@@ -23,6 +23,7 @@ class Generated:
     seconds: float
     cached: bool
     debris: str | None = None  # what the raw reply ran on into (prompts.Reply)
+    prompt_tokens: int | None = None  # counted by the generator when it generated the answer, where it can
 
 
 def _reply(answer: Reply | str) -> Reply:
@@ -35,7 +36,7 @@ def _from_cache(entry: dict) -> Generated:
     # valid instead of costing a cold run. The stop sequences sent since then end a reply at or after
     # the point where it is cut, so a fresh generation keeps the same text.
     reply = clean_reply(entry["text"])
-    return Generated(reply.text, entry["seconds"], True, entry.get("debris") or reply.debris)
+    return Generated(reply.text, entry["seconds"], True, entry.get("debris") or reply.debris, entry.get("prompt_tokens"))
 
 
 class Answerer:
@@ -85,6 +86,7 @@ class Answerer:
         generator = self._generator()
         getattr(generator, "load", lambda: None)()  # answer times leave the one-time load out
         prompt_of = dict(zip(keys, parts))
+        count = getattr(generator, "prompt_tokens", None)  # optional: backends that tokenize locally
         fresh: dict[str, Generated] = {}
         clock = [perf_counter()]
 
@@ -93,8 +95,10 @@ class Answerer:
             now = perf_counter()
             seconds, clock[0] = (now - clock[0]) / len(indices), now
             for i, reply in zip(indices, map(_reply, answers)):
-                self.cache.put("answer", todo[i], {"text": reply.text, "seconds": seconds, "debris": reply.debris})
-                fresh[todo[i]] = Generated(reply.text, seconds, False, reply.debris)
+                tokens = count(prompt_of[todo[i]]) if count else None
+                self.cache.put("answer", todo[i], {"text": reply.text, "seconds": seconds, "debris": reply.debris,
+                                                   "prompt_tokens": tokens})
+                fresh[todo[i]] = Generated(reply.text, seconds, False, reply.debris, tokens)
 
         answers = generator.generate([prompt_of[k] for k in todo], done=done)
         unreported = [i for i in range(len(todo)) if todo[i] not in fresh]

@@ -278,6 +278,10 @@ class HFGenerator:
             finally:
                 torch.set_num_threads(before)
 
+    def prompt_tokens(self, parts: PromptParts) -> int:
+        """The length of the prompt as the model reads it (the scorecard's cost per answer)."""
+        return len(self._tokens(self.render(parts)))
+
     def _tokens(self, text: str) -> list[int]:
         return self.tokenizer(text, add_special_tokens=not self.chat).input_ids
 

@@ -38,30 +38,74 @@ def accuracy_chart(path: Path, rows: list[tuple[str, float, tuple[float, float] 
     _save(fig, path)
 
 
-def loss_chart(path: Path, logs: dict[str, dict], title: str) -> None:
-    """Train (solid) and eval (dashed) loss per adapter, named by the systems sharing it, one line per seed
-    for systems trained with several; atomic."""
+def loss_chart(path: Path, logs: dict, title: str) -> None:
+    """Train (solid) and eval (dashed) loss per adapter (``logs``: system -> TrainingLog), named by the
+    systems sharing it, one line per seed for systems trained with several; atomic."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    adapters: dict[str, tuple[list[str], dict]] = {}
+    adapters: dict[str, tuple[list[str], object]] = {}
     for system, first in logs.items():
-        for log in first.get("seeds") or [first]:
-            suffix = f" seed {log['seed']}" if "seed" in log else ""
-            adapters.setdefault(log.get("adapter", system), ([], log))[0].append(system + suffix)
+        for log in first.runs():
+            suffix = f" seed {log.seed}" if log.seed is not None else ""
+            adapters.setdefault(log.adapter or system, ([], log))[0].append(system + suffix)
     fig, ax = plt.subplots(figsize=(7, 4))
     for i, (systems, log) in enumerate(adapters.values()):
         name = ", ".join(systems)
         colour = f"C{i % 10}"
-        if log["train"]:
-            ax.plot(*zip(*log["train"]), color=colour, label=f"{name} train")
-        if log["eval"]:
-            ax.plot(*zip(*log["eval"]), color=colour, linestyle="--", marker="o", markersize=3,
+        if log.train:
+            ax.plot(*zip(*log.train), color=colour, label=f"{name} train")
+        if log.eval:
+            ax.plot(*zip(*log.eval), color=colour, linestyle="--", marker="o", markersize=3,
                     label=f"{name} eval (held-out pairs)")
     ax.set_xlabel("optimizer step")
     ax.set_ylabel("loss (answer tokens)")
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8)
+    _save(fig, path)
+
+
+FAMILY_COLOURS = {"none": "#888888", "retrieval": "#4C78A8", "fine-tuning": "#F58518", "both": "#54A24B"}
+
+
+def pareto(points: list[tuple[float, float]]) -> list[int]:
+    """Indices of the points no other point beats on both axes (lower cost, higher accuracy), by cost."""
+    order = sorted(range(len(points)), key=lambda i: (points[i][0], -points[i][1]))
+    front, best = [], -1.0
+    for i in order:
+        if points[i][1] > best:
+            front.append(i)
+            best = points[i][1]
+    return front
+
+
+def cost_chart(path: Path, rows: list[tuple[str, str, float, float | None, float]], title: str) -> None:
+    """rows: (system, family, accuracy, seconds per answer, seconds to build: training + indexing). Two
+    panels, accuracy against each cost, the Pareto frontier drawn, points coloured by family; atomic."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    for ax, column, label in ((axes[0], 3, "seconds per answer"),
+                              (axes[1], 4, "seconds to build after a change to the documents (training + indexing)")):
+        shown = [r for r in rows if r[column] is not None]
+        for family, colour in FAMILY_COLOURS.items():
+            mine = [r for r in shown if r[1] == family]
+            if mine:
+                ax.scatter([r[column] for r in mine], [r[2] for r in mine], color=colour, label=family, s=40, zorder=3)
+        for r in shown:
+            ax.annotate(r[0], (r[column], r[2]), xytext=(4, 4), textcoords="offset points", fontsize=8)
+        front = [shown[i] for i in pareto([(r[column], r[2]) for r in shown])]
+        ax.step([r[column] for r in front], [r[2] for r in front], where="post", color="#333", linestyle="--",
+                linewidth=1, label="Pareto frontier", zorder=2)
+        ax.set_xscale("symlog", linthresh=0.1)
+        ax.set_ylim(0, 1)
+        ax.set_xlabel(label, fontsize=9)
+        ax.set_ylabel("answer accuracy")
+    axes[0].legend(fontsize=8, loc="upper left")
+    fig.suptitle(title, fontsize=10)
     _save(fig, path)

@@ -23,10 +23,10 @@ from harness.inputs.config import Question
 from harness.inputs.corpus import Document
 from harness.inputs.evidence import find_span
 from harness.judges.reviews import uncertain
-from harness.render.terminal import real_answers_line
-from harness.results.model import Row, RunReport
+from harness.render.comparison import render_comparison
+from harness.render.text import cost_cells, judge_cell, real_answers_line
+from harness.results.model import FAMILY_NAMES, Row, RunReport
 from harness.results.ppi import NO_SAMPLE
-from harness.suite import Suite
 
 HTML = "report.html"
 SCRIPT = (Path(__file__).with_name("report.js")).read_text(encoding="utf-8")
@@ -41,36 +41,60 @@ def _code(text: str) -> str:
     return re.sub(r"`([^`]*)`", r"<code>\1</code>", escape(text))
 
 
+def _verdict(report: RunReport) -> str:
+    """The answer first: the verdict's sentence, how sure it is, the judge's standing, and each system's cost."""
+    v = report.analysis.verdict
+    details = "".join(f"<li>{_code(line)}</li>" for line in [*v.details, report.analysis.judge_status])
+    head = ("<tr><th>system</th><th>family</th><th>accuracy</th><th>training (s)</th><th>indexing (s)</th>"
+            "<th>s per answer</th><th>prompt tokens</th><th>peak memory (MB)</th></tr>")
+    body = "".join(f"<tr><td>{escape(name)}</td><td>{escape(FAMILY_NAMES[s.family])}</td><td>{_pct(s.accuracy)}</td>"
+                   + "".join(f"<td>{cell}</td>" for cell in cost_cells(s.cost)) + "</tr>"
+                   for name, s in report.analysis.systems.items())
+    return (f'<section id="verdict"><h2>Verdict</h2><p class="headline"><strong>{_code(v.headline)}</strong></p>'
+            f'<ul>{details}</ul><table class="summary">{head}{body}</table></section>')
+
+
 def _summary(report: RunReport) -> str:
-    metrics, corrected, reviewed = report.analysis.metrics, report.analysis.corrected, report.analysis.reviewed
-    head = ("<tr><th>system</th><th>accuracy [95% CI]</th><th>unscored</th><th>human verdicts</th>"
-            "<th>corrected accuracy [95% interval]</th><th>recall@k</th><th>MRR</th></tr>")
+    systems, reviewed = report.analysis.systems, report.analysis.reviewed
+    head = ("<tr><th>system</th><th>accuracy [95% CI]</th><th>judge vs humans</th><th>unscored</th>"
+            "<th>human verdicts</th><th>corrected accuracy [95% interval]</th><th>recall@k</th><th>MRR</th></tr>")
     body = []
-    for name, m in metrics.items():
+    for name, m in systems.items():
         ci = f" [{100 * m.accuracy_ci[0]:.0f}–{100 * m.accuracy_ci[1]:.0f}%]" if m.accuracy_ci else ""
-        c = corrected.get(name)
+        c = m.corrected
         fixed = f'–<div class="why">{_code(NO_SAMPLE)}</div>' if c is None else (
             _pct(c.value) + ("" if c.low is None else f" [{100 * c.low:.0f}–{100 * c.high:.0f}%]")
             + f'<div class="why">from {c.reviewed} random-sample reviews</div>')
-        recall = "–" if m.recall is None else f"{_pct(m.recall)} (k={m.k})"
-        mrr = "–" if m.mrr is None else f"{m.mrr:.3f}"
+        r = m.retrieval
+        recall = "–" if r is None or r.recall is None else f"{_pct(r.recall)} (k={r.k})"
+        mrr = "–" if r is None or r.mrr is None else f"{r.mrr:.3f}"
         body.append(f"<tr><td>{escape(name)}</td><td>{m.correct}/{m.n} ({_pct(m.accuracy)}){ci}</td>"
-                    f"<td>{m.unscored}</td><td>{reviewed[name].n}</td><td>{fixed}</td><td>{recall}</td>"
-                    f"<td>{mrr}</td></tr>")
+                    f"<td>{escape(judge_cell(report, name))}</td><td>{m.unscored}</td><td>{reviewed[name].n}</td>"
+                    f"<td>{fixed}</td><td>{recall}</td><td>{mrr}</td></tr>")
     return f'<table class="summary">{head}{"".join(body)}</table>'
 
 
 def _header(report: RunReport) -> str:
-    run, cal = report.run, report.run.calibration
-    items = [f"generator <code>{escape(run.generator)}</code>", f"judge <code>{escape(run.judge)}</code>",
+    spec, cal = report.spec, report.run.calibration
+    items = [f"generator <code>{escape(spec.generator)}</code>"
+             + (f" ({escape(spec.environment.generation)})" if spec.environment.generation else ""),
+             f"judge <code>{escape(spec.judge)}</code>",
              "judge agreement on the calibration set: " +
-             (f"{cal['agree']}/{cal['n']} ({_pct(cal['agreement'])})" if cal else "not measured")]
-    if run.real_answers:
-        items.append(escape(f"on the systems' own answers, labelled by hand: {real_answers_line(run.real_answers)}"))
+             (f"{cal.agree}/{cal.n} ({_pct(cal.agreement)})" if cal else "not measured")]
+    if report.run.real_answers:
+        items.append(escape(f"on the systems' own answers, labelled by hand: {real_answers_line(report.run.real_answers)}"))
     reviewed = report.analysis.reviewed[""]
     if reviewed.n:
         items.append(f"on this run's reviewed answers: {reviewed.agree}/{reviewed.n} ({_pct(reviewed.agreement)})")
     return "<ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>"
+
+
+def _comparison(report: RunReport) -> str:
+    """The comparison with an earlier run, when there is one: its markdown table, as a preformatted block."""
+    c = report.analysis.comparison
+    if c is None:
+        return ""
+    return f'<h2>Against {escape(c.old)}</h2><pre class="comparison">{escape(chr(10).join(render_comparison(c)))}</pre>'
 
 
 def _options(values: Sequence[str], everything: str) -> str:
@@ -125,14 +149,14 @@ def _page_row(row: Row, question: Question, text: _Strings) -> _PageRow:
                     text(row.verdict_source or "judge"), bool(row.sampled), judge, retrieved, row.evidence_rank)
 
 
-def _page_data(suite: Suite, report: RunReport) -> dict:
+def _page_data(report: RunReport) -> dict:
     """The answers grouped by question in suite order, each question's rows in the report's order."""
     by_question: dict[str, list[Row]] = {}
     for r in report.results:
         by_question.setdefault(r.id, []).append(r)
     text = _Strings()
     questions = []
-    for q in suite.questions:
+    for q in report.spec.questions:
         if rows := by_question.get(q.id):
             verdicts = {r.correct for r in rows if r.correct is not None}
             questions.append({"id": q.id, "question": q.question, "answer": q.answer, "accept": q.accept,
@@ -162,20 +186,21 @@ section.question{content-visibility:auto;contain-intrinsic-size:auto 20em}
 """
 
 
-def render_html(suite: Suite, report: RunReport, charts: Sequence[bytes]) -> str:
-    tags = sorted({t for q in suite.questions for t in q.tags})
+def render_html(report: RunReport, charts: Sequence[bytes]) -> str:
+    name = report.spec.suite
+    tags = sorted({t for q in report.spec.questions for t in q.tags})
     systems = list(dict.fromkeys(r.system for r in report.results))
     images = "".join(f'<img alt="chart" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
                      for png in charts)
     skipped = "".join(f"<li>{escape(n)}: {escape(why)}</li>" for n, why in report.run.skipped.items())
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{escape(suite.name)}: every answer</title>
+<html lang="en"><head><meta charset="utf-8"><title>{escape(name)}: every answer</title>
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'; \
 script-src 'unsafe-inline'">
 <style>{STYLE}</style></head><body>
-<h1>{escape(suite.name)}: every answer</h1>{_header(report)}
-{"".join(f'<p class="warning">warning: {escape(line)}</p>' for line in report.warnings)}
-<h2>Summary</h2>{_summary(report)}{images}
+<h1>{escape(name)}: every answer</h1>{_verdict(report)}{_header(report)}
+{"".join(f'<p class="warning">warning: {escape(line)}</p>' for line in report.analysis.warnings)}
+<h2>Summary</h2>{_summary(report)}{images}{_comparison(report)}
 {f"<h2>Skipped systems</h2><ul>{skipped}</ul>" if skipped else ""}
 <h2>Answers</h2>
 <div class="filters"><label><input type="checkbox" id="f-wrong"> only wrong</label>
@@ -192,11 +217,11 @@ script-src 'unsafe-inline'">
 they stay out of the corrected accuracy, which needs a random sample (<code>harness review --sample N</code>).</p>
 <textarea id="reviews-out" readonly></textarea><br>
 <button id="copy">copy</button> <a id="download" download="reviews.yaml" href="#">download</a>
-{_json_script(_page_data(suite, report))}
+{_json_script(_page_data(report))}
 <script>{SCRIPT}</script></body></html>
 """
 
 
-def write_html(suite: Suite, report: RunReport, path: Path, charts: Sequence[Path]) -> None:
+def write_html(report: RunReport, path: Path, charts: Sequence[Path]) -> None:
     pngs = [p.read_bytes() for p in charts if p.is_file()]
-    write_atomic(path, render_html(suite, report, pngs))
+    write_atomic(path, render_html(report, pngs))

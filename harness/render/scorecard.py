@@ -1,19 +1,14 @@
-"""The markdown scorecard, drawn from a RunReport (and the suite's text). Deterministic for identical data."""
+"""The markdown scorecard, drawn from a RunReport alone. Deterministic for identical data; it formats
+the figures the report holds and computes none."""
 from __future__ import annotations
 
-from pathlib import Path
-
-from harness.core.cache import write_atomic
-from harness.render.chart import accuracy_chart, loss_chart
-from harness.render.html import HTML, write_html
-from harness.render.terminal import real_answers_line
-from harness.results.gate import GateRow
-from harness.results.model import Row, RunMeta, RunReport, SystemMetrics
+from harness.render.text import cost_cells, judge_cell, real_answers_line
+from harness.render.comparison import render_comparison
+from harness.results.model import FAMILY_NAMES, GateRow, Paired, RunReport, SeedResult
 from harness.results.ppi import NO_SAMPLE
-from harness.results.stats import Paired
-from harness.suite import Suite
 
 CHART = "accuracy.png"
+COST_CHART = "cost.png"
 LOSS_CHART = "lora_loss.png"
 
 
@@ -25,31 +20,47 @@ def _ci(ci: tuple[float, float] | None) -> str:
     return "" if ci is None else f" [{100 * ci[0]:.0f}–{100 * ci[1]:.0f}%]"
 
 
-def _summary(metrics: dict[str, SystemMetrics], agreement: str) -> list[str]:
-    lines = ["| system | accuracy [95% CI] | judge agreement | unscored | recall@k [95% CI] | MRR | answer time (s) |",
+def _verdict(report: RunReport) -> list[str]:
+    v, systems = report.analysis.verdict, report.analysis.systems
+    lines = [f"**{v.headline}**", "", *[f"- {line}" for line in v.details], f"- {report.analysis.judge_status}", "",
+             "| system | family | accuracy [95% CI] | training (s) | indexing (s) | s per answer | prompt tokens "
+             "| peak memory (MB) |", "|---|---|---|---|---|---|---|---|"]
+    for name, s in systems.items():
+        lines.append(f"| {name}{' (best of its family)' if v.best.get(s.family) == name else ''} | "
+                     f"{FAMILY_NAMES[s.family]} | {s.correct}/{s.n} ({_pct(s.accuracy)}){_ci(s.accuracy_ci)} | "
+                     + " | ".join(cost_cells(s.cost)) + " |")
+    return lines + ["", "Training and indexing are what a change to the documents costs, as measured when the "
+                        "adapter or index was built; seconds per answer and prompt tokens are the mean over the "
+                        "system's answers, as generated; peak memory is the process's while the system built "
+                        "and generated its answers (kept with the answers: a rerun from the cache shows the same).", "",
+                    f"![accuracy against cost]({COST_CHART})"]
+
+
+def _summary(report: RunReport) -> list[str]:
+    lines = ["| system | accuracy [95% CI] | judge vs humans | unscored | recall@k [95% CI] | MRR | answer time (s) |",
              "|---|---|---|---|---|---|---|"]
-    for name, m in metrics.items():
-        recall = "–" if m.recall is None else f"{_pct(m.recall)}{_ci(m.recall_ci)} (k={m.k}, n={m.retrieval_n})"
-        mrr = "–" if m.mrr is None else f"{m.mrr:.3f}"
-        lines.append(f"| {name} | {m.correct}/{m.n} ({_pct(m.accuracy)}){_ci(m.accuracy_ci)} | {agreement} | "
-                     f"{m.unscored} | {recall} | {mrr} | {m.answer_seconds:.1f} |")
+    for name, s in report.analysis.systems.items():
+        r = s.retrieval
+        recall = "–" if r is None or r.recall is None else f"{_pct(r.recall)}{_ci(r.recall_ci)} (k={r.k}, n={r.n})"
+        mrr = "–" if r is None or r.mrr is None else f"{r.mrr:.3f}"
+        lines.append(f"| {name} | {s.correct}/{s.n} ({_pct(s.accuracy)}){_ci(s.accuracy_ci)} | "
+                     f"{judge_cell(report, name)} | {s.unscored} | {recall} | {mrr} | {s.answer_seconds:.1f} |")
     return lines
 
 
-def _judge(run: RunMeta) -> list[str]:
+def _judge(report: RunReport) -> list[str]:
+    spec, run = report.spec, report.run
     cal = run.calibration
-    lines = [f"- judge: `{run.judge}`"]
+    lines = [f"- judge: `{spec.judge}`"]
     if cal:
-        kappa = "–" if cal["kappa"] is None else f"{cal['kappa']:.3f}"
-        lines.append(f"- judge agreement with human labels: {cal['agree']}/{cal['n']} ({_pct(cal['agreement'])}), "
-                     f"Cohen's κ {kappa}; unscored {cal['unscored']}; judge said correct: {cal['tp']} rightly, "
-                     f"{cal['fp']} wrongly; said incorrect: {cal['tn']} rightly, {cal['fn']} wrongly")
-    else:
-        lines.append("- judge agreement with human labels: not measured in this run (evals/test_judge.py)")
+        kappa = "–" if cal.kappa is None else f"{cal.kappa:.3f}"
+        lines.append(f"- judge agreement with the calibration labels: {cal.agree}/{cal.n} ({_pct(cal.agreement)}), "
+                     f"Cohen's κ {kappa}; unscored {cal.unscored}; judge said correct: {cal.tp} rightly, "
+                     f"{cal.fp} wrongly; said incorrect: {cal.tn} rightly, {cal.fn} wrongly")
     if run.real_answers:
         lines.append(f"- on the systems' own answers, labelled by hand: {real_answers_line(run.real_answers)}")
-    if run.self_grading:
-        lines.append(f"- **self-grading:** the judge model `{run.judge_model}` is the model being judged; "
+    if spec.self_grading:
+        lines.append(f"- **self-grading:** the judge model `{spec.judge_model}` is the model being judged; "
                      "its verdicts may favour its own answers")
     return lines
 
@@ -70,29 +81,34 @@ def _gate(rows: list[GateRow], enabled: bool) -> list[str]:
 def _significance(paired: list[Paired]) -> list[str]:
     if not paired:
         return ["Needs at least two systems with scored answers."]
-    lines = ["McNemar's exact test on the questions both systems answered and the judge scored.", "",
-             "| A | B | n | only A right | only B right | p | verdict |", "|---|---|---|---|---|---|---|"]
+    lines = ["McNemar's exact test on the questions both systems answered and the judge scored; the difference "
+             "A − B with its 95% interval (Agresti–Min).", "",
+             "| A | B | n | only A right | only B right | A − B [95% CI] | p | verdict |",
+             "|---|---|---|---|---|---|---|---|"]
     for p in paired:
         pval = "–" if p.p_value is None else f"{p.p_value:.3g}"
-        lines.append(f"| {p.a} | {p.b} | {p.n} | {p.only_a} | {p.only_b} | {pval} | {p.verdict} |")
+        diff = "–" if p.difference is None else (f"{100 * p.difference:+.1f} points [{100 * p.difference_ci[0]:+.0f}, "
+                                                 f"{100 * p.difference_ci[1]:+.0f}]")
+        lines.append(f"| {p.a} | {p.b} | {p.n} | {p.only_a} | {p.only_b} | {diff} | {pval} | {p.verdict} |")
     return lines
 
 
-def _attribution(attribution: dict[str, dict[tuple[bool, bool], int]]) -> list[str]:
+def _attribution(report: RunReport) -> list[str]:
     lines = ["Rows: was the evidence in the top k? Columns: was the answer right? "
              "Wrong answers with a hit are the model's errors; wrong answers with a miss are retrieval's."]
-    for name, cell in attribution.items():
-        lines += ["", f"**{name}** (n={sum(cell.values())})", "", "| | answer right | answer wrong |", "|---|---|---|",
-                  f"| evidence retrieved | {cell[True, True]} | {cell[True, False]} (model's errors) |",
-                  f"| evidence missed | {cell[False, True]} | {cell[False, False]} (retrieval's errors) |"]
+    for name, cell in report.analysis.attribution.items():
+        lines += ["", f"**{name}** (n={cell.n})", "", "| | answer right | answer wrong |", "|---|---|---|",
+                  f"| evidence retrieved | {cell.hit_right} | {cell.hit_wrong} (model's errors) |",
+                  f"| evidence missed | {cell.miss_right} | {cell.miss_wrong} (retrieval's errors) |"]
     return lines
 
 
-def _grid(suite: Suite, rows: list[Row], names: list[str]) -> list[str]:
-    by_key = {(r.system, r.id): r for r in rows}
+def _grid(report: RunReport) -> list[str]:
+    names = list(report.analysis.systems)
+    by_key = {(r.system, r.id): r for r in report.first_seed}
     lines = ["✓ right, ✗ wrong, ? unscored; `r2` = evidence first covered at rank 2, `r–` = not retrieved.", "",
              "| id | question | gold | " + " | ".join(names) + " |", "|---" * (3 + len(names)) + "|"]
-    for q in suite.questions:
+    for q in report.spec.questions:
         cells = []
         for name in names:
             r = by_key.get((name, q.id))
@@ -100,7 +116,7 @@ def _grid(suite: Suite, rows: list[Row], names: list[str]) -> list[str]:
                 cells.append(" ")
                 continue
             mark = {True: "✓", False: "✗", None: "?"}[r.correct]
-            if r.retrieved and suite.evidence.get(q.id):
+            if r.retrieved and q.evidence:
                 mark += f" r{r.evidence_rank or '–'}"
             answer = (r.answer or "").replace("|", "/")
             cells.append(f"{mark} {answer[:40]}" if r.answer is not None else mark)
@@ -108,21 +124,21 @@ def _grid(suite: Suite, rows: list[Row], names: list[str]) -> list[str]:
     return lines
 
 
-def _training(logs: dict[str, dict]) -> list[str]:
+def _training(report: RunReport) -> list[str]:
     lines = [f"![train and eval loss]({LOSS_CHART})", "",
              "Pairs: the training pairs used (after the held-out eval pairs), and the cap on pairs per source "
              "(`phrasings`) where one is set.", "",
              "| system | target modules | rank | epochs | pairs | train time (s) | examples/s | last train loss "
              "| last eval loss |", "|---|---|---|---|---|---|---|---|---|"]
-    for name, first in logs.items():
-        for log in first.get("seeds") or [first]:
-            st = log["settings"]
+    for name, first in report.run.training.items():
+        for log in first.runs():
+            st = log.settings
             targets = st["target_modules"] if isinstance(st["target_modules"], str) else ", ".join(st["target_modules"])
             last = lambda curve: f"{curve[-1][1]:.3f}" if curve else "–"  # noqa: E731
-            label = name + (f" (seed {log['seed']})" if "seed" in log else "")
-            pairs = f"{log['examples']}" + (f" (≤{st['phrasings']} per source)" if st.get("phrasings") else "")
-            lines.append(f"| {label} | {targets} | {st['rank']} | {st['epochs']:g} | {pairs} | {log['seconds']} "
-                         f"| {log['examples_per_second']} | {last(log['train'])} | {last(log['eval'])} |")
+            label = name + (f" (seed {log.seed})" if log.seed is not None else "")
+            pairs = f"{log.examples}" + (f" (≤{st['phrasings']} per source)" if st.get("phrasings") else "")
+            lines.append(f"| {label} | {targets} | {st['rank']} | {st['epochs']:g} | {pairs} | {log.seconds} "
+                         f"| {log.examples_per_second} | {last(log.train)} | {last(log.eval)} |")
     return lines
 
 
@@ -132,8 +148,9 @@ def _rate(group) -> float | None:
 
 def _prior(report: RunReport) -> list[str]:
     """Known vs unknown facts (Gekhman et al. 2024): gains on what the baseline already knew read differently."""
-    known, unknown = (report.systems["baseline"].by_prior[g].n for g in ("known", "unknown"))
-    others = {n: m for n, m in report.systems.items() if n != "baseline" and m.by_prior}
+    systems = report.analysis.systems
+    known, unknown = (systems["baseline"].by_prior[g].n for g in ("known", "unknown"))
+    others = {n: m for n, m in systems.items() if n != "baseline" and m.by_prior}
     lines = [f"The baseline answers {known} questions right (\"known\") and {unknown} wrong (\"unknown\"). "
              "Forgotten: known questions the system now gets wrong (with seeds, in most of them).", "",
              "| system | known right | unknown right | forgotten |", "|---|---|---|---|"]
@@ -150,14 +167,14 @@ def _prior(report: RunReport) -> list[str]:
     return lines
 
 
-def _seeds(seeds: dict[str, dict]) -> list[str]:
+def _seeds(seeds: dict[str, SeedResult]) -> list[str]:
     lines = ["Each seed trains its own adapter. Elsewhere in this scorecard a seeded system shows its first seed; "
              "its accuracy above is over all seeds.", "",
              "| system | accuracy per seed | mean ± sd | against | per-seed McNemar |", "|---|---|---|---|---|"]
     for name, s in seeds.items():
-        per_seed = ", ".join(f"{seed}: {_pct(value)}" for seed, value in s["per_seed"].items())
-        for other, verdict in s["against"].items():
-            lines.append(f"| {name} | {per_seed} | {_pct(s['mean'])} ± {100 * s['sd']:.1f} | {other} | {verdict} |")
+        per_seed = ", ".join(f"{seed}: {_pct(value)}" for seed, value in s.per_seed.items())
+        for other, verdict in s.against.items():
+            lines.append(f"| {name} | {per_seed} | {_pct(s.mean)} ± {100 * s.sd:.1f} | {other} | {verdict} |")
     return lines
 
 
@@ -174,62 +191,54 @@ def _human_reviews(report: RunReport) -> list[str]:
     for name, agree in analysis.reviewed.items():
         if not name or not agree.n:  # "" is every system together
             continue
-        c = analysis.corrected.get(name)
+        c = analysis.systems[name].corrected
         fixed = f"– ({NO_SAMPLE})" if c is None else _pct(c.value) + (
             "" if c.low is None else f" [{100 * c.low:.0f}–{100 * c.high:.0f}%]")
         lines.append(f"| {name} | {agree.n} | {c.reviewed if c else 0} | {agree.agree}/{agree.n} | "
                      f"{_pct(c.judged if c else None)} | {fixed} |")
     total = analysis.reviewed[""]
     kappa = "–" if total.kappa is None else f"{total.kappa:.3f}"
-    on_cal = f"{cal['agree']}/{cal['n']} ({_pct(cal['agreement'])})" if cal else "not measured in this run"
+    on_cal = f"{cal.agree}/{cal.n} ({_pct(cal.agreement)})" if cal else "not measured in this run"
     return lines + ["", f"- judge agreement on this run's reviewed answers: {total.agree}/{total.n} "
                         f"({_pct(total.agreement)}), Cohen's κ {kappa}; on the calibration set: {on_cal}"]
 
 
-def render_scorecard(suite: Suite, report: RunReport) -> str:
-    run, analysis = report.run, report.analysis
-    metrics, rows = analysis.metrics, analysis.first_seed
-    agreement = _pct(run.calibration["agreement"]) if run.calibration else "not measured"
-    words = sum(len(d.text.split()) for d in suite.documents)
-    out = [f"# Scorecard: {suite.name}", "",
-           f"- generator: `{run.generator}`", *_judge(run),
-           f"- questions: {len(suite.questions)}; corpus: {len(suite.documents)} document(s), {words} words", "",
-           *(["## Warnings", "", *[f"- {line}" for line in report.warnings], ""] if report.warnings else []),
-           "## Accuracy and retrieval", "", f"![accuracy per system]({CHART})", "", *_summary(metrics, agreement), "",
-           "Unscored answers (the judge could not decide) are counted apart, never as wrong. Answer time is the "
-           "total generation time recorded when each answer was computed (loading the model left out); cached "
-           "answers keep it.", "",
+def render_scorecard(report: RunReport) -> str:
+    spec, run, analysis = report.spec, report.run, report.analysis
+    env = spec.environment
+    migrated = ([f"- **migrated** from a schema version {report.migrated_from} file: its questions, thresholds and "
+                 "system settings were read from the suite folder when it was migrated"]
+                if report.migrated_from else [])
+    out = [f"# Scorecard: {spec.suite}", "", "## Verdict", "", *_verdict(report), "",
+           f"- generator: `{spec.generator}`" + (f" ({env.generation})" if env.generation else ""), *_judge(report),
+           f"- questions: {len(spec.questions)}; corpus: {spec.corpus.documents} document(s), {spec.corpus.words} "
+           f"words (hash {spec.corpus.hash[:12]})",
+           f"- ran on: {env.cpu}; Python {env.python}; harness revision {env.git_revision or 'unknown'}",
+           *migrated, "",
+           *(["## Warnings", "", *[f"- {line}" for line in analysis.warnings], ""] if analysis.warnings else []),
+           "## Accuracy and retrieval", "", f"![accuracy per system]({CHART})", "", *_summary(report), "",
+           "Unscored answers (the judge could not decide) are counted apart, never as wrong. Judge vs humans: the "
+           "judge's agreement with people on this system's answers, where labels exist. Answer time is the total "
+           "generation time recorded when each answer was computed (loading the model left out); cached answers "
+           "keep it.", "",
            "## Is the difference real?", "", *_significance(analysis.paired), "",
            "## Gate", "", *_gate(analysis.gate, run.gate_enabled), ""]
-    if any(r.verdict_source == "human" for r in rows):
+    if analysis.comparison:
+        out += ["## Against the previous run", "", *render_comparison(analysis.comparison), ""]
+    if any(r.verdict_source == "human" for r in report.first_seed):
         out += ["## Human reviews", "", *_human_reviews(report), ""]
     if run.training:
-        out += ["## Fine-tuning", "", *_training(run.training), ""]
+        out += ["## Fine-tuning", "", *_training(report), ""]
     if analysis.seeds:
         out += ["## Seeds", "", *_seeds(analysis.seeds), ""]
-    baseline = report.systems.get("baseline")
+    baseline = analysis.systems.get("baseline")
     if baseline is not None and baseline.by_prior:
         out += ["## Known and unknown facts", "", *_prior(report), ""]
     if analysis.attribution:
-        out += ["## Where the errors come from", "", *_attribution(analysis.attribution), ""]
+        out += ["## Where the errors come from", "", *_attribution(report), ""]
     if run.failed:
         out += ["## Crashed systems", "", *[f"- {name}: {why}" for name, why in run.failed.items()], ""]
     if run.skipped:
         out += ["## Skipped systems", "", *[f"- {name}: {why}" for name, why in run.skipped.items()], ""]
-    out += ["## Per question", "", *_grid(suite, rows, list(metrics)), ""]
+    out += ["## Per question", "", *_grid(report), ""]
     return "\n".join(out)
-
-
-def write_reports(suite: Suite, report: RunReport, scorecard: Path) -> None:
-    """Scorecard, charts and report.html (beside it), all from one RunReport."""
-    metrics, training = report.analysis.metrics, report.run.training
-    charts = []
-    if metrics:
-        charts.append(scorecard.parent / CHART)
-        accuracy_chart(charts[-1], [(name, m.accuracy, m.accuracy_ci) for name, m in metrics.items()],
-                       f"{suite.name}: answer accuracy")
-    if training:
-        charts.append(scorecard.parent / LOSS_CHART)
-        loss_chart(charts[-1], training, f"{suite.name}: LoRA training")
-    write_atomic(scorecard, render_scorecard(suite, report))
-    write_html(suite, report, scorecard.parent / HTML, charts)

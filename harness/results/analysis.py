@@ -1,66 +1,73 @@
-"""Build a RunReport from result rows: every metric, interval, test and gate row, computed once."""
+"""Build a RunReport from result rows: every metric, interval, test, gate row and the verdict, computed once.
+
+It reads the run's spec (results.json's own copy of the suite), never the suite folder: a report is
+rebuilt from a results file alone (``harness merge``), and renders the same wherever it is read.
+"""
 from __future__ import annotations
 
 import statistics
 from collections import Counter
 from typing import Sequence
 
+from harness.core.metrics import METRICS
 from harness.results.gate import JudgeCheck, evaluate_gate
 from harness.results.model import (
-    SCHEMA_VERSION,
     Analysis,
-    CorrectedSummary,
+    Attribution,
+    Cost,
+    EvalSpec,
     PriorGroup,
-    ResultsFile,
-    RetrievalSummary,
+    RetrievalResult,
     Row,
     RunMeta,
     RunReport,
-    SystemMetrics,
-    SystemSummary,
+    SeedResult,
+    SystemResult,
     TemplateDebris,
+    first_seed,
 )
 from harness.results.ppi import corrected_accuracy, reviewed_agreement
 from harness.results.stats import comparisons, mcnemar, wilson
-from harness.suite import Suite
+from harness.results.verdict import answer_bias, bias_warnings, decide
+
+RETRIEVAL_METRICS = [m for m in map(METRICS.get, METRICS.names()) if m.retrieval]
+
+# What the packaged judges were measured to agree with human labels on answers they were not tuned on:
+# quoted where a suite has no labels of its own (README, "Is the judge right?").
+MEASURED_ELSEWHERE = {
+    "match": "90.0% on 70 adversarial touch-rugby answers and 97.5% on 200 answers to another sport's rulebook "
+             "(sets its rules were not tuned on)",
+}
 
 
 def _round(x: float | None) -> float | None:
     return None if x is None else round(x, 6)
 
 
-def first_seed(rows: Sequence[Row]) -> list[Row]:
-    """One row per (system, question): a system trained with several seeds keeps its first seed's."""
-    first: dict[str, int] = {}
-    for r in rows:
-        if r.seed is not None:
-            first.setdefault(r.system, r.seed)
-    return [r for r in rows if (r.seed if r.seed is not None else first.get(r.system)) == first.get(r.system)]
+def _mean(values: Sequence[float]) -> float | None:
+    return round(statistics.mean(values), 6) if values else None
 
 
-def system_metrics(rows: Sequence[Row], suite: Suite) -> dict[str, SystemMetrics]:
-    out: dict[str, SystemMetrics] = {}
-    for spec in suite.systems:
-        mine = [r for r in rows if r.system == spec.name]
-        if not mine:
-            continue
-        answered = [r for r in mine if r.answer is not None]
-        scored = [r for r in answered if r.correct is not None]
-        correct = sum(r.correct for r in scored)
-        retrieval: dict = {}
-        if spec.retrieves:  # retrieval is the same for every seed: each question counts once
-            checked = [r for r in first_seed(mine) if r.retrieved and suite.evidence.get(r.id)]
-            retrieval = {"k": spec.options.k, "retrieval_n": len(checked)}
-            if checked:
-                ranks = [r.evidence_rank for r in checked]
-                hits = sum(rank is not None for rank in ranks)
-                retrieval.update(recall=hits / len(ranks), recall_ci=wilson(hits, len(ranks)),
-                                 mrr=sum(1 / rank for rank in ranks if rank) / len(ranks))
-        out[spec.name] = SystemMetrics(
-            n=len(scored), correct=correct, accuracy=correct / len(scored) if scored else 0.0,
-            accuracy_ci=wilson(correct, len(scored)), unscored=len(answered) - len(scored),
-            answer_seconds=round(sum(r.seconds or 0 for r in answered), 3), **retrieval)
-    return out
+def _retrieval(spec: EvalSpec, name: str, mine: Sequence[Row]) -> RetrievalResult | None:
+    info = spec.system(name)
+    if info is None or not info.retrieves:
+        return None
+    evidence = {q.id for q in spec.questions if q.evidence}
+    checked = [r for r in first_seed(list(mine)) if r.retrieved and r.id in evidence]  # same for every seed
+    ranks = [r.evidence_rank for r in checked]
+    hits = sum(rank is not None for rank in ranks)
+    values = {m.name: _round(m.of_ranks(ranks)) if ranks else None for m in RETRIEVAL_METRICS}
+    return RetrievalResult(k=info.settings["k"], n=len(checked), recall_ci=wilson(hits, len(ranks)), **values)
+
+
+def _cost(name: str, mine: Sequence[Row], run: RunMeta) -> Cost:
+    log, measured = run.training.get(name), run.costs.get(name)
+    answered = [r for r in mine if r.answer is not None]
+    return Cost(train_seconds=round(sum(t.seconds for t in log.runs()), 1) if log else None,
+                index_seconds=measured.index_seconds if measured else None,
+                seconds_per_answer=_mean([r.seconds for r in answered if r.seconds is not None]),
+                prompt_tokens=_mean([r.prompt_tokens for r in answered if r.prompt_tokens is not None]),
+                peak_rss_mb=measured.peak_rss_mb if measured else None)
 
 
 def seed_accuracy(rows: Sequence[Row]) -> dict[str, dict[int, float]]:
@@ -69,7 +76,8 @@ def seed_accuracy(rows: Sequence[Row]) -> dict[str, dict[int, float]]:
     for r in rows:
         if r.seed is not None and r.correct is not None:
             out.setdefault(r.system, {}).setdefault(r.seed, []).append(r.correct)
-    return {name: {seed: sum(v) / len(v) for seed, v in sorted(seeds.items())} for name, seeds in out.items()}
+    return {name: {seed: round(sum(v) / len(v), 6) for seed, v in sorted(seeds.items())}
+            for name, seeds in out.items()}
 
 
 def by_prior(rows: Sequence[Row], baseline: str = "baseline") -> dict[str, dict]:
@@ -94,50 +102,6 @@ def by_prior(rows: Sequence[Row], baseline: str = "baseline") -> dict[str, dict]
             for name, e in out.items()}
 
 
-def _outcomes(rows: Sequence[Row], system: str) -> dict[str, bool]:
-    return {r.id: r.correct for r in rows if r.system == system and r.correct is not None}
-
-
-def _seed_verdict(a: str, b: str, rows: Sequence[Row], firsts: Sequence[Row]) -> str:
-    """McNemar per seed of ``a`` against ``b`` (its first seed when it has several): 'better in 3 of 3 seeds'."""
-    theirs = _outcomes(firsts, b)
-    seeds: dict[int, dict[str, bool]] = {}
-    for r in rows:
-        if r.system == a and r.seed is not None and r.correct is not None:
-            seeds.setdefault(r.seed, {})[r.id] = r.correct
-    tests = [mcnemar(a, b, mine, theirs) for mine in seeds.values()]
-    significant = [t for t in tests if t.p_value is not None and t.p_value < 0.05]
-    better = sum(t.only_a > t.only_b for t in significant)
-    worse = len(significant) - better
-    return (f"better in {better} of {len(tests)} seeds (p < 0.05)" + (f", worse in {worse}" if worse else "")
-            if significant else f"not significant in any of {len(tests)} seeds")
-
-
-def _seeds(rows: Sequence[Row], firsts: Sequence[Row], per_seed: dict[str, dict[int, float]], paired) -> dict:
-    out = {}
-    for name, seeds in per_seed.items():
-        values = list(seeds.values())
-        others = [p.b if p.a == name else p.a for p in paired if name in (p.a, p.b)] or ["baseline"]
-        out[name] = {"per_seed": seeds, "mean": statistics.mean(values),
-                     "sd": statistics.stdev(values) if len(values) > 1 else 0.0,
-                     "against": {other: _seed_verdict(name, other, rows, firsts) for other in dict.fromkeys(others)}}
-    return out
-
-
-def _attribution(suite: Suite, firsts: Sequence[Row], metrics: dict[str, SystemMetrics]) -> dict:
-    """Per RAG system: retrieval hit/miss against answer right/wrong, over questions with evidence."""
-    out = {}
-    for spec in suite.systems:
-        if not spec.retrieves or spec.name not in metrics:
-            continue
-        mine = [r for r in firsts if r.system == spec.name and suite.evidence.get(r.id) and r.retrieved
-                and r.correct is not None]
-        out[spec.name] = {(hit, right): sum(1 for r in mine if (r.evidence_rank is not None) == hit
-                                            and r.correct == right)
-                          for hit in (True, False) for right in (True, False)}
-    return out
-
-
 # The share of a system's answers that must run on into debris for a warning: a stray marker is cut
 # and harmless; a prompt style the model does not know shows in many answers.
 DEBRIS_SHARE = 0.1
@@ -155,60 +119,120 @@ def template_debris(rows: Sequence[Row]) -> dict[str, TemplateDebris]:
     return out
 
 
-def _summaries(metrics, per_seed, prior, corrected, debris) -> dict[str, SystemSummary]:
+def _systems(spec: EvalSpec, rows: Sequence[Row], run: RunMeta) -> dict[str, SystemResult]:
+    per_seed, prior, debris = seed_accuracy(rows), by_prior(rows), template_debris(rows)
+    corrected = corrected_accuracy(rows)  # only systems with random-sample reviews
     out = {}
-    for name, m in metrics.items():
-        c = corrected.get(name)
-        out[name] = SystemSummary(
-            n=m.n, correct=m.correct, answer_accuracy=round(m.accuracy, 6), unscored=m.unscored,
-            retrieval=None if m.k is None else RetrievalSummary(k=m.k, recall=_round(m.recall), mrr=_round(m.mrr)),
-            seed_accuracy=[round(v, 6) for v in per_seed[name].values()] if name in per_seed else None,
-            **prior.get(name, {}),
-            corrected_accuracy=None if c is None else CorrectedSummary(**c.as_json()),
-            template_debris=debris.get(name))
+    for info in spec.systems:
+        mine = [r for r in rows if r.system == info.name]
+        if not mine:
+            continue
+        scored = [r for r in mine if r.answer is not None and r.correct is not None]
+        correct = sum(r.correct for r in scored)
+        out[info.name] = SystemResult(
+            family=info.family, n=len(scored), correct=correct,
+            accuracy=round(correct / len(scored), 6) if scored else 0.0, accuracy_ci=wilson(correct, len(scored)),
+            unscored=sum(r.answer is not None and r.correct is None for r in mine),
+            answer_seconds=round(sum(r.seconds or 0 for r in mine if r.answer is not None), 3),
+            retrieval=_retrieval(spec, info.name, mine), seed_accuracy=per_seed.get(info.name),
+            **prior.get(info.name, {}), corrected=corrected.get(info.name), template_debris=debris.get(info.name),
+            cost=_cost(info.name, mine, run))
     return out
 
 
-def order_rows(rows: Sequence[Row], suite: Suite) -> list[Row]:
-    """Suite order: systems as the suite lists them, then questions, then seeds."""
-    order = {(s.name, q.id): (i, j) for i, s in enumerate(suite.systems) for j, q in enumerate(suite.questions)}
-    return sorted(rows, key=lambda r: (*order.get((r.system, r.id), (1e9, 1e9)), r.seed or 0))
+def _outcomes(rows: Sequence[Row], system: str) -> dict[str, bool]:
+    return {r.id: r.correct for r in rows if r.system == system and r.correct is not None}
 
 
-def _judge_checks(suite: Suite, run: RunMeta) -> tuple[JudgeCheck, ...]:
-    """The judge's limits for each set of human labels the suite has."""
-    checks = []
-    if suite.calibration is not None:
-        cal = suite.config.calibration
-        checks.append(JudgeCheck("judge", {"agreement": cal.min_agreement, "kappa": cal.min_kappa}, run.calibration))
-    if suite.real_answers is not None:
-        real = suite.config.real_answers
-        checks.append(JudgeCheck("judge (real answers)", {"agreement": real.min_agreement, "kappa": real.min_kappa,
-                                                           "max_gap": real.max_gap}, run.real_answers))
-    return tuple(checks)
+def _seed_verdict(a: str, b: str, rows: Sequence[Row], firsts: Sequence[Row]) -> str:
+    """McNemar per seed of ``a`` against ``b`` (its first seed when it has several): 'better in 3 of 3 seeds'."""
+    theirs = _outcomes(firsts, b)
+    seeds: dict[int, dict[str, bool]] = {}
+    for r in rows:
+        if r.system == a and r.seed is not None and r.correct is not None:
+            seeds.setdefault(r.seed, {})[r.id] = r.correct
+    tests = [mcnemar(a, b, mine, theirs) for mine in seeds.values()]
+    significant = [t for t in tests if t.significant]
+    better = sum(t.only_a > t.only_b for t in significant)
+    worse = len(significant) - better
+    return (f"better in {better} of {len(tests)} seeds (p < 0.05)" + (f", worse in {worse}" if worse else "")
+            if significant else f"not significant in any of {len(tests)} seeds")
 
 
-def build_report(suite: Suite, rows: Sequence[Row], run: RunMeta) -> RunReport:
+def _seeds(rows: Sequence[Row], firsts: Sequence[Row], systems: dict[str, SystemResult], paired) -> dict:
+    out = {}
+    for name, result in systems.items():
+        if not result.seed_accuracy:
+            continue
+        values = list(result.seed_accuracy.values())
+        others = [p.b if p.a == name else p.a for p in paired if name in (p.a, p.b)] or ["baseline"]
+        out[name] = SeedResult(per_seed=result.seed_accuracy, mean=round(statistics.mean(values), 6),
+                               sd=round(statistics.stdev(values), 6) if len(values) > 1 else 0.0,
+                               against={other: _seed_verdict(name, other, rows, firsts)
+                                        for other in dict.fromkeys(others)})
+    return out
+
+
+def _attribution(spec: EvalSpec, firsts: Sequence[Row], systems: dict[str, SystemResult]) -> dict[str, Attribution]:
+    """Per retrieving system: retrieval hit/miss against answer right/wrong, over questions with evidence."""
+    evidence = {q.id for q in spec.questions if q.evidence}
+    out = {}
+    for name, result in systems.items():
+        if result.retrieval is None:
+            continue
+        mine = [r for r in firsts if r.system == name and r.id in evidence and r.retrieved and r.correct is not None]
+        count = Counter(((r.evidence_rank is not None), r.correct) for r in mine)
+        out[name] = Attribution(hit_right=count[True, True], hit_wrong=count[True, False],
+                                miss_right=count[False, True], miss_wrong=count[False, False])
+    return out
+
+
+def _judge_checks(spec: EvalSpec, run: RunMeta) -> tuple[JudgeCheck, ...]:
+    measured = {"calibration": run.calibration, "real_answers": run.real_answers}
+    return tuple(JudgeCheck(c.name, c.limits, None if measured[c.labels] is None else measured[c.labels].model_dump())
+                 for c in spec.judge_checks)
+
+
+def judge_status(spec: EvalSpec, run: RunMeta, reviewed) -> str:
+    """Where the judge stands on this suite: validated against its labels, or unvalidated and what to do."""
+    found = []
+    if run.calibration:
+        found.append(f"{run.calibration.agreement:.1%} on the suite's {run.calibration.n} calibration labels")
+    if run.real_answers:
+        found.append(f"{run.real_answers.agreement:.1%} on {run.real_answers.n} of the systems' answers "
+                     "labelled by hand")
+    if reviewed.n:
+        found.append(f"{reviewed.agreement:.1%} on {reviewed.n} answers of this run reviewed by a person")
+    if found:
+        return f"The judge {spec.judge} is validated on this suite: it agrees " + "; ".join(found) + "."
+    family = spec.judge.split("/", 1)[0]
+    elsewhere = MEASURED_ELSEWHERE.get(family, "not measured by the harness")
+    return (f"The judge {spec.judge} is unvalidated on this suite: it has no labelled answers. Measured "
+            f"elsewhere: {elsewhere}. Run `harness review --sample 60` and rerun: the corrected accuracy then "
+            "carries the judge's error into its interval.")
+
+
+def build_report(spec: EvalSpec, rows: Sequence[Row], run: RunMeta) -> RunReport:
     """The one place where results are computed."""
-    rows = order_rows(rows, suite)
+    rows = order_rows(rows, spec)
     firsts = first_seed(rows)
-    metrics = system_metrics(rows, suite)
-    per_seed = seed_accuracy(rows)
-    corrected = corrected_accuracy(rows)  # only systems with random-sample reviews
-    gate = evaluate_gate(suite.config.thresholds, metrics, run.skipped, _judge_checks(suite, run), run.failed)
-    outcomes = {name: o for name in metrics if (o := _outcomes(firsts, name))}
-    paired = comparisons({n: m.accuracy for n, m in metrics.items()}, outcomes)
-    reviewed = {name: reviewed_agreement([r for r in rows if r.system == name]) for name in metrics}
+    systems = _systems(spec, rows, run)
+    gate = evaluate_gate(spec.thresholds, systems, run.skipped, _judge_checks(spec, run), run.failed)
+    outcomes = {name: o for name in systems if (o := _outcomes(firsts, name))}
+    paired = comparisons({n: s.accuracy for n, s in systems.items()}, outcomes)
+    reviewed = {name: reviewed_agreement([r for r in rows if r.system == name]) for name in systems}
     reviewed[""] = reviewed_agreement(rows)
-    analysis = Analysis(metrics=metrics, gate=gate, paired=paired, first_seed=firsts,
-                        seeds=_seeds(rows, firsts, per_seed, paired), corrected=corrected, reviewed=reviewed,
-                        attribution=_attribution(suite, firsts, metrics))
-    report = RunReport(schema_version=SCHEMA_VERSION, suite=suite.name,
-                       systems=_summaries(metrics, per_seed, by_prior(rows), corrected, template_debris(rows)),
-                       results=rows, run=run)
-    return report.with_analysis(analysis)
+    bias = answer_bias(spec.questions)
+    warnings = [s.template_debris.line(name) for name, s in systems.items() if s.template_debris]
+    warnings += bias_warnings(firsts, spec.questions, spec.example_answers)
+    analysis = Analysis(systems=systems, verdict=decide(systems, rows, firsts, bias), gate=gate, paired=paired,
+                        seeds=_seeds(rows, firsts, systems, paired), reviewed=reviewed,
+                        attribution=_attribution(spec, firsts, systems), answer_bias=bias[0],
+                        judge_status=judge_status(spec, run, reviewed[""]), warnings=warnings)
+    return RunReport(spec=spec, run=run, results=rows, analysis=analysis)
 
 
-def rebuild(suite: Suite, stored: ResultsFile) -> RunReport:
-    """A RunReport from a results.json's rows and run block (``harness report``, merges)."""
-    return build_report(suite, stored.results, stored.run)
+def order_rows(rows: Sequence[Row], spec: EvalSpec) -> list[Row]:
+    """The spec's order: systems as the suite lists them, then questions, then seeds."""
+    order = {(s.name, q.id): (i, j) for i, s in enumerate(spec.systems) for j, q in enumerate(spec.questions)}
+    return sorted(rows, key=lambda r: (*order.get((r.system, r.id), (1e9, 1e9)), r.seed or 0))

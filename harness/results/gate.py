@@ -3,18 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.results.model import SystemMetrics
-
-
-@dataclass(frozen=True)
-class GateRow:
-    system: str
-    metric: str
-    threshold: float
-    value: float | None
-    status: str  # "pass", "FAIL", or "not selected" (the user left the system out of this run)
-    note: str = ""
-    ceiling: bool = False  # the value must not exceed the threshold (else: must reach it)
+from harness.core.metrics import METRICS
+from harness.results.model import GateRow, SystemResult
 
 
 # Judge metrics that are limits from above: a system's judged accuracy may stray this far from its labelled one.
@@ -30,8 +20,17 @@ class JudgeCheck:
     measured: dict | None  # metric -> value; None when this run did not measure it
 
 
-def _value(m: SystemMetrics, metric: str) -> float | None:
-    return {"answer_accuracy": m.accuracy if m.n else None, "recall": m.recall, "mrr": m.mrr}[metric]
+def _value(result: SystemResult, metric: str) -> float | None:
+    """A metric's value as the analysis stored it: retrieval metrics in the system's retrieval block."""
+    if METRICS.get(metric).retrieval:
+        return getattr(result.retrieval, metric) if result.retrieval else None
+    return result.accuracy if result.n else None
+
+
+def _row(system: str, metric: str, threshold: float, value: float | None, status: str, note: str = "",
+         ceiling: bool = False) -> GateRow:
+    return GateRow(system=system, metric=metric, threshold=threshold, value=value, status=status, note=note,
+                   ceiling=ceiling)
 
 
 def _judge_rows(check: JudgeCheck) -> list[GateRow]:
@@ -41,15 +40,15 @@ def _judge_rows(check: JudgeCheck) -> list[GateRow]:
         value = None if check.measured is None else check.measured[metric]
         ceiling = metric in CEILINGS
         if value is None:
-            rows.append(GateRow(check.name, metric, threshold, None, "not selected", "evals/test_judge.py not run",
-                                ceiling))
+            rows.append(_row(check.name, metric, threshold, None, "not selected", "evals/test_judge.py not run",
+                             ceiling))
         else:
             held = value <= threshold if ceiling else value >= threshold
-            rows.append(GateRow(check.name, metric, threshold, value, "pass" if held else "FAIL", ceiling=ceiling))
+            rows.append(_row(check.name, metric, threshold, value, "pass" if held else "FAIL", ceiling=ceiling))
     return rows
 
 
-def evaluate_gate(thresholds: dict[str, dict[str, float]], metrics: dict[str, SystemMetrics],
+def evaluate_gate(thresholds: dict[str, dict[str, float]], metrics: dict[str, SystemResult],
                   skipped: dict[str, str], judge_checks: tuple[JudgeCheck, ...] = (),
                   failed: dict[str, str] | None = None) -> list[GateRow]:
     """Rows for every system threshold, then the judge's (for each set of human labels the suite has)."""
@@ -58,18 +57,18 @@ def evaluate_gate(thresholds: dict[str, dict[str, float]], metrics: dict[str, Sy
     for system, limits in thresholds.items():
         for metric, threshold in limits.items():
             if system in failed:  # crashed: whatever it measured before the crash is not trusted
-                rows.append(GateRow(system, metric, threshold, None, "FAIL", f"crashed: {failed[system]}"))
+                rows.append(_row(system, metric, threshold, None, "FAIL", f"crashed: {failed[system]}"))
             elif system in skipped:
                 # A gate that passes because its model was missing would be a silent skip.
-                rows.append(GateRow(system, metric, threshold, None, "FAIL", f"skipped: {skipped[system]}"))
+                rows.append(_row(system, metric, threshold, None, "FAIL", f"skipped: {skipped[system]}"))
             elif system not in metrics:  # deselected, e.g. by -k or --systems
-                rows.append(GateRow(system, metric, threshold, None, "not selected"))
+                rows.append(_row(system, metric, threshold, None, "not selected"))
             else:
                 value = _value(metrics[system], metric)
                 if value is None:  # e.g. only the retrieval tests ran
-                    rows.append(GateRow(system, metric, threshold, None, "not selected", "not measured"))
+                    rows.append(_row(system, metric, threshold, None, "not selected", "not measured"))
                 else:
-                    rows.append(GateRow(system, metric, threshold, value, "pass" if value >= threshold else "FAIL"))
+                    rows.append(_row(system, metric, threshold, value, "pass" if value >= threshold else "FAIL"))
     return rows + [row for check in judge_checks for row in _judge_rows(check)]
 
 

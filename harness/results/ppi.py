@@ -18,24 +18,10 @@ pooled and the system's own estimate is used: coverage 94–95% on the same simu
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Sequence
 
 from harness.judges.calibration import _kappa
-from harness.results.model import Row
-
-
-@dataclass(frozen=True)
-class Corrected:
-    value: float
-    low: float | None  # None when no variance can be estimated (fewer than two reviews in all)
-    high: float | None
-    reviewed: int
-    judged: float  # the judge's accuracy over all answers, unscored as wrong
-
-    def as_json(self) -> dict:
-        r = lambda x: None if x is None else round(x, 6)  # noqa: E731
-        return {"value": r(self.value), "low": r(self.low), "high": r(self.high), "reviewed": self.reviewed}
+from harness.results.model import Corrected, ReviewedAgreement, Row
 
 
 def judge_said(row: Row) -> bool | None:
@@ -63,10 +49,10 @@ def estimate(judged: Sequence[int], diffs: Sequence[int], pooled_variance: float
     own = _variance(diffs)
     variances = [v for v in (own, pooled_variance) if v is not None]
     if not n or not variances:
-        return Corrected(min(max(value, 0.0), 1.0), None, None, n, base)
+        return Corrected(value=min(max(value, 0.0), 1.0), low=None, high=None, reviewed=n, judged=base)
     half = float(norm.ppf(0.5 + confidence / 2)) * (max(variances) * (1 - n / big_n) / n) ** 0.5
     clip = lambda x: min(max(x, 0.0), 1.0)  # noqa: E731
-    return Corrected(clip(value), clip(value - half), clip(value + half), n, base)
+    return Corrected(value=clip(value), low=clip(value - half), high=clip(value + half), reviewed=n, judged=base)
 
 
 # Why a system has no corrected accuracy; the scorecard and report.html say it.
@@ -93,17 +79,6 @@ def corrected_accuracy(rows: Sequence[Row], pool_variance: bool = True) -> dict[
     return {name: estimate(judged[name], diffs[name], pooled) for name in judged if name in diffs}
 
 
-@dataclass(frozen=True)
-class ReviewedAgreement:
-    n: int  # answers with a human verdict
-    agree: int  # the judge said the same (an unscored judge verdict disagrees)
-    kappa: float | None
-
-    @property
-    def agreement(self) -> float:
-        return self.agree / self.n if self.n else 0.0
-
-
 def reviewed_agreement(rows: Sequence[Row]) -> ReviewedAgreement:
     """The judge against the human verdicts on this run's reviewed answers."""
     confusion = {"tp": 0, "fp": 0, "fn": 0, "tn": 0}
@@ -117,4 +92,4 @@ def reviewed_agreement(rows: Sequence[Row]) -> ReviewedAgreement:
             continue
         agree += judge == human
         confusion[("t" if judge == human else "f") + ("p" if judge else "n")] += 1
-    return ReviewedAgreement(n, agree, _kappa(confusion) if n else None)
+    return ReviewedAgreement(n=n, agree=agree, kappa=_kappa(confusion) if n else None)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.judges import Verdict
-from harness.results.model import Row, RunMeta
+from harness.results.model import Row, RunMeta, SystemCost
 
 
 def verdict_fields(verdict: Verdict) -> dict[str, Any]:
@@ -33,9 +33,12 @@ class Results:
     real_answers: dict | None = None  # the same on answers the systems gave, with each system's gap
     training: dict[str, dict] = field(default_factory=dict)  # system -> its adapter's training log
     failed: dict[str, str] = field(default_factory=dict)  # system -> why a test of it crashed
+    costs: dict[str, dict] = field(default_factory=dict)  # system -> what its process measured of its cost
 
     def add(self, entry: dict[str, Any]) -> None:
-        if "training" in entry:
+        if "cost" in entry:
+            self.costs[entry["system"]] = entry["cost"]
+        elif "training" in entry:
             self.training[entry["system"]] = entry["training"]
         elif "calibration" in entry:
             self.calibration = entry["calibration"]
@@ -60,11 +63,13 @@ class Results:
                     evidence_rank=r.get("evidence_rank"), retrieved=r.get("retrieved") or [],
                     explanation=r.get("explanation"), seconds=r.get("seconds"),
                     verdict_source=r.get("verdict_source"), certain=r.get("certain"), judge=r.get("judge"),
-                    sampled=r.get("sampled"), seed=r.get("seed"), debris=r.get("debris"))
+                    sampled=r.get("sampled"), seed=r.get("seed"), debris=r.get("debris"),
+                    prompt_tokens=r.get("prompt_tokens"))
                 for r in self._merged().values()]
 
     def meta(self, **run: Any) -> RunMeta:
-        """The run block: what the caller knows (suite folder, models, judge, gate) and what the tests recorded."""
+        """The run block: what the caller knows (the gate, a comparison) and what the tests recorded."""
         return RunMeta(**run, skipped=dict(self.skipped), failed=dict(self.failed), calibration=self.calibration,
                        real_answers=self.real_answers,
-                       training={name: self.training[name] for name in sorted(self.training)})
+                       training={name: self.training[name] for name in sorted(self.training)},
+                       costs={name: SystemCost(**self.costs[name]) for name in sorted(self.costs)})

@@ -1,0 +1,42 @@
+"""The run's spec, copied from the suite into results.json: what a report needs to be read alone."""
+from __future__ import annotations
+
+from typing import Sequence
+
+from harness.core import environment
+from harness.results.model import CorpusInfo, Environment, EvalSpec, JudgeLimits, SystemInfo
+from harness.suite import Suite
+from systems import SystemSpec
+
+
+def system_info(spec: SystemSpec) -> SystemInfo:
+    return SystemInfo(name=spec.name, kind=spec.kind, family=spec.family, retrieves=spec.retrieves,
+                      settings=spec.options.model_dump(mode="json"))
+
+
+def judge_limits(suite: Suite) -> list[JudgeLimits]:
+    """The judge's limits for each set of human labels the suite has."""
+    checks = []
+    if suite.calibration is not None:
+        cal = suite.config.calibration
+        checks.append(JudgeLimits(name="judge", labels="calibration",
+                                  limits={"agreement": cal.min_agreement, "kappa": cal.min_kappa}))
+    if suite.real_answers is not None:
+        real = suite.config.real_answers
+        checks.append(JudgeLimits(name="judge (real answers)", labels="real_answers",
+                                  limits={"agreement": real.min_agreement, "kappa": real.min_kappa,
+                                          "max_gap": real.max_gap}))
+    return checks
+
+
+def spec_of(suite: Suite, systems: Sequence[SystemSpec], *, generator: str, judge: str, judge_model: str | None,
+            self_grading: bool, generation: str | None = None) -> EvalSpec:
+    """The spec of a run of ``systems`` on ``suite``, with the generator and judge it used."""
+    return EvalSpec(
+        suite=suite.name, suite_dir=str(suite.root.resolve()),
+        corpus=CorpusInfo(documents=len(suite.documents), words=sum(len(d.text.split()) for d in suite.documents),
+                          hash=suite.corpus_hash),
+        questions=list(suite.questions), systems=[system_info(s) for s in systems],
+        example_answers=[e.answer for e in suite.config.examples], thresholds=suite.config.thresholds,
+        judge_checks=judge_limits(suite), generator=generator, judge=judge, judge_model=judge_model,
+        self_grading=self_grading, environment=Environment(**environment.snapshot(), generation=generation))
