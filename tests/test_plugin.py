@@ -413,3 +413,25 @@ def test_two_shards_merged_are_one_run(project):
     twice = subprocess.run([sys.executable, "-m", "harness.cli", "merge", "part1/results.json", "part1/results.json",
                             "--out", "bad"], cwd=project.path, capture_output=True, text=True)
     assert twice.returncode != 0 and "Traceback" not in twice.stderr and "part1/results.json" in twice.stderr
+
+
+def test_compare_to_puts_the_previous_run_in_the_gate_and_the_reports(project):
+    run(project, "--gate")
+    shutil.copy(project.path / "reports" / "results.json", project.path / "old.json")
+    outcome = run(project, "--gate", "--compare-to", "old.json")
+    assert outcome.ret == 0
+    outcome.stdout.fnmatch_lines(["against old.json: baseline 0/5 → 0/5; rag-bow 5/5 → 5/5",
+                                  "*pass*rag-bow change in accuracy (no significant drop) = 0.000*"])
+    assert results(project)["run"]["compared_to"] == "old.json"
+    assert "## Against the previous run" in (project.path / "reports" / "scorecard.md").read_text()
+    (project.path / "bad.json").write_text("[]")
+    refused = run(project, "--compare-to", "bad.json")
+    assert refused.ret == pytest.ExitCode.USAGE_ERROR
+    assert [line for line in refused.errlines if "bad.json" in line] == [
+        "ERROR: bad.json: not a harness results.json: expected a JSON object"]
+
+
+def test_the_plugin_loads_once_without_rewrite_warnings(project):
+    outcome = project.runpytest_subprocess("evals", "--suite", "suite", "-p", "no:cacheprovider", "--co", "-q")
+    assert outcome.ret == 0
+    assert "PytestAssertRewriteWarning" not in outcome.stdout.str() + outcome.stderr.str()
