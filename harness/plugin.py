@@ -98,8 +98,18 @@ def pytest_configure(config: pytest.Config) -> None:
     progress.attach(stream, capture.global_and_fixture_disabled if capture else contextlib.nullcontext)
 
 
-def pytest_report_header(config: pytest.Config) -> str | None:
-    return environment.check_line()  # `pytest tests` still runs: the canary reads what breaks
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    # `pytest tests` still runs on a wrong environment: the canary reads what breaks
+    return [line for line in (environment.check_line(), _dtype_line(config)) if line]
+
+
+def _dtype_line(config: pytest.Config) -> str | None:
+    """The generator's dtype and why, when already decided on this machine: reading it imports no
+    torch; a first run measures when the generator loads and says it in a progress line instead."""
+    run = config.stash.get(RUN, None)
+    decided = getattr(run.models.generator, "cached_dtype_decision", None) if run else None
+    line = decided() if decided else None
+    return f"generation: {line}" if line else None
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
