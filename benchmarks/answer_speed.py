@@ -1,7 +1,7 @@
 """Answering speed of the default generator in float32 and bfloat16, with and without a LoRA adapter.
 
-`generation.dtype: auto` answers in bfloat16 on a CPU with AMX (or a GPU that supports it). This
-times both dtypes on the same prompts, interleaved (benchmarks/interleave.py): RAG prompts as
+`generation.dtype: auto` answers in bfloat16 where it measured faster on this CPU (harness/core/dtype.py),
+or on a GPU that supports it. This times both dtypes on the same prompts, interleaved (benchmarks/interleave.py): RAG prompts as
 rag-minilm builds them (about 450 tokens) and the short prompts a LoRA system is asked with, with
 the default suite's lora adapter switched on (trained first if it is not cached). It also times the
 output-layer workaround in harness/generators.py against torch's own path, and prints how many
@@ -23,7 +23,7 @@ from benchmarks.backends import rag_prompts  # noqa: E402
 from benchmarks.interleave import interleave, report  # noqa: E402
 from harness.core.cache import DEFAULT_DIR  # noqa: E402
 from harness.inputs.config import Generation  # noqa: E402
-from harness.models import EMBEDDED, answering_dtype, make_generator  # noqa: E402
+from harness.models import EMBEDDED, make_generator  # noqa: E402
 from harness.run import EvalRun  # noqa: E402
 from harness.suite import load_suite  # noqa: E402
 from harness.training.lora import lora_prompt  # noqa: E402
@@ -48,7 +48,7 @@ def main() -> None:
     parser.add_argument("--prompts", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    print(f"this machine: generation.dtype auto -> {answering_dtype('auto')}")
+    print(f"this machine: generation.dtype auto -> {make_generator(EMBEDDED, Generation(), CACHE).dtype_decision}")
     output_layer(args.rounds)
 
     suite = load_suite(ROOT / "fixtures" / "touch_rugby")

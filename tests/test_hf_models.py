@@ -1,4 +1,6 @@
 """The real transformers and sentence-transformers paths, on tiny random models built here."""
+import json
+
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -81,15 +83,62 @@ def test_a_gguf_is_parsed_once_with_the_same_fields_and_tensors(tmp_path):
     assert type(fast.data) is np.ndarray
 
 
-def test_auto_dtype_is_bfloat16_only_where_it_is_fast(monkeypatch):
-    from harness.models import hf as generators
+def fake_timings(monkeypatch, per_dtype: dict[str, float]) -> list:
+    """Every timed matrix product takes its dtype's time per million multiply-adds; returns the calls."""
+    from harness.core import dtype as probe
 
+    calls = []
+
+    def seconds(dtype, shape):
+        calls.append((dtype, shape))
+        return per_dtype[dtype] * shape.flops / shape.count / 2e6
+    monkeypatch.setattr(probe, "seconds", seconds)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    monkeypatch.setattr(generators, "cpu_flags", lambda: {"avx512f", "amx_tile", "amx_bf16"})
-    assert generators.answering_dtype("auto") == "bfloat16"
-    monkeypatch.setattr(generators, "cpu_flags", lambda: {"avx512f", "avx512_bf16"})  # no AMX: bf16 is slow
-    assert generators.answering_dtype("auto") == "float32"
-    assert generators.answering_dtype("bfloat16") == "bfloat16"
+    return calls
+
+
+def test_auto_dtype_is_measured_once_per_machine_and_kept(tiny_lm, tmp_path, monkeypatch):
+    from importlib import metadata
+
+    calls = fake_timings(monkeypatch, {"float32": 3.4, "bfloat16": 1.0})
+    auto = make_generator(str(tiny_lm), Generation(max_new_tokens=6), tmp_path)
+    assert auto.cached_dtype_decision() is None  # nothing kept yet: the header says nothing
+    assert auto.dtype_decision == "bfloat16 (measured 3.4× float32 on this CPU)"
+    assert auto.dtype == "bfloat16" and auto.model.dtype == torch.bfloat16
+    assert auto.identity.endswith("|bfloat16")
+    assert {d for d, _ in calls} == {"float32", "bfloat16"}
+    hidden = auto.model.config.hidden_size
+    assert any(s.n_in == hidden and s.n_out == auto.model.config.vocab_size for _, s in calls)  # its own shapes
+    kept = list((tmp_path / "dtype").glob("*.json"))
+    assert len(kept) == 1 and json.loads(kept[0].read_text())["dtype"] == "bfloat16"
+
+    calls.clear()  # a second process on this machine reads the kept choice, even if timings would differ now
+    fake_timings(monkeypatch, {"float32": 1.0, "bfloat16": 3.0})
+    again = make_generator(str(tiny_lm), Generation(max_new_tokens=6), tmp_path)
+    assert again.cached_dtype_decision() == again.dtype_decision == auto.dtype_decision and not calls
+
+    real_version = metadata.version  # another torch (or CPU, thread count, model, batch) measures anew
+    monkeypatch.setattr(metadata, "version", lambda name: "9.9" if name == "torch" else real_version(name))
+    slower = make_generator(str(tiny_lm), Generation(max_new_tokens=6), tmp_path)
+    assert slower.cached_dtype_decision() is None
+    assert slower.dtype_decision == "float32 (bfloat16 measured 0.3× float32 on this CPU, below 1.25×)"
+    assert slower.dtype == "float32" and slower.identity == slower.weights_identity
+    assert len(list((tmp_path / "dtype").glob("*.json"))) == 2
+
+
+def test_bfloat16_barely_faster_stays_float32_and_a_setting_is_not_measured(tiny_lm, tmp_path, monkeypatch):
+    calls = fake_timings(monkeypatch, {"float32": 1.1, "bfloat16": 1.0})  # within noise: not worth changed answers
+    assert make_generator(str(tiny_lm), Generation(), tmp_path).dtype == "float32"
+    calls.clear()
+    forced = make_generator(str(tiny_lm), Generation(dtype="bfloat16"), tmp_path / "other")
+    assert forced.dtype_decision == forced.cached_dtype_decision() == "bfloat16 (generation.dtype: bfloat16)"
+    assert not calls
+
+
+def test_a_gpu_answers_in_bfloat16_where_supported(tmp_path, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: True)
+    assert make_generator("some/model", Generation(), tmp_path).dtype_decision == "bfloat16 (GPU with bfloat16 support)"
 
 
 def test_bfloat16_answers_are_keyed_apart_and_training_stays_float32(tiny_lm, tmp_path):

@@ -192,14 +192,24 @@ def test_unknown_system_option_is_one_line(project):
     outcome.stderr.fnmatch_lines(["ERROR: --systems: unknown system 'rag-bw' (did you mean 'rag-bow'?)"])
 
 
-def test_collecting_the_real_evals_imports_no_torch():
-    code = ("import sys, pytest; rc = pytest.main(['--co', '-q', 'evals', '-p', 'no:cacheprovider']); "
+def test_collecting_the_real_evals_imports_no_torch(tmp_path, monkeypatch):
+    from harness.core import dtype as probe
+    from harness.models import make_generator
+    from harness.suite import load_suite
+
+    suite = load_suite(ROOT / "fixtures" / "touch_rugby")  # this machine's kept dtype choice, faked
+    monkeypatch.setattr(probe, "seconds", lambda dtype, shape: {"float32": 3.4, "bfloat16": 1.0}[dtype])
+    generator = make_generator(suite.config.generator, suite.config.generation, tmp_path)
+    probe.measured_decision(tmp_path, generator._workload, [probe.Shape(8, 64, 64)])
+    code = (f"import sys, pytest; rc = pytest.main(['--co', 'evals', '-p', 'no:cacheprovider', "
+            f"'--cache-dir', {str(tmp_path)!r}]); "
             "print('HEAVY', sorted(m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules)); "
             "sys.exit(rc)")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "HEAVY []" in done.stdout
-    assert "evals/test_answers.py::test_answer[rag-minilm-q01]" in done.stdout
+    assert "generation: bfloat16 (measured 3.4× float32 on this CPU)" in done.stdout.splitlines()
+    assert "<Function test_answer[rag-minilm-q01]>" in done.stdout
 
 
 def test_judge_replay_grades_from_a_verdict_file(project):

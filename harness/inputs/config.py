@@ -59,7 +59,8 @@ class Generation(Strict):
     batch_size: int = Field(8, gt=0)
     prompt_style: Literal["auto", "completion", "chat"] = "auto"
     # Weights of a local transformers generator while answering (training always uses float32).
-    # auto: bfloat16 on a GPU that supports it or a CPU with AMX (about 2x faster there), else float32.
+    # auto: bfloat16 on a GPU that supports it; on a CPU, bfloat16 where it measured at least 1.25x
+    # faster than float32 on the model's own shapes (once per machine, harness/core/dtype.py), else float32.
     dtype: Literal["auto", "float32", "bfloat16"] = "auto"
     # Requests in flight at once to a server (openai backend, and an LLM judge on one): vLLM batches
     # what arrives together. It changes how fast answers come, not what they are.

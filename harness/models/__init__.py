@@ -9,11 +9,11 @@ No module here imports torch at import time.
 from harness.models.adapter import AdapterGenerator
 from harness.models.base import BACKENDS, Generator, make_generator
 from harness.models.embedded import EMBEDDED, embedded_gguf, embedded_sha
-from harness.models.hf import HFGenerator, answering_dtype
+from harness.models.hf import HFGenerator
 from harness.models.hub import hub_unavailable_reason
 from harness.models.llamacpp import LlamaCppGenerator
 from harness.models.openai import OpenAICompatibleGenerator
 
 __all__ = ["BACKENDS", "EMBEDDED", "AdapterGenerator", "Generator", "HFGenerator", "LlamaCppGenerator",
-           "OpenAICompatibleGenerator", "answering_dtype", "embedded_gguf", "embedded_sha", "hub_unavailable_reason",
+           "OpenAICompatibleGenerator", "embedded_gguf", "embedded_sha", "hub_unavailable_reason",
            "make_generator"]

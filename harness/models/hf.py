@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Sequence
 
 from harness.core.cache import intact, seal
+from harness.core.dtype import Decision, Shape, cached_decision, measured_decision
 from harness.core.errors import PromptTooLong, Unavailable
 from harness.core.threads import generation_threads
-from harness.core.progress import progress
+from harness.core.progress import notice, progress
 from harness.inputs.config import Generation
 from harness.models.base import BACKENDS, Done
 from harness.models.embedded import EMBEDDED, embedded_gguf, embedded_sha, parsed_once_gguf
@@ -25,24 +26,36 @@ from harness.models.prompts import PromptParts, Reply, chat_messages, clean_repl
 PAD_MULTIPLE = 64  # tokens; a prompt's padded length, hence its arithmetic, is fixed by its own length
 
 
-def answering_dtype(setting: str) -> str:
-    """`auto` picks bfloat16 where it is fast: a GPU that supports it, or a CPU with AMX tiles
-    (prefill about 3x faster than float32 here, with the same matrix units llama.cpp uses)."""
-    if setting != "auto":
-        return setting
+def model_shapes(config, batch_size: int, max_new_tokens: int) -> list[Shape]:
+    """The linears of one batch of answers, per layer (the layer count scales both dtypes alike):
+    the prefill of one padded block (batch_size x PAD_MULTIPLE tokens), then ``max_new_tokens``
+    decoding steps of batch_size rows each, and the output layer on batch_size rows at every step."""
+    config = getattr(config, "text_config", None) or config
+    hidden, inner = config.hidden_size, config.intermediate_size
+    heads = config.num_attention_heads
+    head_dim = getattr(config, "head_dim", None) or hidden // heads
+    attn, kv = heads * head_dim, getattr(config, "num_key_value_heads", heads) * head_dim
+    layer = [(hidden, inner, 2), (inner, hidden, 1), (hidden, attn, 1), (attn, hidden, 1), (hidden, kv, 2)]
+    steps = [(batch_size * PAD_MULTIPLE, 1), (batch_size, max_new_tokens)]
+    return [Shape(rows, n_in, n_out, count * times) for rows, times in steps for n_in, n_out, count in layer] + [
+        Shape(batch_size, hidden, config.vocab_size, max_new_tokens + 1)]
+
+
+@contextmanager
+def cpu_turn(cache_root: Path):
+    """The run's thread count, and one process at a time on the CPU (harness/core/threads.py)."""
     import torch
+    from filelock import FileLock
 
-    if torch.cuda.is_available():
-        return "bfloat16" if torch.cuda.is_bf16_supported() else "float32"
-    return "bfloat16" if "amx_bf16" in cpu_flags() else "float32"
-
-
-def cpu_flags() -> set[str]:
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:  # not Linux: no way to tell, so the safe choice
-        return set()
-    return next((set(line.split(":", 1)[1].split()) for line in text.splitlines() if line.startswith("flags")), set())
+    lock = Path(cache_root) / "locks" / "cpu-generation.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(lock):
+        before = torch.get_num_threads()
+        torch.set_num_threads(generation_threads())
+        try:
+            yield
+        finally:
+            torch.set_num_threads(before)
 
 
 @BACKENDS.register("hf")
@@ -57,9 +70,54 @@ class HFGenerator:
         """The float32 weights alone: what a LoRA adapter is trained on."""
         return f"hf:{EMBEDDED}@sha256:{embedded_sha()}" if self.model_name == EMBEDDED else f"hf:{self.model_name}"
 
+    @property
+    def _workload(self) -> str:
+        """What the dtype probe measures: this model's shapes at this batch size and answer length."""
+        return f"{self.weights_identity}|batch {self.settings.batch_size}|new {self.settings.max_new_tokens}"
+
+    def cached_dtype_decision(self) -> str | None:
+        """The kept `auto` choice on this CPU, or None: for the pytest header, which imports no torch."""
+        if self.settings.dtype != "auto":
+            return str(Decision(self.settings.dtype, "set"))
+        try:
+            workload = self._workload
+        except ImportError:  # the embedded model's package is missing: check_available says so later
+            return None
+        decision = cached_decision(self.cache_root, workload)
+        return None if decision is None else str(decision)
+
+    @cached_property
+    def _decision(self) -> Decision:
+        """`auto`: bfloat16 on a GPU that supports it; on a CPU, bfloat16 only where measured faster."""
+        if self.settings.dtype != "auto":
+            return Decision(self.settings.dtype, "set")
+        import torch
+
+        if torch.cuda.is_available():
+            return Decision("bfloat16" if torch.cuda.is_bf16_supported() else "float32", "gpu")
+        decision = cached_decision(self.cache_root, self._workload)
+        if decision is not None:
+            return decision
+        from transformers import AutoConfig
+
+        shapes = model_shapes(AutoConfig.from_pretrained(self._path()), self.settings.batch_size,
+                              self.settings.max_new_tokens)
+        with cpu_turn(self.cache_root):  # one process measures, alone on the CPU; the others read its choice
+            decision = cached_decision(self.cache_root, self._workload)
+            if decision is None:
+                with progress("measuring float32 against bfloat16 matrix products (once per machine)"):
+                    decision = measured_decision(self.cache_root, self._workload, shapes)
+                notice(f"generation: {decision}")
+        return decision
+
+    @property
+    def dtype_decision(self) -> str:
+        """The dtype answers are generated in, and why, in words (run header, results.json, scorecard)."""
+        return str(self._decision)
+
     @cached_property
     def dtype(self) -> str:
-        return answering_dtype(self.settings.dtype)
+        return self._decision.dtype
 
     @cached_property
     def identity(self) -> str:
@@ -130,11 +188,14 @@ class HFGenerator:
             shutil.rmtree(tmp, ignore_errors=True)
         return tokenizer
 
+    def _path(self) -> Path | str:
+        return self._embedded_path() if self.model_name == EMBEDDED else self.model_name
+
     def _load(self, dtype: str):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        path = self._embedded_path() if self.model_name == EMBEDDED else self.model_name
+        path = self._path()
         tokenizer = AutoTokenizer.from_pretrained(path)
         tokenizer.padding_side = "left"  # decoder-only batches pad on the left
         if tokenizer.pad_token is None:
@@ -265,18 +326,8 @@ class HFGenerator:
         if self.model.device.type != "cpu":
             yield
             return
-        import torch
-        from filelock import FileLock
-
-        lock = self.cache_root / "locks" / "cpu-generation.lock"
-        lock.parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(lock):
-            before = torch.get_num_threads()
-            torch.set_num_threads(generation_threads())
-            try:
-                yield
-            finally:
-                torch.set_num_threads(before)
+        with cpu_turn(self.cache_root):
+            yield
 
     def prompt_tokens(self, parts: PromptParts) -> int:
         """The length of the prompt as the model reads it (the scorecard's cost per answer)."""
