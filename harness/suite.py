@@ -43,9 +43,13 @@ class Suite:
         raise HarnessError(f"unknown system {name!r}{did_you_mean(name, [s.name for s in self.systems])}")
 
 
-def _load_questions(path: Path) -> tuple[list[Question], dict[str, int]]:
+def _load_questions(path: Path, required: bool = True) -> tuple[list[Question], dict[str, int]]:
     if not path.is_file():
-        raise HarnessError("questions file is missing", path=path)
+        if not required:
+            return [], {}
+        raise HarnessError(f"questions file is missing: draft questions from corpus/ with `harness draft --suite "
+                           f"{path.parent}`, then accept them with `harness review --drafts --suite {path.parent}`",
+                           path=path)
     raw = load_yaml(path)
     if not isinstance(raw, list) or not raw:
         raise HarnessError("expected a non-empty list of questions", path=path)
@@ -140,14 +144,16 @@ def _check_thresholds(config: SuiteConfig, specs, raw: Any, path: Path) -> None:
                                    path=path, line=mline)
 
 
-def load_suite(root: str | Path) -> Suite:
+def load_suite(root: str | Path, questions_required: bool = True) -> Suite:
+    """The suite folder, validated. ``questions_required=False`` (harness draft) loads a suite whose
+    questions.yaml is not written yet, with no questions."""
     root = Path(root)
     if not root.is_dir():
         raise HarnessError("suite folder not found", path=root)
     config_path = root / "suite.yaml"
     raw = load_yaml(config_path) if config_path.is_file() else LineDict()
     config = validate(SuiteConfig, raw if raw is not None else LineDict(), config_path)
-    questions, lines = _load_questions(root / "questions.yaml")
+    questions, lines = _load_questions(root / "questions.yaml", questions_required)
     documents = read_corpus(root / "corpus")
     calibration_path = root / config.calibration.file
     calibration = load_candidates(calibration_path, questions, True) if calibration_path.is_file() else None
