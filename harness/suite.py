@@ -79,7 +79,8 @@ def _locate_evidence(questions, lines, docs, path: Path) -> dict[str, tuple[Span
     return located
 
 
-def _system_specs(config: SuiteConfig, raw: Any, path: Path) -> tuple[SystemSpec, ...]:
+def _system_specs(config: SuiteConfig, raw: Any, path: Path, others: tuple[SystemSpec, ...] = ()
+                  ) -> tuple[SystemSpec, ...]:
     entries = config.systems if config.systems is not None else list(BUILTIN)
     raw_entries = raw.get("systems") if isinstance(raw, dict) and raw.get("systems") else entries
     specs: list[SystemSpec] = []
@@ -113,7 +114,7 @@ def _system_specs(config: SuiteConfig, raw: Any, path: Path) -> tuple[SystemSpec
         lines.append(line)
     for spec, line in zip(specs, lines):  # options that name other systems (raft's retriever)
         try:
-            KINDS.get(spec.kind).check(spec.options, tuple(specs))
+            KINDS.get(spec.kind).check(spec.options, others + tuple(specs))
         except ValueError as err:
             raise HarnessError(str(err), path=path, line=line, item=f"system {spec.name}") from None
     return tuple(specs)
@@ -123,7 +124,7 @@ def _unlisted_builtins(config: SuiteConfig, listed: tuple[SystemSpec, ...], path
     """The built-in systems a suite does not list, so that ``--systems rag-bm25`` works on any suite."""
     names = {s.name for s in listed}
     unlisted = [name for name in BUILTIN if name not in names]
-    return _system_specs(config.model_copy(update={"systems": unlisted}), None, path) if unlisted else ()
+    return _system_specs(config.model_copy(update={"systems": unlisted}), None, path, listed) if unlisted else ()
 
 
 def _check_thresholds(config: SuiteConfig, specs, raw: Any, path: Path) -> None:

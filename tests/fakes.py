@@ -85,6 +85,9 @@ class ScriptedGenerator:
         self.PROMPTS.extend(texts)
         return [self.REPLIES.pop(0) for _ in texts]
 
+    def write(self, texts, max_new_tokens, done=None, stop=()):
+        return self.complete(texts, max_new_tokens)
+
 
 class AlwaysRight:
     """A third-party judge, loaded through the entry-point group in tests."""

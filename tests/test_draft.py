@@ -8,6 +8,7 @@ import json
 import pytest
 import yaml
 from fakes import DraftingGenerator
+from test_plugin import project, results, run  # noqa: F401  (the throwaway project with the tiny suite)
 
 from harness import cli
 from harness.training import writing
@@ -174,3 +175,62 @@ def test_synth_keeps_train_yaml_and_never_writes_an_empty_file(suite_dir, capsys
     assert cli.main(args) == 2
     assert "0 of the first" in capsys.readouterr().err
     assert not (suite_dir / "train.3.yaml").exists()
+
+
+def test_a_suite_of_documents_alone_says_to_run_harness_draft(project):
+    for name in ("questions.yaml", "train.yaml", "judge_calibration.yaml", "judge_real_answers.yaml"):
+        (project.path / "suite" / name).unlink(missing_ok=True)
+    outcome = run(project)
+    assert outcome.ret == pytest.ExitCode.USAGE_ERROR
+    outcome.stderr.fnmatch_lines(["ERROR: *suite/questions.yaml: questions file is missing: draft questions from "
+                                  "corpus/ with `harness draft --suite *suite`, then accept them with "
+                                  "`harness review --drafts --suite *suite`"])
+    assert "Traceback" not in outcome.stdout.str() + outcome.stderr.str()
+
+
+def test_a_run_never_reads_a_draft_file(project):
+    for name in ("questions.draft.yaml", "train.draft.yaml", "questions.draft.2.yaml"):
+        (project.path / "suite" / name).write_text("this: [is not: a valid {draft\n")  # would stop any reader
+    outcome = run(project, "--systems", "rag-bow")
+    assert outcome.ret == 0, outcome.stdout.str()
+    assert "draft" not in json.dumps(results(project)["results"])
+
+
+def test_free_text_runs_past_line_breaks_where_answers_stop(monkeypatch):
+    """Drafting's own stop rules, on the server path: a reply that opens with a line break is kept."""
+    from openai_standin import StandIn
+
+    from harness.inputs.config import Generation
+    from harness.models import make_generator
+    from harness.models.writing import write
+
+    reply = '\n{"question": "Who steers?", "answer": "The cox."}\nAnswer: more\n\nPassage: next example'
+
+    class Completing(StandIn):
+        def reply(self, path, body, short):
+            out = super().reply(path, body, short)
+            out["choices"][0]["text"] = reply
+            return out
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    with Completing() as server:
+        gen = make_generator(f"openai:m@{server.url}", Generation(prompt_style="completion"), ".")
+        gen.complete(["JSON:"])
+        assert "\n" in server.requests[-1]["body"]["stop"]  # an answer stops at a line break: "" from a real server
+        assert write(gen, ["JSON:"], 32, stop=("\nPassage:",)) == [
+            '{"question": "Who steers?", "answer": "The cox."}\nAnswer: more']
+        sent = server.requests[-1]["body"]["stop"]
+    assert "\n" not in sent and sent[0] == "\nPassage:"
+
+
+def test_the_transformers_backend_writes_free_text(tiny_lm, tmp_path):
+    from harness.inputs.config import Generation
+    from harness.models import make_generator
+    from harness.models.writing import _hf_stop_ids, write
+
+    gen = make_generator(str(tiny_lm), Generation(dtype="float32", batch_size=2), tmp_path)
+    got = []
+    out = write(gen, ["how many players ?", "the team", "the ball"], 6, done=lambda i, r: got.extend(i),
+                stop=("\nQuestion:",))
+    assert len(out) == 3 and all(isinstance(o, str) for o in out) and sorted(got) == [0, 1, 2]
+    assert _hf_stop_ids(gen.tokenizer) == [2]  # the end of text only

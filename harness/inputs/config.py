@@ -29,6 +29,9 @@ def _not_blank(value: str) -> str:
     return value.strip()
 
 
+DRAFTED = ("unchanged", "edited")  # a drafted entry accepted as the model wrote it, or with its gold edited
+
+
 class Question(Strict):
     id: Text
     question: Text
@@ -36,6 +39,8 @@ class Question(Strict):
     accept: list[Text] = []
     evidence: list[Text] = []
     tags: list[Text] = []
+    source: Text = ""  # where its fact is (file, file#2.1, file@START-END); harness draft writes it
+    drafted: Literal["unchanged", "edited"] | None = None  # set by `harness review --drafts`
 
     _blank = field_validator("id", "question", "answer")(_not_blank)
 
@@ -107,6 +112,9 @@ class LoraSettings(Strict):
     seed: int = 0
     phrasings: int | None = Field(None, ge=1)  # at most this many pairs per source (fact); None: all
     seeds: list[int] | None = None  # one adapter per seed; None: one adapter, trained with `seed`
+    # pairs: question/answer pairs of train.yaml, loss on the answers. corpus: the documents themselves,
+    # next-token loss on every token of max_length-token chunks (unsupervised, Ovadia et al. 2024).
+    train_on: Literal["pairs", "corpus"] = "pairs"
 
     @field_validator("seeds")
     @classmethod

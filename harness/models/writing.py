@@ -36,6 +36,19 @@ def _hf_stop_ids(tokenizer) -> list[int]:
     return sorted({tokenizer.eos_token_id, *(vocab[m] for m in TEMPLATE_MARKERS if m in vocab)} - {None})
 
 
+def _stop_strings(tokenizer, prompt_length: int, stop_at: Sequence[str]):
+    """Each row ends once its reply holds a stop string (decoded, so any tokenizer's spelling of it counts)."""
+    import torch
+    from transformers import StoppingCriteria, StoppingCriteriaList
+
+    class StopAt(StoppingCriteria):
+        def __call__(self, input_ids, scores, **kwargs):
+            replies = tokenizer.batch_decode(input_ids[:, prompt_length:], skip_special_tokens=True)
+            return torch.tensor([any(s in r for s in stop_at) for r in replies], device=input_ids.device)
+
+    return StoppingCriteriaList([StopAt()] if stop_at else [])
+
+
 def _hf_write(generator: HFGenerator, texts: Sequence[str], max_new_tokens: int, done: Written | None,
               stop_at: Sequence[str]) -> list[str]:
     import torch
@@ -53,8 +66,8 @@ def _hf_write(generator: HFGenerator, texts: Sequence[str], max_new_tokens: int,
                             add_special_tokens=not generator.chat).to(model.device)
             with torch.inference_mode():
                 ids = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, eos_token_id=stop,
-                                     pad_token_id=tokenizer.pad_token_id, stop_strings=list(stop_at) or None,
-                                     tokenizer=tokenizer)
+                                     pad_token_id=tokenizer.pad_token_id,
+                                     stopping_criteria=_stop_strings(tokenizer, enc.input_ids.shape[1], stop_at))
             replies = [free_text(tokenizer.decode(row, skip_special_tokens=True), stop_at)
                        for row in ids[:, enc.input_ids.shape[1]:]]
             out += replies
