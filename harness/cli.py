@@ -80,6 +80,8 @@ def _ask(row, question, position: str) -> str:
 
 
 def _review(args: argparse.Namespace) -> int:
+    if args.drafts:
+        return _review_drafts(args)
     from harness.judges.reviews import REVIEWS_FILE, carry_over, load_reviews, record_review, review_queue
     from harness.results.model import read_results_file
     from harness.suite import load_suite
@@ -109,6 +111,68 @@ def _review(args: argparse.Namespace) -> int:
             kept += 1
     print(f"\n{kept} verdict(s) appended to {target}; rerun the eval (answers come from the cache) to apply them")
     return 0
+
+
+def _review_drafts(args: argparse.Namespace) -> int:
+    """Accept, edit the gold of, or reject each pending draft; accepted ones go to questions.yaml and
+    the training file at once, and the draft file keeps each one's status, so a review resumes."""
+    from harness.suite import load_suite
+    from harness.training.draft import QUESTIONS_DRAFT, TRAIN_DRAFT
+
+    suite = load_suite(args.suite, questions_required=False)
+    taken = {q.id for q in suite.questions}
+    counts = {"accepted": 0, "edited": 0, "rejected": 0}
+    for draft_name, target_name in ((QUESTIONS_DRAFT, "questions.yaml"), (TRAIN_DRAFT, suite.config.training.file)):
+        path = suite.root / draft_name
+        if path.is_file() and not _review_file(path, suite.root / target_name, taken, counts):
+            break
+    print(f"\n{counts['accepted']} accepted as drafted, {counts['edited']} accepted with the gold edited, "
+          f"{counts['rejected']} rejected; accepted entries appended to questions.yaml and "
+          f"{suite.config.training.file} (marked drafted: unchanged or edited)")
+    return 0
+
+
+def _review_file(path: Path, target: Path, taken: set[str], counts: dict) -> bool:
+    """One draft file reviewed; False when the reviewer quit."""
+    import yaml
+
+    from harness.core.cache import write_atomic
+    from harness.training.draft import PENDING, accepted, append_entry, load_drafts
+
+    entries = load_drafts(path)
+    pending = [e for e in entries if e["status"] == PENDING]
+    accept_rest = False
+    for i, entry in enumerate(pending, 1):
+        word, _, gold = ("y" if accept_rest else _ask_draft(entry, f"{path.name} {i}/{len(pending)}")).partition(" ")
+        word, gold = word.lower(), gold.strip()
+        if word in ("q", "quit"):
+            return False
+        accept_rest = word == "all"
+        if word in ("y", "yes", "all") or (word == "e" and gold):
+            kept = accepted(entry, gold if word == "e" else None, taken)
+            append_entry(target, kept)
+            taken.add(kept.get("id", ""))
+            entry["status"] = "edited" if word == "e" else "accepted"
+        elif word in ("n", "no"):
+            entry["status"] = "rejected"
+        else:  # skip: still pending
+            continue
+        counts[entry["status"]] += 1
+        write_atomic(path, yaml.safe_dump(entries, sort_keys=False, allow_unicode=True, width=120))
+    return True
+
+
+def _ask_draft(entry: dict, position: str) -> str:
+    """Show one draft with what a reviewer needs to judge it; the reply, or "quit" at end of input."""
+    flag = "  (the answer's words are not all in the evidence: check it)" if entry.get("uncertain") else ""
+    print(f"\n[{position}] {entry.get('id', 'pair')}: {entry['question']}\n  gold:     {entry['answer']}{flag}")
+    for span in entry.get("evidence", []):
+        print(f"  evidence: {span}")
+    print(f"  source:   {entry.get('source', '')}" + (f" ({entry['section']})" if entry.get("section") else ""))
+    try:
+        return input("accept? y / e NEW GOLD / n / skip / all (accept the rest of this file) / quit: ").strip()
+    except EOFError:
+        return "quit"
 
 
 def _merge(args: argparse.Namespace) -> int:
@@ -279,6 +343,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="a stratified random sample of N answers over every system, recorded as such: "
                              "only these reviews enter the corrected accuracy")
     review.add_argument("--seed", type=int, default=0)
+    review.add_argument("--drafts", action="store_true",
+                        help="review what `harness draft` wrote: accept, edit the gold or reject each draft; "
+                             "accepted ones are appended to questions.yaml and train.yaml")
     review.set_defaults(func=_review)
     merge = sub.add_parser("merge", help="join the results.json of a sharded run (--shard I/N) and apply the gate")
     merge.add_argument("parts", nargs="+", metavar="PART.json")

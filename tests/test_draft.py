@@ -234,3 +234,30 @@ def test_the_transformers_backend_writes_free_text(tiny_lm, tmp_path):
                 stop=("\nQuestion:",))
     assert len(out) == 3 and all(isinstance(o, str) for o in out) and sorted(got) == [0, 1, 2]
     assert _hf_stop_ids(gen.tokenizer) == [2]  # the end of text only
+
+
+def test_review_accepts_edits_and_rejects_drafts_into_the_suite(suite_dir, capsys, monkeypatch):
+    from harness.suite import load_suite
+
+    draft(suite_dir, capsys, "--questions", "6", "--pairs-per-chunk", "0")
+    assert len(yaml.safe_load((suite_dir / "questions.draft.yaml").read_text())) == 3
+    (suite_dir / "train.draft.yaml").write_text(yaml.safe_dump([
+        {"question": q, "answer": "In the north car park.", "source": "manual.md@143-204", "status": "draft"}
+        for q in ("Where is parking?", "Where do staff members park?", "Where do staff members leave their cars?")]))
+    replies = iter(["y", "e At 8 a.m.", "skip", "n", "all"])
+    monkeypatch.setattr("builtins.input", lambda prompt: next(replies))
+    assert cli.main(["review", "--drafts", "--suite", str(suite_dir)]) == 0
+    assert "3 accepted as drafted, 1 accepted with the gold edited, 1 rejected" in capsys.readouterr().out
+    suite = load_suite(suite_dir)
+    assert [(q.id, q.answer, q.drafted) for q in suite.questions] == [("d001", "At eight.", "unchanged"),
+                                                                      ("d002", "At 8 a.m.", "edited")]
+    assert suite.questions[0].source.startswith("manual.md@") and suite.questions[0].evidence
+    statuses = [d["status"] for d in yaml.safe_load((suite_dir / "questions.draft.yaml").read_text())]
+    assert statuses == ["accepted", "edited", "draft"]  # the skipped one waits for the next review
+    assert [(p.question, p.drafted) for p in suite.train_pairs] == [
+        ("Where do staff members park?", "unchanged"), ("Where do staff members leave their cars?", "unchanged")]
+
+    replies = iter(["y"])  # a second review asks only what is still pending, then ends at end of input
+    monkeypatch.setattr("builtins.input", lambda prompt: next(replies))
+    assert cli.main(["review", "--drafts", "--suite", str(suite_dir)]) == 0
+    assert [q.id for q in load_suite(suite_dir).questions] == ["d001", "d002", "d003"]

@@ -29,9 +29,6 @@ def _not_blank(value: str) -> str:
     return value.strip()
 
 
-DRAFTED = ("unchanged", "edited")  # a drafted entry accepted as the model wrote it, or with its gold edited
-
-
 class Question(Strict):
     id: Text
     question: Text
@@ -40,7 +37,8 @@ class Question(Strict):
     evidence: list[Text] = []
     tags: list[Text] = []
     source: Text = ""  # where its fact is (file, file#2.1, file@START-END); harness draft writes it
-    drafted: Literal["unchanged", "edited"] | None = None  # set by `harness review --drafts`
+    # set by `harness review --drafts`: drafted by a model, accepted as it was or with its gold edited
+    drafted: Literal["unchanged", "edited"] | None = None
 
     _blank = field_validator("id", "question", "answer")(_not_blank)
 

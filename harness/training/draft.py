@@ -13,10 +13,18 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
+import yaml
+
+from harness.core.cache import write_atomic
+from harness.core.errors import HarnessError
+from harness.inputs.config import Question
 from harness.inputs.corpus import Document
 from harness.inputs.evidence import find_span
+from harness.inputs.trainset import TrainPair
+from harness.inputs.yamlfile import load_yaml
 from harness.retrieval.chunking import Chunk, chunk_corpus
 from harness.training.decontam import find_leaks
 from harness.training.writing import Asked, Writer, ask, norm, unique_indices, weak_note
@@ -299,3 +307,37 @@ def numbered(entries: Sequence[dict], taken: Sequence[str]) -> list[dict]:
             n += 1
         out.append({"id": f"d{n:03d}", **entry})
     return out
+
+
+# Reviewing drafts (harness review --drafts): each pending draft is accepted (as written, or with its
+# gold edited), rejected or skipped; an accepted one is appended to the suite's file at once, and the
+# draft file records what became of each entry, so that a review can stop and resume.
+PENDING = "draft"
+
+
+def load_drafts(path: Path) -> list[dict]:
+    """A draft file's entries (all of them: the reviewed keep their status)."""
+    raw = load_yaml(path)
+    if not isinstance(raw, list) or not all(isinstance(e, dict) and e.get("status") for e in raw):
+        raise HarnessError("expected a list of drafts, each with a status (as `harness draft` writes them)", path=path)
+    return [dict(e) for e in raw]
+
+
+def accepted(entry: dict, gold: str | None, taken: set[str]) -> dict:
+    """The entry for questions.yaml (a draft with an id) or train.yaml (one without), validated, with
+    ``drafted`` saying whether its gold was edited; a question id already in ``taken`` is renumbered."""
+    fields = {k: v for k, v in entry.items() if k in ("id", "question", "answer", "evidence", "source")}
+    fields |= {"answer": gold or entry["answer"], "drafted": "edited" if gold else "unchanged"}
+    if "id" not in fields:
+        return TrainPair(**fields).model_dump(exclude_none=True)
+    if fields["id"] in taken:
+        fields["id"] = numbered([{}], sorted(taken))[0]["id"]
+    return Question(**fields).model_dump(exclude_defaults=True)
+
+
+def append_entry(path: Path, entry: dict) -> None:
+    """One entry appended to a YAML list file, keeping the file's text (comments too) as it was."""
+    before = path.read_text(encoding="utf-8") if path.is_file() else ""
+    if before and not before.endswith("\n"):
+        before += "\n"
+    write_atomic(path, before + yaml.safe_dump([entry], sort_keys=False, allow_unicode=True, width=120))
