@@ -101,6 +101,8 @@ def _ask(row, question, position: str) -> str:
 
 
 def _review(args: argparse.Namespace) -> int:
+    if args.drafts:
+        return _review_drafts(args)
     from harness.judges.reviews import REVIEWS_FILE, carry_over, load_reviews, record_review, review_queue
     from harness.results.migrate import read_results_file
     from harness.suite import load_suite
@@ -130,6 +132,68 @@ def _review(args: argparse.Namespace) -> int:
             kept += 1
     print(f"\n{kept} verdict(s) appended to {target}; rerun the eval (answers come from the cache) to apply them")
     return 0
+
+
+def _review_drafts(args: argparse.Namespace) -> int:
+    """Accept, edit the gold of, or reject each pending draft; accepted ones go to questions.yaml and
+    the training file at once, and the draft file keeps each one's status, so a review resumes."""
+    from harness.suite import load_suite
+    from harness.training.draft import QUESTIONS_DRAFT, TRAIN_DRAFT
+
+    suite = load_suite(args.suite, questions_required=False)
+    taken = {q.id for q in suite.questions}
+    counts = {"accepted": 0, "edited": 0, "rejected": 0}
+    for draft_name, target_name in ((QUESTIONS_DRAFT, "questions.yaml"), (TRAIN_DRAFT, suite.config.training.file)):
+        path = suite.root / draft_name
+        if path.is_file() and not _review_file(path, suite.root / target_name, taken, counts):
+            break
+    print(f"\n{counts['accepted']} accepted as drafted, {counts['edited']} accepted with the gold edited, "
+          f"{counts['rejected']} rejected; accepted entries appended to questions.yaml and "
+          f"{suite.config.training.file} (marked drafted: unchanged or edited)")
+    return 0
+
+
+def _review_file(path: Path, target: Path, taken: set[str], counts: dict) -> bool:
+    """One draft file reviewed; False when the reviewer quit."""
+    import yaml
+
+    from harness.core.cache import write_atomic
+    from harness.training.draft import PENDING, accepted, append_entry, load_drafts
+
+    entries = load_drafts(path)
+    pending = [e for e in entries if e["status"] == PENDING]
+    accept_rest = False
+    for i, entry in enumerate(pending, 1):
+        word, _, gold = ("y" if accept_rest else _ask_draft(entry, f"{path.name} {i}/{len(pending)}")).partition(" ")
+        word, gold = word.lower(), gold.strip()
+        if word in ("q", "quit"):
+            return False
+        accept_rest = word == "all"
+        if word in ("y", "yes", "all") or (word == "e" and gold):
+            kept = accepted(entry, gold if word == "e" else None, taken)
+            append_entry(target, kept)
+            taken.add(kept.get("id", ""))
+            entry["status"] = "edited" if word == "e" else "accepted"
+        elif word in ("n", "no"):
+            entry["status"] = "rejected"
+        else:  # skip: still pending
+            continue
+        counts[entry["status"]] += 1
+        write_atomic(path, yaml.safe_dump(entries, sort_keys=False, allow_unicode=True, width=120))
+    return True
+
+
+def _ask_draft(entry: dict, position: str) -> str:
+    """Show one draft with what a reviewer needs to judge it; the reply, or "quit" at end of input."""
+    flag = "  (the answer's words are not all in the evidence: check it)" if entry.get("uncertain") else ""
+    print(f"\n[{position}] {entry.get('id', 'pair')}: {entry['question']}\n  gold:     {entry['answer']}{flag}")
+    for span in entry.get("evidence", []):
+        print(f"  evidence: {span}")
+    print(f"  source:   {entry.get('source', '')}" + (f" ({entry['section']})" if entry.get("section") else ""))
+    try:
+        return input("accept? y / e NEW GOLD / n / skip / all (accept the rest of this file) / quit: ").strip()
+    except EOFError:
+        return "quit"
 
 
 def _merge(args: argparse.Namespace) -> int:
@@ -171,23 +235,59 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _synth(args: argparse.Namespace) -> int:
-    import yaml
-
+def _writer(args: argparse.Namespace, suite, max_new_tokens: int, stop=()):
+    """The generator (any backend, through the registry) and its cached free-text replies."""
     from harness.run import SharedModels
-    from harness.suite import load_suite
-    from harness.training.synth import synthesize
+    from harness.training.writing import Writer
 
-    suite = load_suite(args.suite)
+    if args.max_concurrency:
+        suite = suite.with_generation(max_concurrency=args.max_concurrency)
     models = SharedModels(suite, args.generator, args.cache_dir)
     models.generator.check_available()
-    pairs, summary = synthesize(suite, models.generator, models.embedder(args.embedder), args.pairs_per_chunk)
-    out = Path(args.out) if args.out else suite.root / suite.config.training.file
-    header = (f"# made by `harness synth` with {models.generator.identity}: {summary.chunks} chunks, "
-              f"{summary.made} pairs made, {summary.unparsable} replies unparsable, {summary.duplicates} duplicates dropped, "
-              f"{summary.contaminated} contaminated dropped, {summary.kept} kept\n")
-    out.write_text(header + yaml.safe_dump([p.model_dump() for p in pairs], sort_keys=False, allow_unicode=True))
-    print(header.lstrip("# ").rstrip() + f"\nwritten to {out}")
+    return models, Writer(models.generator, models.cache, max_new_tokens, stop)
+
+
+def _synth(args: argparse.Namespace) -> int:
+    from harness.suite import load_suite
+    from harness.training.synth import synthesize
+    from harness.training.writing import save_entries
+
+    suite = load_suite(args.suite, questions_required=False)
+    models, writer = _writer(args, suite, 256)
+    pairs, summary = synthesize(suite, writer, models.embedder(args.embedder), args.pairs_per_chunk)
+    line = summary.line(models.generator.identity)
+    print(line)
+    out = save_entries(Path(args.out) if args.out else suite.root / suite.config.training.file,
+                       [p.model_dump() for p in pairs], line, args.append)
+    print(f"written to {out}")
+    return 0
+
+
+def _draft(args: argparse.Namespace) -> int:
+    from harness.suite import load_suite
+    from harness.training.draft import QUESTIONS_DRAFT, STOPS, TRAIN_DRAFT, draft, numbered
+    from harness.training.writing import destination, existing_entries, save_entries
+
+    suite = load_suite(args.suite, questions_required=False)
+    models, writer = _writer(args, suite, 48, STOPS)
+    questions_path, train_path = suite.root / QUESTIONS_DRAFT, suite.root / TRAIN_DRAFT
+    earlier = existing_entries(questions_path) if args.append else []
+    known = [q.question for q in suite.questions] + [str(e.get("question", "")) for e in earlier]
+    drafted, pairs, summary = draft(suite, writer, models.embedder(args.embedder), questions=args.questions,
+                                    pairs_per_chunk=args.pairs_per_chunk, phrasings=args.phrasings,
+                                    spread=args.spread, existing=known)
+    line = summary.line(models.generator.identity)
+    print(line)
+    if not drafted and not pairs:
+        raise HarnessError("no draft survived the checks; nothing written (see the line above)")
+    taken = [q.id for q in suite.questions] + [str(e.get("id")) for e in earlier]
+    for entries, path, what in ((numbered(drafted, taken), questions_path, "questions"), (pairs, train_path, "pairs")):
+        if entries:
+            print(f"{len(entries)} {what} written to {save_entries(path, entries, line, args.append)}")
+        else:
+            print(f"no {what} drafted: {destination(path, args.append).name} not written")
+    print(f"review them with `harness review --drafts --suite {suite.root}`: accepted entries go to "
+          f"questions.yaml and {suite.config.training.file}")
     return 0
 
 
@@ -228,6 +328,13 @@ def _sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _writing_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--append", action="store_true", help="merge into an existing file instead of writing beside it")
+    parser.add_argument("--max-concurrency", type=int, default=None,
+                        help="requests in flight to a server generator (default: generation.max_concurrency)")
+    parser.add_argument("--cache-dir", default=DEFAULT_DIR)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="harness", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -256,6 +363,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="a stratified random sample of N answers over every system, recorded as such: "
                              "only these reviews enter the corrected accuracy")
     review.add_argument("--seed", type=int, default=0)
+    review.add_argument("--drafts", action="store_true",
+                        help="review what `harness draft` wrote: accept, edit the gold or reject each draft; "
+                             "accepted ones are appended to questions.yaml and train.yaml")
     review.set_defaults(func=_review)
     merge = sub.add_parser("merge", help="join the results.json of a sharded run (--shard I/N) and apply the gate")
     merge.add_argument("parts", nargs="+", metavar="PART.json")
@@ -272,9 +382,22 @@ def main(argv: list[str] | None = None) -> int:
     synth.add_argument("--generator", default=None, help="default: the suite's generator")
     synth.add_argument("--embedder", default="minilm", help="for chunking, near-duplicates and decontamination")
     synth.add_argument("--pairs-per-chunk", type=int, default=3)
-    synth.add_argument("--out", default=None, help="default: the suite's training file")
-    synth.add_argument("--cache-dir", default=DEFAULT_DIR)
+    synth.add_argument("--out", default=None, help="default: the suite's training file (an existing one is never "
+                                                   "overwritten: the pairs go beside it, or --append)")
+    _writing_arguments(synth)
     synth.set_defaults(func=_synth)
+    draft = sub.add_parser("draft", help="draft evaluation questions and training pairs from corpus/ alone, "
+                                         "for review (questions.draft.yaml, train.draft.yaml)")
+    draft.add_argument("--suite", required=True)
+    draft.add_argument("--generator", default=None, help="default: the suite's generator")
+    draft.add_argument("--embedder", default="minilm", help="for chunking, near-duplicates and decontamination")
+    draft.add_argument("--questions", type=int, default=40, help="evaluation questions to draft (%(default)s)")
+    draft.add_argument("--pairs-per-chunk", type=int, default=2, help="facts per section chunk for training pairs")
+    draft.add_argument("--phrasings", type=int, default=3, help="wordings of each training fact (%(default)s)")
+    draft.add_argument("--spread", choices=("proportional", "even"), default="proportional",
+                       help="questions in proportion to the documents' length, or evenly over documents")
+    _writing_arguments(draft)
+    draft.set_defaults(func=_draft)
     sweep = sub.add_parser("sweep", help="compare retrieval settings on a suite (no generation)")
     sweep.add_argument("--suite", required=True)
     sweep.add_argument("--grid", default=None, help="grid YAML (default: the built-in grid)")

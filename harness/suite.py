@@ -44,9 +44,13 @@ class Suite:
         raise HarnessError(f"unknown system {name!r}{did_you_mean(name, [s.name for s in self.systems])}")
 
 
-def _load_questions(path: Path) -> tuple[list[Question], dict[str, int]]:
+def _load_questions(path: Path, required: bool = True) -> tuple[list[Question], dict[str, int]]:
     if not path.is_file():
-        raise HarnessError("questions file is missing", path=path)
+        if not required:
+            return [], {}
+        raise HarnessError(f"questions file is missing: draft questions from corpus/ with `harness draft --suite "
+                           f"{path.parent}`, then accept them with `harness review --drafts --suite {path.parent}`",
+                           path=path)
     raw = load_yaml(path)
     if not isinstance(raw, list) or not raw:
         raise HarnessError("expected a non-empty list of questions", path=path)
@@ -76,7 +80,8 @@ def _locate_evidence(questions, lines, docs, path: Path) -> dict[str, tuple[Span
     return located
 
 
-def _system_specs(config: SuiteConfig, raw: Any, path: Path) -> tuple[SystemSpec, ...]:
+def _system_specs(config: SuiteConfig, raw: Any, path: Path, others: tuple[SystemSpec, ...] = ()
+                  ) -> tuple[SystemSpec, ...]:
     entries = config.systems if config.systems is not None else list(BUILTIN)
     raw_entries = raw.get("systems") if isinstance(raw, dict) and raw.get("systems") else entries
     specs: list[SystemSpec] = []
@@ -110,7 +115,7 @@ def _system_specs(config: SuiteConfig, raw: Any, path: Path) -> tuple[SystemSpec
         lines.append(line)
     for spec, line in zip(specs, lines):  # options that name other systems (raft's retriever)
         try:
-            KINDS.get(spec.kind).check(spec.options, tuple(specs))
+            KINDS.get(spec.kind).check(spec.options, others + tuple(specs))
         except ValueError as err:
             raise HarnessError(str(err), path=path, line=line, item=f"system {spec.name}") from None
     return tuple(specs)
@@ -120,7 +125,7 @@ def _unlisted_builtins(config: SuiteConfig, listed: tuple[SystemSpec, ...], path
     """The built-in systems a suite does not list, so that ``--systems rag-bm25`` works on any suite."""
     names = {s.name for s in listed}
     unlisted = [name for name in BUILTIN if name not in names]
-    return _system_specs(config.model_copy(update={"systems": unlisted}), None, path) if unlisted else ()
+    return _system_specs(config.model_copy(update={"systems": unlisted}), None, path, listed) if unlisted else ()
 
 
 def _check_thresholds(config: SuiteConfig, specs, raw: Any, path: Path) -> None:
@@ -141,14 +146,16 @@ def _check_thresholds(config: SuiteConfig, specs, raw: Any, path: Path) -> None:
                                    path=path, line=mline)
 
 
-def load_suite(root: str | Path) -> Suite:
+def load_suite(root: str | Path, questions_required: bool = True) -> Suite:
+    """The suite folder, validated. ``questions_required=False`` (harness draft) loads a suite whose
+    questions.yaml is not written yet, with no questions."""
     root = Path(root)
     if not root.is_dir():
         raise HarnessError("suite folder not found", path=root)
     config_path = root / "suite.yaml"
     raw = load_yaml(config_path) if config_path.is_file() else LineDict()
     config = validate(SuiteConfig, raw if raw is not None else LineDict(), config_path)
-    questions, lines = _load_questions(root / "questions.yaml")
+    questions, lines = _load_questions(root / "questions.yaml", questions_required)
     documents = read_corpus(root / "corpus")
     calibration_path = root / config.calibration.file
     calibration = load_candidates(calibration_path, questions, True) if calibration_path.is_file() else None

@@ -84,6 +84,13 @@ BUILTIN: dict[str, dict] = {
                     "retrievers": [{"retriever": "dense", "embedder": "minilm"}, {"retriever": "bm25", "weight": 0.5},
                                    {"retriever": "late", "embedder": "minilm"}]},
     "rag-openai": {"kind": "rag", "embedder": "openai:text-embedding-3-small", "similarity": "cosine"},
+    # Fine-tuned: on train.yaml's pairs (a suite without one skips these, saying so), or on the corpus
+    # itself (lora-docs: next-token loss on the documents, nothing held out, so that every fact is trained).
+    "lora": {"kind": "lora"},
+    "lora-rag": {"kind": "lora-rag"},
+    "raft": {"kind": "raft", "retriever": "rag-minilm"},
+    "lora-docs": {"kind": "lora", "train_on": "corpus", "eval_fraction": 0},
+    "lora-docs-rag": {"kind": "lora-rag", "train_on": "corpus", "eval_fraction": 0},
 }
 
 from systems import baseline, lora, raft, rag  # noqa: E402,F401  (registers the kinds)

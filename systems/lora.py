@@ -1,9 +1,11 @@
-"""lora and lora-rag: the shared base model with a LoRA adapter trained on the suite's pairs.
+"""lora and lora-rag: the shared base model with a LoRA adapter trained on the suite's pairs, or
+with ``train_on: corpus`` on the documents themselves (the built-in lora-docs and lora-docs-rag).
 
 The adapter is trained on demand (or ahead of time with `harness train`) and cached; ``lora``
 answers with no context, ``lora-rag`` with the default retriever's chunks. Both use the prompt
-they were trained with: the question alone, no instructions or worked examples. With
-``seeds: [0, 1, 2]`` a system trains one adapter per seed and answers with each.
+they were trained with: on pairs, the question alone, no instructions or worked examples; on the
+corpus, the suite's own prompt. With ``seeds: [0, 1, 2]`` a system trains one adapter per seed and
+answers with each.
 """
 from __future__ import annotations
 

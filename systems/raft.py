@@ -45,6 +45,8 @@ def _retrievers(specs: Sequence) -> list[str]:
 
 
 def _check(options: RaftOptions, specs: tuple) -> None:
+    if options.train_on != "pairs":
+        raise ValueError("raft trains on pairs with their retrieved chunks; train_on: corpus is for lora and lora-rag")
     if options.retriever not in _retrievers(specs):
         raise ValueError(f"unknown retriever {options.retriever!r}: name a system of the suite that retrieves"
                          f"{did_you_mean(options.retriever, _retrievers(specs))}")

@@ -85,6 +85,9 @@ class ScriptedGenerator:
         self.PROMPTS.extend(texts)
         return [self.REPLIES.pop(0) for _ in texts]
 
+    def write(self, texts, max_new_tokens, done=None, stop=()):
+        return self.complete(texts, max_new_tokens)
+
 
 class AlwaysRight:
     """A third-party judge, loaded through the entry-point group in tests."""
@@ -116,3 +119,33 @@ class RunOnGenerator(CopyGenerator):
 
     def generate(self, prompts, done=None):
         return [f"{answer} </s><s>[INST] What else?" for answer in super().generate(prompts)]
+
+
+@BACKENDS.register("drafter")
+class DraftingGenerator:
+    """Free-text replies for drafting and synthesis tests (models.writing calls ``write``). A reply
+    is chosen by the first key of RULES found in the prompt's last "Sentence: ..." or "Question: ..."
+    line (the whole prompt for synthesis): (reply to the first prompt, reply to the stricter one). A
+    prompt no rule matches gets DEFAULT. PROMPTS records every prompt sent."""
+
+    RULES: dict[str, tuple[str, str]] = {}
+    DEFAULT = ("", "")
+    PROMPTS: list[str] = []
+
+    def __init__(self, model, settings, cache_root):
+        self.identity = f"drafter:{model}"
+
+    def check_available(self):
+        pass
+
+    def write(self, texts, max_new_tokens, done=None, stop=()):
+        self.PROMPTS.extend(texts)
+        out = []
+        for text in texts:
+            about = [line for line in text.splitlines() if line.startswith(("Sentence: ", "Question: "))]
+            subject = about[-1] if about else text
+            first, strict = next((r for k, r in self.RULES.items() if k in subject), self.DEFAULT)
+            out.append(strict if text.startswith("Reply with") else first)
+        if done:
+            done(range(len(texts)), out)
+        return out

@@ -13,6 +13,7 @@ from harness.run import EvalRun, SharedModels  # noqa: E402
 from harness.suite import load_suite  # noqa: E402
 from harness.training.decontam import find_leaks, side_by_side  # noqa: E402
 from harness.training.synth import parse_pairs, synthesize  # noqa: E402
+from harness.training.writing import Writer  # noqa: E402
 
 
 def with_lora(suite_dir, extra=""):
@@ -111,10 +112,10 @@ def test_synth_runs_end_to_end_and_cleans(tiny_suite, tmp_path):
         '{"question": "Which sound starts a game?", "answer": "A bell."}]',  # exact duplicate
         '[{"question": "How many players does a quollball team field?", "answer": "Nine."}]',  # an eval question
         "no JSON here",  # unparsable
-    ] + [good] * (n - 3)  # near-duplicates of one another
+    ] + [good] * (n - 3) + ["still no JSON"]  # near-duplicates of one another; the stricter prompt's reply
     run = SharedModels(suite, "scripted:synth", tmp_path)
-    pairs, summary = synthesize(suite, run.generator, embedder, pairs_per_chunk=2)
-    assert (summary.chunks, summary.made, summary.unparsable) == (n, 3 + (n - 3), 1)
+    pairs, summary = synthesize(suite, Writer(run.generator, run.cache, 256), embedder, pairs_per_chunk=2)
+    assert (summary.chunks, summary.made, summary.asked.unparsable, summary.asked.retried) == (n, 3 + (n - 3), 1, 1)
     assert summary.duplicates == 1 + (n - 4) and summary.contaminated == 1
     assert [p.question for p in pairs] == ["Which sound starts a game?", "What does the goalkeeper put on?"]
     assert pairs[0].source.startswith("quollball.md@")

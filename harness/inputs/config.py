@@ -34,6 +34,9 @@ class Question(Strict):
     accept: list[Text] = []
     evidence: list[Text] = []
     tags: list[Text] = []
+    source: Text = ""  # where its fact is (file, file#2.1, file@START-END); harness draft writes it
+    # set by `harness review --drafts`: drafted by a model, accepted as it was or with its gold edited
+    drafted: Literal["unchanged", "edited"] | None = None
 
     _blank = field_validator("id", "question", "answer")(_not_blank)
 
@@ -106,6 +109,9 @@ class LoraSettings(Strict):
     seed: int = 0
     phrasings: int | None = Field(None, ge=1)  # at most this many pairs per source (fact); None: all
     seeds: list[int] | None = None  # one adapter per seed; None: one adapter, trained with `seed`
+    # pairs: question/answer pairs of train.yaml, loss on the answers. corpus: the documents themselves,
+    # next-token loss on every token of max_length-token chunks (unsupervised, Ovadia et al. 2024).
+    train_on: Literal["pairs", "corpus"] = "pairs"
 
     @field_validator("seeds")
     @classmethod

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Sequence
+from typing import Literal, Sequence
 
 from harness.core.errors import HarnessError, did_you_mean
 from harness.inputs.config import Strict, Text
@@ -28,6 +28,7 @@ class TrainPair(Strict):
     question: Text
     answer: Text
     source: Text = ""
+    drafted: Literal["unchanged", "edited"] | None = None  # set by `harness review --drafts`
 
 
 def _section(doc: Document, number: str) -> Span | None:

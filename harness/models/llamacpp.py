@@ -10,7 +10,8 @@ from harness.core.errors import Unavailable
 from harness.inputs.config import Generation
 from harness.models.base import BACKENDS, Done
 from harness.models.embedded import EMBEDDED, embedded_gguf, embedded_sha
-from harness.models.prompts import PromptParts, Reply, chat_messages, clean_reply, completion_prompt, stop_sequences
+from harness.models.prompts import (WRITE_STOPS, PromptParts, Reply, chat_messages, clean_reply, completion_prompt,
+                                    free_text, stop_sequences)
 
 
 @BACKENDS.register("llamacpp")
@@ -48,13 +49,15 @@ class LlamaCppGenerator:
     def load(self) -> None:
         self.llm  # noqa: B018
 
-    def _one(self, prompt, max_tokens: int) -> Reply:
-        stop = stop_sequences(self.chat)
+    def _one(self, prompt, max_tokens: int, free: Sequence[str] | None = None) -> Reply:
+        """An answer (its first line), or with ``free`` (its stop strings) a free-text reply (models.writing)."""
+        stop = [*free, *WRITE_STOPS] if free is not None else stop_sequences(self.chat)
+        clean = (lambda text: Reply(free_text(text, free))) if free is not None else clean_reply
         if self.chat:
             reply = self.llm.create_chat_completion(messages=prompt, max_tokens=max_tokens, temperature=0.0, stop=stop)
-            return clean_reply(reply["choices"][0]["message"]["content"] or "")
+            return clean(reply["choices"][0]["message"]["content"] or "")
         reply = self.llm.create_completion(prompt, max_tokens=max_tokens, temperature=0.0, stop=stop)
-        return clean_reply(reply["choices"][0]["text"])
+        return clean(reply["choices"][0]["text"])
 
     def generate(self, prompts: Sequence[PromptParts], done: Done | None = None) -> list[Reply]:
         out = []
@@ -67,3 +70,11 @@ class LlamaCppGenerator:
     def complete(self, texts: Sequence[str], max_new_tokens: int | None = None) -> list[str]:
         return [self._one([{"role": "user", "content": t}] if self.chat else t,
                           max_new_tokens or self.settings.max_new_tokens).text for t in texts]
+
+    def write(self, texts: Sequence[str], max_new_tokens: int, done=None, stop: Sequence[str] = ()) -> list[str]:
+        out = []
+        for i, t in enumerate(texts):
+            out.append(self._one([{"role": "user", "content": t}] if self.chat else t, max_new_tokens, tuple(stop)).text)
+            if done:
+                done([i], out[-1:])
+        return out

@@ -10,7 +10,8 @@ from harness.core.errors import HarnessError
 from harness.core.progress import notice, progress
 from harness.inputs.config import Generation
 from harness.models.base import BACKENDS, Done
-from harness.models.prompts import PromptParts, Reply, chat_messages, clean_reply, completion_prompt, stop_sequences
+from harness.models.prompts import (WRITE_STOPS, PromptParts, Reply, chat_messages, clean_reply, completion_prompt,
+                                    free_text, stop_sequences)
 
 # One worked example, as a suite's examples are sent: a model that does not know the server's chat
 # template imitates the template's text after it and runs on into an invented next turn.
@@ -61,30 +62,33 @@ class OpenAICompatibleGenerator:
     def check_available(self) -> None:
         self.endpoint  # noqa: B018  (Unavailable without a key or a base URL)
 
-    def _chat(self, client, messages: list, max_tokens: int) -> Reply:
-        reply = client.chat.completions.create(model=self.model_name, messages=messages, temperature=0,
-                                               max_tokens=max_tokens, stop=stop_sequences(chat=True))
-        return _cleaned(reply.choices[0].message.content if reply.choices else None)
+    def _chat(self, client, messages: list, max_tokens: int, free: tuple[str, ...] | None = None) -> Reply:
+        reply = client.chat.completions.create(model=self.model_name, messages=messages, temperature=0, max_tokens=max_tokens,
+                                               stop=WRITE_STOPS if free is not None else stop_sequences(chat=True))
+        return _cleaned(reply.choices[0].message.content if reply.choices else None, free)
 
-    def _one(self, client, prompt, max_tokens: int) -> Reply:
+    def _one(self, client, prompt, max_tokens: int, free: tuple[str, ...] | None = None) -> Reply:
+        """An answer (its first line), or with ``free`` (its stop strings) a free-text reply (models.writing)."""
         if self.chat:
-            return self._chat(client, prompt, max_tokens)
-        reply = client.completions.create(model=self.model_name, prompt=prompt, temperature=0,
-                                          max_tokens=max_tokens, stop=stop_sequences(chat=False))
-        return _cleaned(reply.choices[0].text if reply.choices else None)
+            return self._chat(client, prompt, max_tokens, free)
+        stop = (list(free) + WRITE_STOPS)[:4] if free is not None else stop_sequences(chat=False)  # the API takes 4
+        reply = client.completions.create(model=self.model_name, prompt=prompt, temperature=0, max_tokens=max_tokens,
+                                          stop=stop)
+        return _cleaned(reply.choices[0].text if reply.choices else None, free)
 
     @property
     def max_concurrency(self) -> int:
         return self.settings.max_concurrency
 
-    def _ask(self, prompts: list, max_tokens: int, done: Done | None = None) -> list[Reply]:
+    def _ask(self, prompts: list, max_tokens: int, done: Done | None = None,
+             free: tuple[str, ...] | None = None) -> list[Reply]:
         """Up to max_concurrency requests in flight (a server batches what arrives together), each
         with its own retries; answers in the order of ``prompts``, each reported as it arrives."""
         from harness.models.openai_api import call
 
         client = self.endpoint.client()
         ask = lambda p: call(f"generation ({self.model_name})", self.endpoint,  # noqa: E731
-                             lambda: self._one(client, p, max_tokens))
+                             lambda: self._one(client, p, max_tokens, free))
         out: list = [None] * len(prompts)
         with ThreadPoolExecutor(self.max_concurrency) as pool, \
                 progress("generating", total=len(prompts), unit="answers") as bar:
@@ -109,10 +113,16 @@ class OpenAICompatibleGenerator:
         rendered = [[{"role": "user", "content": t}] if self.chat else t for t in texts]
         return [r.text for r in self._ask(rendered, max_new_tokens or self.settings.max_new_tokens)]
 
+    def write(self, texts: Sequence[str], max_new_tokens: int, done=None, stop: Sequence[str] = ()) -> list[str]:
+        """Free text (models.writing), with the answers' concurrency and retries."""
+        rendered = [[{"role": "user", "content": t}] if self.chat else t for t in texts]
+        told = (lambda indices, replies: done(indices, [r.text for r in replies])) if done else None
+        return [r.text for r in self._ask(rendered, max_new_tokens, told, free=tuple(stop))]
 
-def _cleaned(text: str | None) -> Reply:
+
+def _cleaned(text: str | None, free: tuple[str, ...] | None = None) -> Reply:
     from harness.models.openai_api import Malformed
 
     if text is None:
         raise Malformed("a reply with no text")
-    return clean_reply(text)
+    return Reply(free_text(text, free)) if free is not None else clean_reply(text)

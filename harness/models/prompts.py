@@ -73,6 +73,20 @@ def stop_sequences(chat: bool) -> list[str]:
     return list(TURN_OPENERS) if chat else ["\n", *TURN_OPENERS[:3]]
 
 
+# Free text (drafting and synthesis) runs on past line breaks: a reply may open with one (a base
+# model's first token after "JSON:" often is) and hold several. It ends at a next turn or a marker.
+WRITE_STOPS = list(TURN_OPENERS)
+
+
+def free_text(raw: str, stop: Sequence[str] = ()) -> str:
+    """A free-text reply cut at its first chat-template marker or ``stop`` string, its line breaks kept."""
+    marker = _MARKER.search(raw)
+    text = raw[:marker.start()] if marker else raw
+    for word in stop:
+        text = text.split(word, 1)[0]
+    return text.strip()
+
+
 def clean_reply(raw: str) -> Reply:
     """The first line of a reply, cut at its first chat-template marker: base models run on into the
     next 'Question:', models that do not know the chat template into an invented next turn."""

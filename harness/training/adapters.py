@@ -13,6 +13,7 @@ from harness.inputs.config import LoraSettings
 from harness.inputs.trainset import cap_phrasings
 from harness.models import AdapterGenerator, Generator, HFGenerator
 from harness.models.answering import Answerer
+from harness.training.corpus import corpus_passages
 from harness.training.lora import Adapter, adapter_key, load_adapter, train_adapter
 
 
@@ -35,16 +36,20 @@ class Adapters:
         base.check_available()
         if not isinstance(base, HFGenerator):
             raise Unavailable(f"LoRA needs a local transformers generator; {base.identity} is not one")
-        pairs = self.suite.train_pairs
-        if pairs is None:
-            raise Unavailable(f"the suite has no {self.suite.config.training.file}; write training pairs "
-                              "or make them with `harness synth`")
-        pairs = cap_phrasings(pairs, settings.phrasings)
+        pairs = self._pairs(base, settings)
         context = contexts(pairs, settings.seed) if contexts else None
         key = adapter_key(base.weights_identity, pairs, settings, context)
         if key not in self._made:
             self._made[key] = self._make(base, key, pairs, settings, context)
         return self._made[key]
+
+    def _pairs(self, base: HFGenerator, settings: LoraSettings):
+        if settings.train_on == "corpus":
+            return corpus_passages(self.suite.documents, base.load_tokenizer(), settings.max_length)
+        if self.suite.train_pairs is None:
+            raise Unavailable(f"needs {self.suite.config.training.file}: run `harness draft` (then `harness review "
+                              "--drafts`), or use lora-docs, which trains on the corpus itself")
+        return cap_phrasings(self.suite.train_pairs, settings.phrasings)
 
     def _make(self, base: HFGenerator, key: str, pairs, settings: LoraSettings, context) -> tuple[Adapter, Answerer]:
         path = self.cache.root / "adapters" / key
@@ -58,4 +63,8 @@ class Adapters:
         if adapter is None:
             adapter = train_adapter(base, pairs, settings, path, key, contexts=context)
         view = AdapterGenerator(base, key[:16], adapter.path)
-        return adapter, Answerer(lambda: view, view.identity, self.suite.config.generation, "", (), self.cache)
+        # Trained on pairs, it is asked as it was trained: the question alone. Trained on the documents,
+        # it is asked as the base model is: the suite's instructions and worked examples.
+        cfg = self.suite.config
+        prompt = (cfg.instructions, cfg.examples) if settings.train_on == "corpus" else ("", ())
+        return adapter, Answerer(lambda: view, view.identity, cfg.generation, *prompt, self.cache)

@@ -40,9 +40,12 @@ Contexts = Sequence[Sequence[str]] | None
 
 def adapter_key(base_identity: str, pairs: Sequence[TrainPair], settings: LoraSettings,
                 contexts: Contexts = None) -> str:
-    # phrasings acts through `pairs` and seeds through `seed`: left out, a plain lora key is unchanged.
-    parts = ["adapter", TRAIN_VERSION, base_identity, [p.model_dump() for p in pairs],
-             settings.model_dump(exclude={"phrasings", "seeds"}), {lib: version(lib) for lib in LIBRARIES}]
+    # phrasings acts through `pairs` and seeds through `seed`, and train_on's default adds nothing: left
+    # out, a plain lora key is unchanged.
+    parts = ["adapter", TRAIN_VERSION, base_identity, [p.model_dump(exclude_none=True) for p in pairs],
+             settings.model_dump(exclude={"phrasings", "seeds", "train_on"}), {lib: version(lib) for lib in LIBRARIES}]
+    if settings.train_on != "pairs":
+        parts.append(settings.train_on)
     if contexts is not None:
         parts.append([list(c) for c in contexts])
     return cache_key(*parts)
@@ -87,8 +90,11 @@ def load_adapter(path: Path, key: str) -> Adapter | None:
 
 
 def _split(pairs: Sequence[TrainPair], settings: LoraSettings, contexts: Contexts = None):
-    rows = [{"prompt": lora_prompt(p.question, contexts[i] if contexts is not None else None),
-             "completion": " " + p.answer} for i, p in enumerate(pairs)]
+    if settings.train_on == "corpus":  # a passage of the documents (training.corpus): loss on all its tokens
+        rows = [{"prompt": "", "completion": p.answer} for p in pairs]
+    else:
+        rows = [{"prompt": lora_prompt(p.question, contexts[i] if contexts is not None else None),
+                 "completion": " " + p.answer} for i, p in enumerate(pairs)]
     random.Random(settings.seed).shuffle(rows)
     held = int(len(rows) * settings.eval_fraction)
     return rows[held:], rows[:held]
@@ -183,7 +189,8 @@ def train_adapter(generator, pairs: Sequence[TrainPair], settings: LoraSettings,
         model, tokenizer = generator.fresh_copy()
         check_fits(settings, model, generator.model_name)
         trainer, n_train = sft_trainer(model, tokenizer, pairs, settings, tmp / "trainer", contexts=contexts,
-                                       phase=f"training LoRA adapter {key[:8]} on {len(pairs)} pairs")
+                                       phase=f"training LoRA adapter {key[:8]} on {len(pairs)} "
+                                             + ("passages of the corpus" if settings.train_on == "corpus" else "pairs"))
     start = time.perf_counter()
     trainer.train()
     history = trainer.state.log_history
