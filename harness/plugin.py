@@ -317,7 +317,7 @@ class ReportWriter:
         generator = run.models.generator
         spec = spec_of(run.suite, run.systems, generator=generator.identity, judge=run.judge.identity,
                        judge_model=run.judge.model, self_grading=run.self_grading,
-                       generation=getattr(generator, "precision", None))
+                       generation=getattr(generator, "dtype_decision", None))
         self.report = build_report(spec, self.results.rows(), self.results.meta(gate_enabled=config.getoption("gate")))
         if self.previous:
             self.report = with_comparison(self.report, self.previous[1], self.previous[0])
