@@ -144,3 +144,16 @@ def test_every_renderer_shows_the_stored_figures_not_its_own(suite):
     assert card.index("A planted verdict.") < card.index("## Accuracy and retrieval")
     assert html.index("A planted verdict.") < html.index("<h2>Summary</h2>")
     assert terminal.startswith("verdict: A planted verdict.")
+
+
+def test_a_run_without_a_fine_tuning_side_says_so_and_drafted_questions_are_counted(suite):
+    questions = tuple(q.model_copy(update={"drafted": "edited" if i < 2 else "unchanged"}) if i < 5 else q
+                      for i, q in enumerate(suite.questions))
+    drafted = suite.__class__(**{**suite.__dict__, "questions": questions})
+    rows = _rows(drafted, {"baseline": 0.1, "rag-minilm": 0.4})
+    report = run_report(drafted, rows, skipped={"lora": "the suite has no train.yaml"})
+    details = report.analysis.verdict.details
+    assert "The comparison has no fine-tuning side: no such system ran. `--systems lora-docs` fine-tunes on the " \
+           "documents alone." in details
+    assert "5 of the 58 questions were drafted by a model (`harness draft`) and accepted by a reviewer, 2 of them " \
+           "with the gold answer edited." in details

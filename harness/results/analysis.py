@@ -225,7 +225,7 @@ def build_report(spec: EvalSpec, rows: Sequence[Row], run: RunMeta) -> RunReport
     bias = answer_bias(spec.questions)
     warnings = [s.template_debris.line(name) for name, s in systems.items() if s.template_debris]
     warnings += bias_warnings(firsts, spec.questions, spec.example_answers)
-    analysis = Analysis(systems=systems, verdict=decide(systems, rows, firsts, bias), gate=gate, paired=paired,
+    analysis = Analysis(systems=systems, verdict=decide(spec, systems, rows, firsts, bias, run.skipped), gate=gate, paired=paired,
                         seeds=_seeds(rows, firsts, systems, paired), reviewed=reviewed,
                         attribution=_attribution(spec, firsts, systems), answer_bias=bias[0],
                         judge_status=judge_status(spec, run, reviewed[""]), warnings=warnings)

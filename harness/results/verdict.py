@@ -14,7 +14,7 @@ from collections import Counter
 from typing import Sequence
 
 from harness.inputs.config import Question
-from harness.results.model import FAMILY_NAMES, AnswerBias, Margin, Paired, Row, SystemResult, Verdict
+from harness.results.model import FAMILY_NAMES, AnswerBias, EvalSpec, Margin, Paired, Row, SystemResult, Verdict
 from harness.results.stats import mcnemar, power
 
 BIAS = "answer bias"
@@ -188,15 +188,38 @@ def _power_line(p) -> str:
     return f"Power: {can}; {settle} ({p.method})."
 
 
-def decide(systems: dict[str, SystemResult], rows: Sequence[Row], firsts: Sequence[Row],
-           bias: tuple[AnswerBias, dict[str, bool]]) -> Verdict:
+def _missing_sides(spec: EvalSpec, scored: dict[str, SystemResult], skipped: dict[str, str]) -> list[str]:
+    """A line for each side of the question (retrieval, fine-tuning) that no system with answers stands for."""
+    lines = []
+    for side in ("retrieval", "fine-tuning"):
+        if any(s.family in (side, "both") for s in scored.values()):
+            continue
+        why = [f"{s.name}: {skipped[s.name]}" for s in spec.systems if s.family in (side, "both") and s.name in skipped]
+        lines.append(f"The comparison has no {side} side: " + ("; ".join(why) if why else "no such system ran")
+                     + ("" if side == "retrieval" else ". `--systems lora-docs` fine-tunes on the documents alone")
+                     + ".")
+    return lines
+
+
+def _drafted(questions: Sequence[Question]) -> str | None:
+    drafted = [q for q in questions if q.drafted]
+    if not drafted:
+        return None
+    edited = sum(q.drafted == "edited" for q in drafted)
+    return (f"{len(drafted)} of the {len(questions)} questions were drafted by a model (`harness draft`) and "
+            f"accepted by a reviewer, {edited} of them with the gold answer edited.")
+
+
+def decide(spec: EvalSpec, systems: dict[str, SystemResult], rows: Sequence[Row], firsts: Sequence[Row],
+           bias: tuple[AnswerBias, dict[str, bool]], skipped: dict[str, str]) -> Verdict:
     """The verdict over the systems with scored answers (``systems`` in the suite's order)."""
     outcomes = Outcomes(rows, firsts)
     floor, floor_outcomes = bias
     scored = {name: s for name, s in systems.items() if s.n and name in outcomes.first}
+    notes = [line for line in (*_missing_sides(spec, scored, skipped), _drafted(spec.questions)) if line]
     if not scored:
         return Verdict(winner=None, family=None, best={}, margins=[], power=None,
-                       headline="No verdict: no system has scored answers in this run.", details=[])
+                       headline="No verdict: no system has scored answers in this run.", details=notes)
     ranked = sorted(scored, key=lambda name: -scored[name].accuracy)  # stable: ties keep the suite's order
     best = {f: next(n for n in ranked if scored[n].family == f) for f in FAMILY_ORDER
             if any(s.family == f for s in scored.values())}
@@ -216,6 +239,6 @@ def decide(systems: dict[str, SystemResult], rows: Sequence[Row], firsts: Sequen
                                                        in floor.by_type.items()) + ")"
         + "".join(f"; {winner} against it: {_points(m.paired)}, {_p(m.paired.p_value)}" for m in margins
                   if m.family == BIAS) + "."
-    ) if line]
+    ) if line] + notes
     return Verdict(winner=winner, family=family, best=best, margins=margins, power=pw,
                    headline=_headline(winner, family, margins, scored, floor, n), details=details)
