@@ -106,7 +106,7 @@ def regrade(rows: list[Row], reviews: Reviews) -> list[Row]:
 
 def run_report(suite: Suite, rows: list[Row]) -> RunReport:
     """The RunReport the harness builds around ``rows``."""
-    meta = RunMeta(suite_dir=str(suite.root.resolve()), generator="synthetic", judge="match/3", judge_model=None,
+    meta = RunMeta(suite_dir=str(suite.root.resolve()), generator="synthetic", judge="match/4", judge_model=None,
                    self_grading=False, gate_enabled=False, skipped={}, failed={}, calibration=None, training={})
     return build_report(suite, rows, meta)
 
