@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+from test_plugin import project  # noqa: F401  (the pytester project fixture)
 
 from harness.core.errors import HarnessError
 from harness.inputs.config import Question
@@ -207,3 +208,27 @@ def test_each_fit_rule_accepts_and_rejects_an_answer_from_the_fit_set(tmp_path, 
     assert {(e.q, e.answer): e.label for e in fit_labels(suite)}.get((qid, answer)) is label
     verdict = make_judge("match").grade(next(q for q in suite.questions if q.id == qid), answer)
     assert verdict.correct is label, verdict.explanation
+
+
+def test_a_suite_judged_by_an_llm_on_an_openai_compatible_server_end_to_end(project, monkeypatch):  # noqa: F811
+    """`judge: {name: llm, model: "openai:..."}` in suite.yaml: the path to a strong judge, through the real
+    client, against a loopback stand-in whose every reply ends in a "correct" verdict."""
+    import json
+
+    from openai_standin import StandIn
+    from test_plugin import results, run
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    with StandIn() as server:
+        server.chat_tail = ' {"verdict": "correct"}'
+        suite_yaml = project.path / "suite" / "suite.yaml"
+        suite_yaml.write_text(suite_yaml.read_text() + f'judge: {{name: llm, model: "openai:judge@{server.url}"}}\n')
+        run(project)
+        asked = [json.dumps(r) for r in server.requests]
+    data = results(project)
+    assert data["run"]["judge"].startswith("llm/1:openai:judge@") and data["run"]["judge_model"].startswith(
+        f"openai:judge@{server.url}")
+    assert {s["correct"] for s in data["systems"].values()} == {5}  # every answer, as the server said
+    assert {r["explanation"] for r in data["results"]} != {"no accepted form found"}
+    assert sum("Gold answer:" in body for body in asked) >= len(data["results"])
