@@ -7,7 +7,11 @@ from it (tests/data/judge_heldout.yaml), the default systems' real answers on th
 (judge_real_answers.yaml), and their real answers on a rulebook nobody here wrote (the FIT development set
 of ../shared/corpora, labelled in tests/data/judge_fit_answers.yaml; left out when ../shared is absent).
 
-    .venv/bin/python benchmarks/judge_agreement.py [--judges match,llm,hybrid]
+    .venv/bin/python benchmarks/judge_agreement.py [--judges match,llm,hybrid] [--llm-server]
+
+With --llm-server the llm and hybrid judges ask the packaged model through llama.cpp's server (started
+here on loopback and killed after a grace period, as tests/test_llamacpp.py does), the path a strong judge
+takes: `judge: {name: llm, model: "openai:..."}`.
 """
 from __future__ import annotations
 
@@ -15,6 +19,8 @@ import argparse
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,6 +29,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from fit_answers import ABSENT, fit_labels, fit_suite  # noqa: E402
 
 from harness.core.cache import DEFAULT_DIR  # noqa: E402
+from harness.models import embedded_gguf  # noqa: E402
+from harness.models.llamacpp_server import llama_server  # noqa: E402
 from harness.judges.calibration import grade_candidates, load_candidates, split, system_gaps  # noqa: E402
 from harness.run import SharedModels, make_run_judge  # noqa: E402
 from harness.suite import load_suite  # noqa: E402
@@ -51,9 +59,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--judges", default="match,llm,hybrid")
     parser.add_argument("--cache-dir", default=str(ROOT / DEFAULT_DIR))
+    parser.add_argument("--llm-server", action="store_true", help="the LLM judges through llama.cpp's server")
     args = parser.parse_args()
     suite = load_suite(ROOT / "fixtures" / "touch_rugby")
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, ExitStack() as stack:
+        if args.llm_server:
+            url = stack.enter_context(llama_server(embedded_gguf(Path(args.cache_dir)), Path(folder) / "server.log",
+                                                   "--n_ctx", "2048"))
+            judge = suite.config.judge.model_copy(update={"model": f"openai:gemma3-270m@{url}"})
+            suite = replace(suite, config=suite.config.model_copy(update={"judge": judge}))
         fit = fit_suite(Path(folder) / "fit-dev")
         if fit is None:
             print(f"{ABSENT}: the fit set is left out")
