@@ -1,38 +1,55 @@
-"""Agreement of each judge with human labels: the suite's calibration set, a held-out set, and the
-answers the systems really gave (the suite's judge_real_answers.yaml), where it also prints how far
-each system's judged accuracy is from its labelled one.
+"""Agreement of each judge with human labels, on each label set's development and check halves
+(harness.judges.calibration.split: by question id; rules may be tuned on "dev" only, "check" only
+measures them), and on the sets with systems, how far each system's judged accuracy is from its labelled one.
 
-The held-out labels (tests/data/judge_heldout.yaml) were written apart from the calibration set
-and are never used to tune a judge; they say how a judge does on answers it was not fitted to.
+The sets: the suite's calibration set (adversarial, written for the judge), a held-out set written apart
+from it (tests/data/judge_heldout.yaml), the default systems' real answers on the suite
+(judge_real_answers.yaml), and their real answers on a rulebook nobody here wrote (the FIT development set
+of ../shared/corpora, labelled in tests/data/judge_fit_answers.yaml; left out when ../shared is absent).
 
-    .venv/bin/python benchmarks/judge_agreement.py [--judges match,llm,hybrid]
+    .venv/bin/python benchmarks/judge_agreement.py [--judges match,llm,hybrid] [--llm-server]
+
+With --llm-server the llm and hybrid judges ask the packaged model through llama.cpp's server (started
+here on loopback and killed after a grace period, as tests/test_llamacpp.py does), the path a strong judge
+takes: `judge: {name: llm, model: "openai:..."}`.
 """
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
+from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from fit_answers import ABSENT, fit_labels, fit_suite  # noqa: E402
 
 from harness.core.cache import DEFAULT_DIR  # noqa: E402
-from harness.judges.calibration import grade_candidates, load_candidates, system_gaps  # noqa: E402
+from harness.models import embedded_gguf  # noqa: E402
+from harness.models.llamacpp_server import llama_server  # noqa: E402
+from harness.judges.calibration import grade_candidates, load_candidates, split, system_gaps  # noqa: E402
 from harness.run import SharedModels, make_run_judge  # noqa: E402
 from harness.suite import load_suite  # noqa: E402
 
 HELD_OUT = ROOT / "tests" / "data" / "judge_heldout.yaml"
 
 
-def labelled_sets(suite) -> dict:
-    return {"calibration": suite.calibration,
-            "held-out": load_candidates(HELD_OUT, suite.questions, require_labels=True),
-            "real": suite.real_answers}
+def labelled_sets(suite, fit) -> dict:
+    """name -> (questions, labelled entries, whether the entries name the systems that gave them)."""
+    sets = {"calibration": (suite.questions, suite.calibration, False),
+            "held-out": (suite.questions, load_candidates(HELD_OUT, suite.questions, require_labels=True), False),
+            "real": (suite.questions, suite.real_answers, True)}
+    if fit is not None:
+        sets["fit"] = (fit.questions, fit_labels(fit), True)
+    return sets
 
 
-def print_gaps(name: str, gaps: dict) -> None:
-    print(f"\n{name}: judged against labelled accuracy per system, real answers")
+def print_gaps(name: str, label: str, gaps: dict) -> None:
+    print(f"\n{name}: judged against labelled accuracy per system, {label}")
     print(f"{'system':<12} {'n':>3} {'labelled':>9} {'judged':>7} {'gap (points)':>13}")
     for system, g in gaps.items():
         print(f"{system:<12} {g.n:>3} {g.labelled / g.n:>9.1%} {g.judged / g.n:>7.1%} {g.points:>+13.1f}")
@@ -42,23 +59,37 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--judges", default="match,llm,hybrid")
     parser.add_argument("--cache-dir", default=str(ROOT / DEFAULT_DIR))
+    parser.add_argument("--llm-server", action="store_true", help="the LLM judges through llama.cpp's server")
     args = parser.parse_args()
     suite = load_suite(ROOT / "fixtures" / "touch_rugby")
-    sets = labelled_sets(suite)
-    for name in args.judges.split(","):
-        judge = make_run_judge(SharedModels(suite, cache_dir=args.cache_dir), name)
-        print(f"{'judge':<8} {'set':<12} {'n':>4} {'agreement':>10} {'kappa':>7} {'unscored':>9} "
-              f"{'tp/fp/fn/tn':>14} {'s':>6}")
-        verdicts = {}
-        for label, candidates in sets.items():
-            start = time.perf_counter()
-            verdicts[label], a = grade_candidates(judge, suite.questions, candidates)
-            c = a.confusion
-            kappa = "–" if a.kappa is None else f"{a.kappa:.3f}"
-            print(f"{name:<8} {label:<12} {a.n:>4} {a.agreement:>10.1%} {kappa:>7} {a.unscored:>9} "
-                  f"{c['tp']:>3}/{c['fp']}/{c['fn']}/{c['tn']:<3} {time.perf_counter() - start:>6.1f}")
-        print_gaps(name, system_gaps(sets["real"], verdicts["real"]))
-        print()
+    with tempfile.TemporaryDirectory() as folder, ExitStack() as stack:
+        if args.llm_server:
+            url = stack.enter_context(llama_server(embedded_gguf(Path(args.cache_dir)), Path(folder) / "server.log",
+                                                   "--n_ctx", "2048"))
+            judge = suite.config.judge.model_copy(update={"model": f"openai:gemma3-270m@{url}"})
+            suite = replace(suite, config=suite.config.model_copy(update={"judge": judge}))
+        fit = fit_suite(Path(folder) / "fit-dev")
+        if fit is None:
+            print(f"{ABSENT}: the fit set is left out")
+        sets = labelled_sets(suite, fit)
+        for name in args.judges.split(","):
+            judge = make_run_judge(SharedModels(suite, cache_dir=args.cache_dir), name)
+            print(f"{'judge':<8} {'set':<12} {'half':<6} {'n':>4} {'agreement':>10} {'kappa':>7} {'unscored':>9} "
+                  f"{'tp/fp/fn/tn':>14} {'s':>6}")
+            for label, (questions, entries, by_system) in sets.items():
+                for half in ("dev", "check"):
+                    start = time.perf_counter()
+                    mine = [e for e in entries if split(e.q) == half]
+                    verdicts, a = grade_candidates(judge, questions, mine)
+                    c = a.confusion
+                    kappa = "–" if a.kappa is None else f"{a.kappa:.3f}"
+                    print(f"{name:<8} {label:<12} {half:<6} {a.n:>4} {a.agreement:>10.1%} {kappa:>7} {a.unscored:>9} "
+                          f"{c['tp']:>3}/{c['fp']}/{c['fn']}/{c['tn']:<3} {time.perf_counter() - start:>6.1f}")
+                if by_system:
+                    print_gaps(name, f"{label} (both halves)", system_gaps(entries, grade_candidates(judge, questions,
+                                                                                                   entries)[0]))
+                    print()
+            print()
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import json
 import random
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 from harness.judges import Verdict
 from harness.judges.reviews import Reviews, carry_over, load_reviews, record_review, review_queue
@@ -107,26 +108,36 @@ def regrade(rows: list[Row], reviews: Reviews) -> list[Row]:
 def run_report(suite: Suite, rows: list[Row], **run) -> RunReport:
     """The RunReport the harness builds around ``rows``, for the suite's systems that answered them."""
     answered = {r.system for r in rows}
-    spec = spec_of(suite, [s for s in suite.systems if s.name in answered], generator="synthetic", judge="match/3",
+    spec = spec_of(suite, [s for s in suite.systems if s.name in answered], generator="synthetic", judge="match/4",
                    judge_model=None, self_grading=False)
     meta = RunMeta(**{"gate_enabled": False, "skipped": {}, "failed": {}, "calibration": None, "training": {}, **run})
     return build_report(spec, rows, meta)
 
 
-def ppi_coverage(suite: Suite, systems: list[str], repeats: int, sample: int) -> dict[bool, tuple[float, float, int]]:
-    """Over ``repeats`` synthetic runs, each reviewed as `harness review --sample` does and regraded: the
-    share of (run, system) intervals that cover the accuracy a full human review gives, their mean width,
-    and how many intervals there were; for the pooled variance (True) and the textbook one (False)."""
-    tally = {pooled: [0, 0, 0.0] for pooled in (True, False)}  # covered, intervals, total width
+def ppi_intervals(rows: list[Row]) -> dict[str, tuple[float, float]]:
+    """The harness's judge-corrected interval per system with random-sample reviews."""
+    return {name: (c.low, c.high) for name, c in corrected_accuracy(rows).items()}
+
+
+def ppi_coverage(suite: Suite, systems: list[str], repeats: int, sample: int, *, errors: tuple[float, float] = (0.14, 0.02),
+                 methods: dict[str, Callable[[list[Row]], dict[str, tuple[float, float]]]] | None = None,
+                 ) -> dict[str, tuple[float, float, int, int]]:
+    """Over ``repeats`` synthetic runs, the judge erring with ``errors`` (false negatives on right answers,
+    false positives on wrong ones), each reviewed as `harness review --sample` does and regraded: per interval
+    method (the harness's by default), the share of (run, system) intervals that cover the accuracy a full
+    human review gives, their mean width, how many had zero width and how many there were."""
+    methods = methods or {"harness": ppi_intervals}
+    tally = {name: [0, 0.0, 0, 0] for name in methods}  # covered, total width, zero width, intervals
     with tempfile.TemporaryDirectory() as folder:
         for seed in range(repeats):
-            rows, truth = synthetic_rows(suite, systems, seed, retrieval=False)
+            rows, truth = synthetic_rows(suite, systems, seed, false_negative=errors[0], false_positive=errors[1],
+                                         retrieval=False)
             rows = regrade(rows, review_with_truth(Path(folder) / f"{seed}.yaml", suite, rows, truth, sample, seed))
-            for pooled, counts in tally.items():
-                for name, c in corrected_accuracy(rows, pooled).items():
-                    counts[1] += 1
-                    if c.low is not None:  # too few reviews for an interval: counted as a miss
-                        true = sum(truth[name, q.id] for q in suite.questions) / len(suite.questions)
-                        counts[0] += c.low <= true <= c.high
-                        counts[2] += c.high - c.low
-    return {pooled: (covered / n, width / n, n) for pooled, (covered, n, width) in tally.items()}
+            for method, counts in zip(methods.values(), tally.values()):
+                for name, (low, high) in method(rows).items():
+                    true = sum(truth[name, q.id] for q in suite.questions) / len(suite.questions)
+                    counts[0] += low <= true <= high
+                    counts[1] += high - low
+                    counts[2] += high == low
+                    counts[3] += 1
+    return {name: (covered / n, width / n, zero, n) for name, (covered, width, zero, n) in tally.items()}

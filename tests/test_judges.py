@@ -1,10 +1,15 @@
+from pathlib import Path
+
 import pytest
+from test_plugin import project  # noqa: F401  (the pytester project fixture)
 
 from harness.core.errors import HarnessError
 from harness.inputs.config import Question
 from harness.judges import make_judge
 from harness.judges.match import normalise
 from harness.suite import load_suite
+
+ROOT = Path(__file__).resolve().parent.parent
 
 SIX = Question(id="q", question="How many players?", answer="Six", accept=["six players"])
 METRES = Question(id="q", question="How far?", answer="7 metres")
@@ -113,3 +118,117 @@ def test_judge_limits_gate_from_below_and_the_gap_from_above():
     assert [(r.system, r.metric, r.status) for r in rows] == [
         ("judge (real answers)", "agreement", "pass"), ("judge (real answers)", "max_gap", "FAIL"),
         ("judge", "kappa", "not selected")]
+
+
+# Each rule of match/4 with one answer it must accept and one it must reject, both taken from the label sets
+# (and checked to be there, with that label): (set, question id, answer, label).
+RULES = {
+    "an empty answer is wrong": [("real", "q18", "", False), ("real", "q14", "14.", True)],
+    "a hedge word makes it wrong": [("calibration", "q08", "I think 6, possibly 7", False),
+                                    ("calibration", "q08", "6", True)],
+    "the gold or an accepted form, word for word": [("calibration", "q02", "The defending side is awarded a penalty.",
+                                                     True), ("calibration", "q03", "Ten metres.", False)],
+    "a form in another order or inflection": [("calibration", "q29", "Whichever side scores first.", True),
+                                              ("real", "q31", "The team that scored the first try wins.", False)],
+    "a number form without the question's words": [("real", "q43", "A 4.", True),
+                                                   ("calibration", "q43", "Size 4 or size 5, I'm not sure", False)],
+    "a negation of the match": [("calibration", "q04", "A team is allowed to make as many interchanges as it likes "
+                                                       "during a match; there is no limit on the number.", True),
+                                ("calibration", "q02", "It is not a penalty; play just continues.", False)],
+    "alternatives the form does not have": [("held-out", "q32", "The ball has to be grounded on or beyond the try "
+                                                                "line.", True),
+                                            ("calibration", "q28", "Three or four players", False)],
+    "a number the forms do not name (not a pronoun 'one')": [
+        ("held-out", "q58", "Including both in-goal areas, the total length from one dead ball line to the other is "
+                            "84 metres.", True),
+        ("calibration", "q36", "It is not counted as the zero touch; it is touch one.", False)],
+    "a bare yes or no with a reason that says the opposite": [("real", "q49", "No, there are no scrums.", True),
+                                                             ("real", "q24", "No, they are still playing.", False)],
+    "claims beyond the question, gold and evidence": [
+        ("calibration", "q27", "In a knockout game that is tied at full time.", True),
+        ("calibration", "q08", "Six, after which the defending team restarts with a tap.", False)],
+}
+
+
+@pytest.fixture(scope="module")
+def label_sets():
+    from harness.judges.calibration import load_candidates
+
+    suite = load_suite(ROOT / "fixtures" / "touch_rugby")
+    held_out = load_candidates(ROOT / "tests" / "data" / "judge_heldout.yaml", suite.questions, require_labels=True)
+    entries = {"calibration": suite.calibration, "held-out": held_out, "real": suite.real_answers}
+    return {q.id: q for q in suite.questions}, {name: {(e.q, e.candidate): e.label for e in es}
+                                                 for name, es in entries.items()}
+
+
+@pytest.mark.parametrize("rule, example", [(rule, e) for rule, pair in RULES.items() for e in pair],
+                         ids=lambda x: x if isinstance(x, str) else f"{x[0]}-{x[1]}-{x[3]}")
+def test_each_rule_accepts_and_rejects_an_answer_from_the_sets(label_sets, rule, example):
+    questions, labels = label_sets
+    name, qid, answer, label = example
+    assert labels[name].get((qid, answer)) is label, f"not in {name} with label {label}"
+    verdict = make_judge("match").grade(questions[qid], answer)
+    assert verdict.correct is label, verdict.explanation
+
+
+def test_match_on_real_answers_to_a_rulebook_it_was_not_written_for(tmp_path):
+    """The default systems' answers to the FIT development questions (../shared/corpora), labelled by hand:
+    the judge agrees on 95% of the check half, and no system's judged accuracy is over 3 points off."""
+    from fit_answers import ABSENT, fit_labels, fit_suite
+
+    from harness.judges.calibration import grade_candidates, split, system_gaps
+
+    suite = fit_suite(tmp_path / "fit-dev")
+    if suite is None:
+        pytest.skip(ABSENT)
+    labels = fit_labels(suite)
+    judge = make_judge("match")
+    check = grade_candidates(judge, suite.questions, [e for e in labels if split(e.q) == "check"])[1]
+    assert check.agreement >= 0.95, [(c.q, c.candidate, v.explanation) for c, v in check.disagreements]
+    gaps = system_gaps(labels, grade_candidates(judge, suite.questions, labels)[0])
+    assert max(abs(g.points) for g in gaps.values()) <= 3, gaps
+
+
+# The rule written against the FIT development half (../shared/corpora), so its examples come from there.
+FIT_RULES = {
+    "each part of a gold in parts is a form": [("d16", "Yes.", True),
+                                               ("d16", "The ball carrier steps over the sideline.", False)],
+}
+
+
+@pytest.mark.parametrize("rule, example", [(rule, e) for rule, pair in FIT_RULES.items() for e in pair],
+                         ids=lambda x: x if isinstance(x, str) else f"{x[0]}-{x[2]}")
+def test_each_fit_rule_accepts_and_rejects_an_answer_from_the_fit_set(tmp_path, rule, example):
+    from fit_answers import ABSENT, fit_labels, fit_suite
+
+    suite = fit_suite(tmp_path / "fit-dev")
+    if suite is None:
+        pytest.skip(ABSENT)
+    qid, answer, label = example
+    assert {(e.q, e.answer): e.label for e in fit_labels(suite)}.get((qid, answer)) is label
+    verdict = make_judge("match").grade(next(q for q in suite.questions if q.id == qid), answer)
+    assert verdict.correct is label, verdict.explanation
+
+
+def test_a_suite_judged_by_an_llm_on_an_openai_compatible_server_end_to_end(project, monkeypatch):  # noqa: F811
+    """`judge: {name: llm, model: "openai:..."}` in suite.yaml: the path to a strong judge, through the real
+    client, against a loopback stand-in whose every reply ends in a "correct" verdict."""
+    import json
+
+    from openai_standin import StandIn
+    from test_plugin import results, run
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    with StandIn() as server:
+        server.chat_tail = ' {"verdict": "correct"}'
+        suite_yaml = project.path / "suite" / "suite.yaml"
+        suite_yaml.write_text(suite_yaml.read_text() + f'judge: {{name: llm, model: "openai:judge@{server.url}"}}\n')
+        run(project)
+        asked = [json.dumps(r) for r in server.requests]
+    data = results(project)
+    assert data["run"]["judge"].startswith("llm/1:openai:judge@") and data["run"]["judge_model"].startswith(
+        f"openai:judge@{server.url}")
+    assert {s["correct"] for s in data["systems"].values()} == {5}  # every answer, as the server said
+    assert {r["explanation"] for r in data["results"]} != {"no accepted form found"}
+    assert sum("Gold answer:" in body for body in asked) >= len(data["results"])

@@ -19,7 +19,7 @@ from harness.judges.reviews import (
     append_review,
     carry_over,
     load_reviews,
-    population_digest,
+    population_digests,
     record_review,
     review_line,
     review_queue,
@@ -76,7 +76,8 @@ def test_a_hand_pick_and_draws_for_several_systems_may_review_one_answer(tiny_su
                                     f'- {{q: t2, answer: "y", label: false}}\n')
     reviews = load_reviews(path, load_suite(tiny_suite).questions)
     assert len(reviews) == 2 and reviews.get("t1", "x").sample is None
-    assert reviews.drawn_for == {("baseline", "t1", "x"), ("rag-bow", "t1", "x")}
+    assert set(reviews.drawn_for) == {("baseline", "t1", "x"), ("rag-bow", "t1", "x")}
+    assert reviews.drawn("baseline", "t1", " x ", "3f2a9c1b04de") and not reviews.drawn("baseline", "t1", "x", "other")
 
 
 def test_a_review_decides_and_the_judge_verdict_is_kept_beside_it(tiny_suite, tmp_path):
@@ -159,7 +160,7 @@ def test_a_sample_records_every_drawn_answer_for_its_system_also_one_reviewed_be
     for pending in asks:
         record_review(path, pending, True)
     reviews = load_reviews(path, suite.questions)
-    assert reviews.drawn_for == {(r.system, r.id, r.answer) for r in rows}
+    assert set(reviews.drawn_for) == {(r.system, r.id, r.answer) for r in rows}
     assert reviews.get(picked.id, picked.answer).label is False  # carried over, not asked again
     assert review_queue(rows, reviews, every, 0) == []  # all recorded: a rerun resumes with nothing left
 
@@ -188,7 +189,8 @@ def test_harness_review_reads_stdin_and_appends_to_reviews_yaml(tiny_suite, tmp_
     # Each entry names its draw: the same seed and size over the same answers draw it again.
     answered = [r for r in results if r.answer is not None]
     for review in reviews.by_key.values():
-        assert (review.sample.seed, review.sample.size, review.sample.population) == (1, 4, population_digest(answered))
+        assert (review.sample.seed, review.sample.size, review.sample.population) == \
+            (1, 4, population_digests(answered)[review.sample.system])
         drawn = stratified_sample(answered, review.sample.size, review.sample.seed)
         assert (review.sample.system, review.q, review.answer) in {(r.system, r.id, r.answer) for r in drawn}
     monkeypatch.setattr("sys.stdin", io.StringIO("q\n"))  # the same seed resumes after what was reviewed
@@ -224,7 +226,8 @@ def test_reviews_flow_into_results_scorecard_and_html(project):  # noqa: F811
     assert data["analysis"]["systems"]["baseline"]["corrected"]["reviewed"] == 2
     assert data["analysis"]["systems"]["rag-bow"]["corrected"] is None
     card = (project.path / "reports" / "scorecard.md").read_text()
-    assert "| baseline | 3 | 2 | 1/3 | 0.0% | 50.0% [0–100%] |" in card  # 0 + mean(1 - 0, 0 - 0)
+    # 0 + mean(1 - 0, 0 - 0); of the 5 answers the judge failed, 1 or more and 4 or fewer are right (exact bounds)
+    assert "| baseline | 3 | 2 | 1/3 | 0.0% | 50.0% [20–80%] |" in card
     assert "judge agreement on this run's reviewed answers: 1/3 (33.3%)" in card
     assert "on the calibration set: 6/6 (100.0%)" in card
     html = (project.path / "reports" / "report.html").read_text()

@@ -2,6 +2,7 @@
 answers the systems really gave, how far each system's judged accuracy is from its labelled one."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Collection, Sequence
@@ -84,6 +85,12 @@ def load_real_answers(path: Path, questions: Sequence[Question], systems: Collec
                 raise HarnessError(f"unknown system {name!r}{did_you_mean(name, systems)}", path=path, line=line,
                                    item=item)
     return tuple(a for a, _, _ in entries)
+
+
+def split(qid: str) -> str:
+    """"dev" or "check": the half of a label set a judge's rules may be tuned on, and the half that only
+    measures them. Fixed by the question id, so that all answers to one question fall in one half."""
+    return "check" if int(hashlib.sha256(qid.encode()).hexdigest(), 16) % 2 else "dev"
 
 
 @dataclass

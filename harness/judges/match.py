@@ -1,12 +1,17 @@
 """``match``: a deterministic judge.
 
 It normalises case, punctuation, articles, number words and units, then looks for the gold answer
-or an accepted form inside the candidate: word for word, or else with the form's words in any
-order and inflection ("the team that scored the first try" for "first team to score"). A form
-with a number may leave out the words the question already says ("A 4." for "Size 4"). A candidate
-that hedges between alternatives ("6 or 7"), negates the match ("not a penalty"), names a number
-the gold does not, or adds claims that neither the question, its gold nor its evidence make is
-wrong; so is a bare "yes" or "no" whose reason says the opposite ("No, they are still playing").
+(or one part of a gold in parts, "Yes; rollball at the mark") or an accepted form inside the
+candidate: word for word, or else with the form's words in any order and inflection ("the team that
+scored the first try" for "first team to score"). A form with a number may leave out the words the
+question already says ("A 4." for "Size 4"). A candidate that hedges between alternatives ("6 or 7"),
+negates the match ("not a penalty"), names a number the gold does not ("one" before a word is a
+pronoun, not a number), or adds claims that neither the question, its gold nor its evidence make is
+wrong; so is a bare "no" whose reason neither negates nor takes away ("No, they are still playing"),
+or a bare "yes" whose reason opens with a negation.
+
+Each rule is measured on four label sets, each split by question id into a half the rules may be
+tuned on and a half that only checks them (benchmarks/judge_agreement.py).
 """
 from __future__ import annotations
 
@@ -24,9 +29,13 @@ _SMALL = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight"
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
          "ninety": 90, "hundred": 100}
 _ONE_UNIT = re.compile(r"\ban? (" + "|".join(sorted(_UNITS, key=len, reverse=True)) + r")\b")
+# "one" before a word that is no unit is a pronoun or an article ("one short", "from one line to the
+# other"), not a number named; "touch one" at a clause's end is a number.
+_PRONOUN_ONE = re.compile(r"\bone\b(?=\s+[a-z])(?!\s+(?:" + "|".join(sorted(_UNITS, key=len, reverse=True)) + r")\b)")
 _NUMBERS = {**{w: i for i, w in enumerate(_SMALL)}, **_TENS}
 _DROP = {"a", "an", "the"}
 _NEGATIONS = {"not", "no", "never", "cannot", "nt", "without"}
+_LESS = {"short", "down", "fewer", "less", "off", "out", "lose", "loses", "lost"}  # words that take away
 _HEDGES = {"maybe", "perhaps", "possibly", "probably", "either", "unsure"}
 # Words that make no claim of their own: left out when the judge compares what two texts say.
 _FUNCTION = {"i", "you", "he", "she", "it", "its", "they", "them", "their", "his", "her", "we", "our", "this",
@@ -71,10 +80,13 @@ def _claims(tokens: list[str]) -> set[str]:
 
 
 def _forms(question: Question) -> list[list[str]]:
-    """The gold and the accepted forms, normalised, longest first (the longest match explains the most).
+    """The gold, each part of a gold in parts (a two-part question's: one right part with nothing false
+    about the other is right, as the accepted forms of such questions have it) and the accepted forms,
+    normalised, longest first (the longest match explains the most).
     A form with a number also counts without the words the question already says: "A 4." answers
     "What size of ball?" (gold "Size 4")."""
-    forms = [normalise(f) for f in (question.answer, *question.accept)]
+    parts = question.answer.split(";") if ";" in question.answer else []  # "Yes; rollball at the mark"
+    forms = [normalise(f) for f in (question.answer, *parts, *question.accept)]
     asked = set(normalise(question.question))
     for form in list(forms):
         short = [t for t in form if t not in asked]
@@ -134,15 +146,19 @@ def _unsupported(question: Question, tokens: list[str]) -> list[str]:
 
 
 def _contradicts(form: list[str], reason: list[str]) -> bool:
-    """A bare "no" whose reason has no negation, or a bare "yes" whose reason has one: "No, they are
-    still playing" for a player who cannot be replaced."""
+    """A bare "no" whose reason neither negates nor takes away ("No, they are still playing" for a player
+    who cannot be replaced; but "No, the team plays one short" agrees), or a bare "yes" whose reason opens
+    with a negation ("Yes, it is not allowed"; a negation inside a condition, "yes, if it does not bounce",
+    says nothing against it)."""
     if form not in (["yes"], ["no"]) or not reason:
         return False
-    return (form == ["no"]) != bool(set(reason) & _NEGATIONS)
+    if form == ["no"]:
+        return not set(reason) & (_NEGATIONS | _LESS)
+    return bool(set(reason[:3]) & _NEGATIONS)
 
 
 class MatchJudge:
-    identity = "match/3"
+    identity = "match/4"
     model = None
 
     def __init__(self, config=None, ctx=None):
@@ -164,7 +180,8 @@ class MatchJudge:
             return Verdict(False, f"negates {shown}")
         if "or" in cand and "or" not in form:
             return Verdict(False, f"hedges between alternatives around {shown}")
-        extra_numbers = _numbers(cand) - set().union(*(_numbers(f) for f in forms))
+        named = _numbers(normalise(_PRONOUN_ONE.sub(" ", candidate.lower())))
+        extra_numbers = named - set().union(*(_numbers(f) for f in forms))
         if extra_numbers:
             # Decisive when the gold is a number; otherwise the number may be a true detail.
             return Verdict(False, f"matches {shown} but also names {', '.join(sorted(extra_numbers))}",

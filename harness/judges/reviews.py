@@ -7,8 +7,9 @@ measure the judge (agreement, and the correction in harness/results/ppi.py), nev
 
 An entry written by ``harness review --sample N --seed S`` also says how it was drawn:
 ``sample: {seed: S, size: N, system: lora, population: "3f2a9c1b04de"}``. Only such entries enter
-the judge-corrected accuracy, and only their system's: prediction-powered inference is unbiased
-only over a uniform random sample of that system's answers. An entry without ``sample`` is a hand
+the judge-corrected accuracy, and only their system's, and only while that system's answers are
+the ones they were drawn from (``population``, a hash of them): prediction-powered inference is
+unbiased only over a uniform random sample of that system's answers as they are. An entry without ``sample`` is a hand
 pick (report.html marks, ``harness review`` without ``--sample``): it overrules the judge, nothing
 more. An answer drawn for several systems has one entry per system, all with the same label.
 """
@@ -19,7 +20,6 @@ import json
 import random
 import re
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -40,7 +40,7 @@ class Draw(Strict):
     seed: StrictInt
     size: StrictInt  # the N of --sample N, over all systems
     system: Text  # whose answer was drawn: the review enters that system's corrected accuracy only
-    population: Text  # population_digest of the answers drawn from
+    population: Text  # population_digests()[system] of the answers drawn from
 
 
 class Review(Strict):
@@ -59,13 +59,16 @@ def normalise(answer: str) -> str:
 class Reviews:
     path: Path
     by_key: dict[tuple[str, str], Review]  # (question id, normalised answer) -> its first review
-    drawn_for: frozenset[tuple[str, str, str]]  # (system, question id, normalised answer) of random-sample reviews
+    # (system, question id, normalised answer) of random-sample reviews -> the populations they were drawn from
+    drawn_for: dict[tuple[str, str, str], frozenset[str]]
 
     def get(self, qid: str, answer: str | None) -> Review | None:
         return None if answer is None else self.by_key.get((qid, normalise(answer)))
 
-    def drawn(self, system: str, qid: str, answer: str) -> bool:
-        return (system, qid, normalise(answer)) in self.drawn_for
+    def drawn(self, system: str, qid: str, answer: str, population: str | None = None) -> bool:
+        """Drawn for ``system`` in a random sample (of ``population``, when given)."""
+        drawn_from = self.drawn_for.get((system, qid, normalise(answer)), frozenset())
+        return bool(drawn_from) if population is None else population in drawn_from
 
     def overrule(self, system: str, qid: str, answer: str, judged: Verdict) -> Verdict:
         """The verdict on ``system``'s answer: its review's when there is one, else ``judged``."""
@@ -85,12 +88,13 @@ def load_reviews(path: Path, questions: Sequence[Question]) -> Reviews:
     raw = load_yaml(path) if path.is_file() else None
     if raw is not None and not isinstance(raw, list):
         raise HarnessError("expected a list of {q, answer, label, note} entries", path=path)
-    lines: dict[tuple[str, str, str | None], int] = {}  # (q, answer, system drawn for or None) -> line
+    # (q, answer, (system, population) of its draw, or None for a hand pick) -> line
+    lines: dict[tuple[str, str, tuple[str, str] | None], int] = {}
     first: dict[tuple[str, str], int] = {}
     by_key: dict[tuple[str, str], Review] = {}
     for review, line, item in labelled_entries(raw or [], Review, path, questions):
         key = (review.q, normalise(review.answer))
-        entry = (*key, review.sample and review.sample.system)
+        entry = (*key, review.sample and (review.sample.system, review.sample.population))
         if entry in lines:
             raise HarnessError(f"duplicate review of this answer (first on line {lines[entry]})", path=path,
                                line=line, item=item)
@@ -101,7 +105,11 @@ def load_reviews(path: Path, questions: Sequence[Question]) -> Reviews:
         lines[entry] = line
         first.setdefault(key, line)
         by_key.setdefault(key, review)
-    drawn = frozenset((system, q, answer) for q, answer, system in lines if system is not None)
+    drawn: dict[tuple[str, str, str], frozenset[str]] = {}
+    for q, answer, draw in lines:
+        if draw is not None:
+            system, population = draw
+            drawn[system, q, answer] = drawn.get((system, q, answer), frozenset()) | {population}
     return Reviews(path, by_key, drawn)
 
 
@@ -127,10 +135,14 @@ def stratified_sample(rows: Sequence, size: int, seed: int) -> list:
     return [row for name, mine in by_system.items() for row in rng.sample(mine, min(share[name], len(mine)))]
 
 
-def population_digest(rows: Sequence) -> str:
-    """A short hash of the answers a sample is drawn from, in order (the draw depends on it)."""
-    text = "\n".join(json.dumps([r.system, r.id, r.seed, r.answer], ensure_ascii=False) for r in rows)
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
+def population_digests(rows: Sequence) -> dict[str, str]:
+    """Per system, a short hash of its answers: a system's sample is uniform over exactly these, so its
+    reviews count only while they hash the same (other systems' answers may change meanwhile)."""
+    answers: dict[str, list[str]] = {}
+    for r in rows:
+        if r.answer is not None:
+            answers.setdefault(r.system, []).append(json.dumps([r.id, r.seed, r.answer], ensure_ascii=False))
+    return {name: hashlib.sha256("\n".join(sorted(mine)).encode()).hexdigest()[:12] for name, mine in answers.items()}
 
 
 @dataclass(frozen=True)
@@ -147,7 +159,8 @@ def review_queue(rows: Sequence, reviews: Reviews, sample: int | None, seed: int
 
     With ``sample``, a stratified random sample (so that the PPI correction is unbiased; a fixed
     seed draws the same sample again, so a review resumes): each drawn answer not yet recorded for
-    its system, also one reviewed before, so that no system's sample loses it. Otherwise every
+    its system from its answers as they are, also one reviewed before, so that no system's sample
+    loses it (a sample drawn before a system's answers changed is drawn again). Otherwise every
     answer without a review, the judge's uncertain verdicts first.
     """
     answered = [r for r in rows if r.answer is not None]
@@ -155,14 +168,16 @@ def review_queue(rows: Sequence, reviews: Reviews, sample: int | None, seed: int
         todo, draw = sorted((r for r in answered if reviews.get(r.id, r.answer) is None),
                             key=lambda r: not uncertain(r)), None
     else:
-        todo = [r for r in stratified_sample(answered, sample, seed) if not reviews.drawn(r.system, r.id, r.answer)]
-        draw = partial(Draw, seed=seed, size=sample, population=population_digest(answered))
+        digests = population_digests(answered)
+        todo = [r for r in stratified_sample(answered, sample, seed)
+                if not reviews.drawn(r.system, r.id, r.answer, digests[r.system])]
+        draw = lambda system: Draw(seed=seed, size=sample, system=system, population=digests[system])  # noqa: E731
     same: dict[tuple[str, str], list] = {}
     for row in todo:
         same.setdefault((row.id, normalise(row.answer)), []).append(row)
     out = []
     for key, group in same.items():
-        draws = tuple(draw(system=name) for name in dict.fromkeys(r.system for r in group)) if draw else ()
+        draws = tuple(draw(name) for name in dict.fromkeys(r.system for r in group)) if draw else ()
         earlier = reviews.get(*key)
         out.append(Pending(group[0], draws, earlier.label if earlier else None))
     return out

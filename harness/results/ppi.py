@@ -8,20 +8,25 @@ review --sample``); hand-picked reviews, and reviews drawn for another system's 
 overrule the judge on their rows but stay out of the correction. A judge verdict of "unscored"
 counts as 0 here; the correction term repairs it.
 
-The interval is for this run's answers (a finite population): the judged term is known exactly,
-so only the correction is uncertain, with the finite-population factor 1 − n/N. With ~12 reviews
-per system and a judge that is right ~95% of the time, a system's sample often holds no
-disagreement at all, and the textbook CLT interval collapses to zero width (coverage 59% in the
-simulation of tests/test_ppi.py). The judge is the same for every system, so the variance of
-(human − judge) is also estimated from all systems' reviews pooled, and the larger of the
-pooled and the system's own estimate is used: coverage 94–95% on the same simulation.
+The interval is for this run's answers (a finite population of N). The judge passed N1 of them
+and failed N0; the truth is (N1 − FP + FN) / N, where FP is how many it passed wrongly and FN how
+many it failed wrongly. Within each part the reviewed answers are a uniform sample without
+replacement, so the wrong verdicts found there are hypergeometric, and the count of wrong verdicts
+in a part has an exact upper bound that fails with probability at most α/2. The lower bound takes
+the most FP that bound allows and only the FN the reviews found (FN is surely at least that); the
+upper bound the mirror. So each bound holds with probability at least 1 − α/2 whatever the counts,
+and a sample that leaves any answer unreviewed never gives zero width. A normal interval on
+(human − judge) does not hold: with a handful of disagreements it covered 86% for one system with 30
+of 58 reviewed, and a sample without disagreement gave it zero width (benchmarks/ppi_coverage.py).
 """
 from __future__ import annotations
 
 from typing import Sequence
 
 from harness.judges.calibration import _kappa
+from harness.judges.reviews import Reviews, population_digests
 from harness.results.model import Corrected, ReviewedAgreement, Row
+
 
 
 def judge_said(row: Row) -> bool | None:
@@ -31,52 +36,71 @@ def judge_said(row: Row) -> bool | None:
     return row.correct
 
 
-def _variance(diffs: Sequence[float]) -> float | None:
-    if len(diffs) < 2:
-        return None
-    mean = sum(diffs) / len(diffs)
-    return sum((d - mean) ** 2 for d in diffs) / (len(diffs) - 1)
+def most_wrong(size: int, drawn: int, found: int, alpha: float) -> int:
+    """The most of ``size`` verdicts that can be wrong when ``found`` of the ``drawn`` reviewed at random
+    were: the largest count under which finding ``found`` or fewer has probability above ``alpha``.
+    At least one more than found while any is unreviewed: that one could be wrong too."""
+    import numpy as np
+    from scipy.stats import hypergeom
+
+    if drawn == size:
+        return found
+    wrong = np.arange(found, size + 1)
+    plausible = wrong[hypergeom.cdf(found, size, wrong, drawn) > alpha]  # falls as ``wrong`` grows
+    return max(int(plausible.max()), found + 1)
 
 
-def estimate(judged: Sequence[int], diffs: Sequence[int], pooled_variance: float | None,
-             confidence: float = 0.95) -> Corrected:
-    """PPI from the judge's 0/1 verdicts on all N answers and (human − judge) on the n reviewed."""
-    from scipy.stats import norm
-
-    big_n, n = len(judged), len(diffs)
-    base = sum(judged) / big_n
-    value = base + (sum(diffs) / n if n else 0.0)
-    own = _variance(diffs)
-    variances = [v for v in (own, pooled_variance) if v is not None]
-    if not n or not variances:
-        return Corrected(value=min(max(value, 0.0), 1.0), low=None, high=None, reviewed=n, judged=base)
-    half = float(norm.ppf(0.5 + confidence / 2)) * (max(variances) * (1 - n / big_n) / n) ** 0.5
-    clip = lambda x: min(max(x, 0.0), 1.0)  # noqa: E731
-    return Corrected(value=clip(value), low=clip(value - half), high=clip(value + half), reviewed=n, judged=base)
+def estimate(judged: Sequence[int], reviewed: Sequence[tuple[int, int]], confidence: float = 0.95) -> Corrected:
+    """PPI from the judge's 0/1 verdicts on all N answers and the (judge, human) pairs of the reviewed ones."""
+    big_n, n = len(judged), len(reviewed)
+    passed = sum(judged)
+    base = passed / big_n
+    value = min(max(base + (sum(h - j for j, h in reviewed) / n if n else 0.0), 0.0), 1.0)
+    if not n:
+        return Corrected(value=value, low=None, high=None, reviewed=0, judged=base)
+    alpha = (1 - confidence) / 2
+    found_fp, found_fn = (sum(j == said and h != j for j, h in reviewed) for said in (1, 0))
+    drawn_passed = sum(j for j, _ in reviewed)
+    most_fp = most_wrong(passed, drawn_passed, found_fp, alpha)
+    most_fn = most_wrong(big_n - passed, n - drawn_passed, found_fn, alpha)
+    low, high = (passed - most_fp + found_fn) / big_n, (passed - found_fp + most_fn) / big_n
+    return Corrected(value=round(value, 6), low=round(min(low, value), 6), high=round(max(high, value), 6),
+                     reviewed=n, judged=round(base, 6))  # never narrower than the point
 
 
 # Why a system has no corrected accuracy; the scorecard and report.html say it.
 NO_SAMPLE = "no random-sample reviews: run `harness review --sample N`"
 
 
-def corrected_accuracy(rows: Sequence[Row], pool_variance: bool = True) -> dict[str, Corrected]:
+def corrected_accuracy(rows: Sequence[Row], reviews: Reviews | None = None) -> dict[str, Corrected]:
     """Per system with at least one random-sample review in ``rows``.
 
-    ``pool_variance=False`` gives the textbook per-system interval (benchmarks/ppi_coverage.py).
+    With ``reviews``, only reviews drawn from the system's answers as they are now count: a sample
+    drawn before its answers changed is no uniform sample of these (:func:`stale_samples` says so).
     """
+    digests = population_digests(rows) if reviews is not None else {}
     judged: dict[str, list[int]] = {}
-    diffs: dict[str, list[int]] = {}
+    pairs: dict[str, list[tuple[int, int]]] = {}
     for row in rows:
         if row.answer is None:
             continue
         judge = int(bool(judge_said(row)))
         judged.setdefault(row.system, []).append(judge)
-        if row.sampled:
-            diffs.setdefault(row.system, []).append(int(row.correct) - judge)
-    centred = [d - sum(ds) / len(ds) for ds in diffs.values() for d in ds]
-    dof = len(centred) - len(diffs)
-    pooled = sum(c * c for c in centred) / dof if dof > 0 and pool_variance else None
-    return {name: estimate(judged[name], diffs[name], pooled) for name in judged if name in diffs}
+        if row.sampled and (reviews is None or reviews.drawn(row.system, row.id, row.answer, digests[row.system])):
+            pairs.setdefault(row.system, []).append((judge, int(row.correct)))
+    return {name: estimate(judged[name], pairs[name]) for name in judged if name in pairs}
+
+
+def stale_samples(rows: Sequence[Row], reviews: Reviews) -> dict[str, str]:
+    """Per system, why some of its random-sample reviews no longer count: its answers changed since the draw."""
+    digests = population_digests(rows)
+    stale: dict[str, int] = {}
+    for row in rows:
+        if row.sampled and not reviews.drawn(row.system, row.id, row.answer, digests[row.system]):
+            stale[row.system] = stale.get(row.system, 0) + 1
+    return {name: f"{count} random-sample review(s) were drawn from other answers of {name} than this run's, so they "
+                  "overrule the judge but correct nothing: draw again with `harness review --sample N --seed S` "
+                  "(answers already labelled are recorded without asking)" for name, count in stale.items()}
 
 
 def reviewed_agreement(rows: Sequence[Row]) -> ReviewedAgreement:
