@@ -227,8 +227,8 @@ def test_a_suite_judged_by_an_llm_on_an_openai_compatible_server_end_to_end(proj
         run(project)
         asked = [json.dumps(r) for r in server.requests]
     data = results(project)
-    assert data["run"]["judge"].startswith("llm/1:openai:judge@") and data["run"]["judge_model"].startswith(
+    assert data["spec"]["judge"].startswith("llm/1:openai:judge@") and data["spec"]["judge_model"].startswith(
         f"openai:judge@{server.url}")
-    assert {s["correct"] for s in data["systems"].values()} == {5}  # every answer, as the server said
+    assert {s["correct"] for s in data["analysis"]["systems"].values()} == {5}  # every answer, as the server said
     assert {r["explanation"] for r in data["results"]} != {"no accepted form found"}
     assert sum("Gold answer:" in body for body in asked) >= len(data["results"])

@@ -64,8 +64,7 @@ def estimate(judged: Sequence[int], reviewed: Sequence[tuple[int, int]], confide
     most_fp = most_wrong(passed, drawn_passed, found_fp, alpha)
     most_fn = most_wrong(big_n - passed, n - drawn_passed, found_fn, alpha)
     low, high = (passed - most_fp + found_fn) / big_n, (passed - found_fp + most_fn) / big_n
-    return Corrected(value=round(value, 6), low=round(min(low, value), 6), high=round(max(high, value), 6),
-                     reviewed=n, judged=round(base, 6))  # never narrower than the point
+    return Corrected(value=value, low=min(low, value), high=max(high, value), reviewed=n, judged=base)  # never narrower than the point
 
 
 # Why a system has no corrected accuracy; the scorecard and report.html say it.

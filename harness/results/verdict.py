@@ -182,7 +182,7 @@ def _power_line(p) -> str:
                f"{100 * p.detectable:.0f} points")
     gap = abs(p.observed)
     settle = ("they never disagree, so no number of questions would separate them" if not p.discordant else
-              f"their observed gap is 0 points" if not gap else
+              "their observed gap is 0 points" if not gap else
               f"the observed {100 * gap:.0f}-point gap would need about {p.needed} questions to settle"
               if p.needed else f"the observed {100 * gap:.0f}-point gap cannot reach 80% power at this discordance")
     return f"Power: {can}; {settle} ({p.method})."
