@@ -7,7 +7,9 @@ the default suite's lora adapter switched on (trained first if it is not cached)
 output-layer workaround in harness/generators.py against torch's own path, and prints how many
 answers differ between the dtypes.
 
-    .venv/bin/python benchmarks/answer_speed.py [--prompts 16] [--rounds 5]
+    .venv/bin/python benchmarks/answer_speed.py [--prompts 16] [--rounds 5] [--no-lora]
+
+``--no-lora`` leaves out the LoRA prompts, and so the adapter's training when it is not cached.
 """
 from __future__ import annotations
 
@@ -47,12 +49,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--prompts", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--no-lora", action="store_true", help="RAG prompts only: no adapter to train")
     args = parser.parse_args()
     print(f"this machine: generation.dtype auto -> {make_generator(EMBEDDED, Generation(), CACHE).dtype_decision}")
     output_layer(args.rounds)
 
     suite = load_suite(ROOT / "fixtures" / "touch_rugby")
-    adapter = EvalRun(suite, suite.systems, cache_dir=CACHE).system("lora").adapter
+    adapter = None if args.no_lora else EvalRun(suite, suite.systems, cache_dir=CACHE).system("lora").adapter
     generators = {dtype: make_generator(EMBEDDED, Generation(dtype=dtype), CACHE) for dtype in ("float32", "bfloat16")}
     rag = [generators["float32"].render(p) for p in rag_prompts(args.prompts)]
     short = [lora_prompt(q.question) for q in suite.questions[:args.prompts]]
@@ -64,7 +67,8 @@ def main() -> None:
         with generator.adapter("lora", adapter.path):
             return generator._run(texts, generator.settings.max_new_tokens)
 
-    for label, texts, lora in (("RAG prompts", rag, False), ("LoRA prompts, adapter on", short, True)):
+    kinds = [("RAG prompts", rag, False)] + ([] if adapter is None else [("LoRA prompts, adapter on", short, True)])
+    for label, texts, lora in kinds:
         contenders = {dtype: (lambda d=dtype: answer(d, texts, lora)) for dtype in generators}
         start = time.perf_counter()
         seconds = interleave(contenders, args.rounds)

@@ -1,5 +1,6 @@
 """The real transformers and sentence-transformers paths, on tiny random models built here."""
 import json
+import shutil
 
 import pytest
 
@@ -150,3 +151,20 @@ def test_bfloat16_answers_are_keyed_apart_and_training_stays_float32(tiny_lm, tm
     model, _ = bf16.fresh_copy()
     assert model.dtype == torch.float32
     assert all(isinstance(r.text, str) for r in bf16.generate(PROMPTS))
+
+
+def test_a_gptq_checkpoint_without_its_runtime_stops_with_one_line_naming_the_extra(tiny_lm, tmp_path):
+    from importlib.util import find_spec
+
+    from harness.core.errors import Unavailable
+
+    if find_spec("optimum") and find_spec("gptqmodel"):
+        pytest.skip("the gptq extra is installed: tests/test_gptq.py loads a GPTQ checkpoint instead")
+    checkpoint = shutil.copytree(tiny_lm, tmp_path / "tiny-gptq")
+    config = json.loads((checkpoint / "config.json").read_text())
+    config["quantization_config"] = {"quant_method": "gptq", "bits": 4, "group_size": 32}
+    (checkpoint / "config.json").write_text(json.dumps(config))
+    make_generator(str(tiny_lm), Generation(), tmp_path).check_available()  # a plain checkpoint loads
+    with pytest.raises(Unavailable, match=r"^generator .*tiny-gptq is a GPTQ checkpoint, which needs .*gptqmodel: "
+                                          r'install the gptq extra, pip install -e "\.\[gptq\]"$'):
+        make_generator(str(checkpoint), Generation(), tmp_path).check_available()

@@ -4,6 +4,8 @@ torch and transformers are imported only when a model is actually loaded.
 """
 from __future__ import annotations
 
+import importlib.util
+import json
 import os
 import shutil
 from contextlib import contextmanager
@@ -24,6 +26,7 @@ from harness.models.hub import hub_unavailable_reason
 from harness.models.prompts import PromptParts, Reply, chat_messages, clean_reply, completion_prompt
 
 PAD_MULTIPLE = 64  # tokens; a prompt's padded length, hence its arithmetic, is fixed by its own length
+GPTQ_RUNTIME = ("optimum", "gptqmodel")  # what transformers' GPTQ integration loads a GPTQ checkpoint with
 
 
 def model_shapes(config, batch_size: int, max_new_tokens: int) -> list[Shape]:
@@ -39,6 +42,19 @@ def model_shapes(config, batch_size: int, max_new_tokens: int) -> list[Shape]:
     steps = [(batch_size * PAD_MULTIPLE, 1), (batch_size, max_new_tokens)]
     return [Shape(rows, n_in, n_out, count * times) for rows, times in steps for n_in, n_out, count in layer] + [
         Shape(batch_size, hidden, config.vocab_size, max_new_tokens + 1)]
+
+
+def quantization_method(model: str) -> str | None:
+    """The ``quant_method`` a checkpoint's config.json names (local folder or local HF cache), unloaded."""
+    config = Path(model) / "config.json"
+    if not config.exists():
+        from huggingface_hub import try_to_load_from_cache
+
+        cached = try_to_load_from_cache(model, "config.json")
+        if not isinstance(cached, str):
+            return None
+        config = Path(cached)
+    return (json.loads(config.read_text()).get("quantization_config") or {}).get("quant_method")
 
 
 @contextmanager
@@ -134,6 +150,10 @@ class HFGenerator:
         reason = hub_unavailable_reason(self.model_name)
         if reason:
             raise Unavailable(f"generator {reason}")
+        missing = [name for name in GPTQ_RUNTIME if importlib.util.find_spec(name) is None]
+        if missing and quantization_method(self.model_name) == "gptq":
+            raise Unavailable(f"generator {self.model_name} is a GPTQ checkpoint, which needs {' and '.join(missing)}: "
+                              f"install the gptq extra, pip install -e \".[gptq]\"")
 
     def _converted_path(self) -> Path:
         return self.cache_root / "models" / f"{EMBEDDED}-{embedded_sha()[:16]}"
