@@ -21,6 +21,7 @@ from harness.results.analysis import build_report
 from harness.results.compare import with_comparison
 from harness.results.migrate import read_results_file
 from harness.results.model import RunReport
+from harness.results.ppi import current_samples
 from harness.results.records import Results, verdict_fields
 from harness.results.spec import spec_of
 from harness.run import Case, EvalRun, select_systems
@@ -318,7 +319,9 @@ class ReportWriter:
         spec = spec_of(run.suite, run.systems, generator=generator.identity, judge=run.judge.identity,
                        judge_model=run.judge.model, self_grading=run.self_grading,
                        generation=getattr(generator, "dtype_decision", None))
-        self.report = build_report(spec, self.results.rows(), self.results.meta(gate_enabled=config.getoption("gate")))
+        rows, stale = current_samples(self.results.rows(), run.reviews)
+        meta = self.results.meta(gate_enabled=config.getoption("gate"), stale_reviews=stale)
+        self.report = build_report(spec, rows, meta)
         if self.previous:
             self.report = with_comparison(self.report, self.previous[1], self.previous[0])
         passed = publish(self.report, _path(config, "scorecard"), _path(config, "results_json"))

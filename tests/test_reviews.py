@@ -209,9 +209,16 @@ def test_a_file_that_is_not_the_harness_results_json_is_one_line(tiny_suite, tmp
 
 
 def test_reviews_flow_into_results_scorecard_and_html(project):  # noqa: F811
+    from types import SimpleNamespace
+
+    from harness.judges.reviews import population_digests
+
+    # drawn from baseline's answers as this run gives them ("unknown" to all five)
+    answers = [SimpleNamespace(system="baseline", id=f"t{i}", seed=None, answer="unknown") for i in range(1, 6)]
+    drawn = drawn_for("baseline").replace("3f2a9c1b04de", population_digests(answers)["baseline"])
     (project.path / "suite" / REVIEWS_FILE).write_text(
-        f'- {{q: t1, answer: "unknown", label: true, note: "generous", {drawn_for("baseline")}}}\n'
-        f'- {{q: t2, answer: "unknown", label: false, {drawn_for("baseline")}}}\n'
+        f'- {{q: t1, answer: "unknown", label: true, note: "generous", {drawn}}}\n'
+        f'- {{q: t2, answer: "unknown", label: false, {drawn}}}\n'
         '- {q: t3, answer: "unknown", label: true}\n')  # a hand pick: it overrules, and corrects nothing
     run(project)
     data = results(project)

@@ -157,3 +157,13 @@ def test_a_run_without_a_fine_tuning_side_says_so_and_drafted_questions_are_coun
            "documents alone." in details
     assert "5 of the 58 questions were drafted by a model (`harness draft`) and accepted by a reviewer, 2 of them " \
            "with the gold answer edited." in details
+
+
+def test_the_charts_draw_systems_at_0_and_100_percent(tmp_path):
+    from harness.render.chart import accuracy_chart, cost_chart, pareto
+
+    # Wilson bounds a rounding error inside the value: the error bars must not go negative
+    accuracy_chart(tmp_path / "a.png", [("all", 1.0, (0.57, 1.0 - 1e-16)), ("none", 0.0, (1e-16, 0.43))], "t")
+    cost_chart(tmp_path / "c.png", [("all", "both", 1.0, 0.5, 100.0), ("none", "none", 0.0, None, 0.0)], "t")
+    assert (tmp_path / "a.png").stat().st_size and (tmp_path / "c.png").stat().st_size
+    assert pareto([(1.0, 0.2), (2.0, 0.1), (3.0, 0.5), (0.5, 0.2)]) == [3, 2]

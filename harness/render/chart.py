@@ -25,8 +25,9 @@ def accuracy_chart(path: Path, rows: list[tuple[str, float, tuple[float, float] 
 
     names = [r[0] for r in rows]
     values = [r[1] for r in rows]
-    low = [r[1] - r[2][0] if r[2] else 0 for r in rows]
-    high = [r[2][1] - r[1] if r[2] else 0 for r in rows]
+    # clipped at 0: at 0% or 100% the Wilson bound and the value differ only by rounding, either way
+    low = [max(r[1] - r[2][0], 0.0) if r[2] else 0 for r in rows]
+    high = [max(r[2][1] - r[1], 0.0) if r[2] else 0 for r in rows]
     fig, ax = plt.subplots(figsize=(1.6 * len(rows) + 2, 4))
     bars = ax.bar(names, values, yerr=[low, high], capsize=6, color="#4C78A8")
     for bar, value in zip(bars, values):

@@ -183,6 +183,7 @@ class RunMeta(_Model):
     real_answers: RealAnswersSummary | None = None
     training: dict[str, TrainingLog]
     costs: dict[str, SystemCost] = {}
+    stale_reviews: dict[str, str] = {}  # system -> why some of its random-sample reviews no longer count
     compared_to: str | None = None  # the results.json this run was compared with (--compare-to)
 
 

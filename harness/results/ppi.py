@@ -90,16 +90,25 @@ def corrected_accuracy(rows: Sequence[Row], reviews: Reviews | None = None) -> d
     return {name: estimate(judged[name], pairs[name]) for name in judged if name in pairs}
 
 
-def stale_samples(rows: Sequence[Row], reviews: Reviews) -> dict[str, str]:
-    """Per system, why some of its random-sample reviews no longer count: its answers changed since the draw."""
+def current_samples(rows: Sequence[Row], reviews: Reviews) -> tuple[list[Row], dict[str, str]]:
+    """The rows with the random-sample mark taken off reviews drawn from other answers of their system than
+    these (they still overrule the judge), and per system why: the run records the rows so marked."""
     digests = population_digests(rows)
     stale: dict[str, int] = {}
+    out = []
     for row in rows:
         if row.sampled and not reviews.drawn(row.system, row.id, row.answer, digests[row.system]):
             stale[row.system] = stale.get(row.system, 0) + 1
-    return {name: f"{count} random-sample review(s) were drawn from other answers of {name} than this run's, so they "
-                  "overrule the judge but correct nothing: draw again with `harness review --sample N --seed S` "
-                  "(answers already labelled are recorded without asking)" for name, count in stale.items()}
+            row = row.model_copy(update={"sampled": None})
+        out.append(row)
+    return out, {name: f"{count} random-sample review(s) were drawn from other answers of {name} than this run's, so "
+                       "they overrule the judge but correct nothing: draw again with `harness review --sample N --seed "
+                       "S` (answers already labelled are recorded without asking)" for name, count in stale.items()}
+
+
+def stale_samples(rows: Sequence[Row], reviews: Reviews) -> dict[str, str]:
+    """Per system, why some of its random-sample reviews no longer count: its answers changed since the draw."""
+    return current_samples(rows, reviews)[1]
 
 
 def reviewed_agreement(rows: Sequence[Row]) -> ReviewedAgreement:
