@@ -153,18 +153,19 @@ def test_bfloat16_answers_are_keyed_apart_and_training_stays_float32(tiny_lm, tm
     assert all(isinstance(r.text, str) for r in bf16.generate(PROMPTS))
 
 
-def test_a_gptq_checkpoint_without_its_runtime_stops_with_one_line_naming_the_extra(tiny_lm, tmp_path):
+def test_a_gptq_checkpoint_without_its_runtime_stops_with_one_line_saying_what_to_do(tiny_lm, tmp_path):
     from importlib.util import find_spec
 
     from harness.core.errors import Unavailable
 
     if find_spec("optimum") and find_spec("gptqmodel"):
-        pytest.skip("the gptq extra is installed: tests/test_gptq.py loads a GPTQ checkpoint instead")
+        pytest.skip("a GPTQ runtime is installed: the checkpoint would load")
     checkpoint = shutil.copytree(tiny_lm, tmp_path / "tiny-gptq")
     config = json.loads((checkpoint / "config.json").read_text())
     config["quantization_config"] = {"quant_method": "gptq", "bits": 4, "group_size": 32}
     (checkpoint / "config.json").write_text(json.dumps(config))
     make_generator(str(tiny_lm), Generation(), tmp_path).check_available()  # a plain checkpoint loads
-    with pytest.raises(Unavailable, match=r"^generator .*tiny-gptq is a GPTQ checkpoint, which needs .*gptqmodel: "
-                                          r'install the gptq extra, pip install -e "\.\[gptq\]"$'):
+    with pytest.raises(Unavailable, match=r"^generator .*tiny-gptq is a GPTQ checkpoint, which needs .*gptqmodel; "
+                                          r"no gptqmodel release .*: point generator: at the unquantized checkpoint, "
+                                          r"or serve this one \(vLLM\) and use openai:MODEL@URL$"):
         make_generator(str(checkpoint), Generation(), tmp_path).check_available()

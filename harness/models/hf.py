@@ -27,6 +27,8 @@ from harness.models.prompts import PromptParts, Reply, chat_messages, clean_repl
 
 PAD_MULTIPLE = 64  # tokens; a prompt's padded length, hence its arithmetic, is fixed by its own length
 GPTQ_RUNTIME = ("optimum", "gptqmodel")  # what transformers' GPTQ integration loads a GPTQ checkpoint with
+GPTQ_BLOCKED = ("no gptqmodel release installs beside this harness's torch 2.13.0 and numpy 2.4 yet (7.7 needs "
+                "torch >= 2.14.1, 7.0 to 7.6 pin numpy 2.2.6)")
 
 
 def model_shapes(config, batch_size: int, max_new_tokens: int) -> list[Shape]:
@@ -152,8 +154,9 @@ class HFGenerator:
             raise Unavailable(f"generator {reason}")
         missing = [name for name in GPTQ_RUNTIME if importlib.util.find_spec(name) is None]
         if missing and quantization_method(self.model_name) == "gptq":
-            raise Unavailable(f"generator {self.model_name} is a GPTQ checkpoint, which needs {' and '.join(missing)}: "
-                              f"install the gptq extra, pip install -e \".[gptq]\"")
+            raise Unavailable(f"generator {self.model_name} is a GPTQ checkpoint, which needs {' and '.join(missing)}; "
+                              f"{GPTQ_BLOCKED}: point generator: at the unquantized checkpoint, or serve this one "
+                              "(vLLM) and use openai:MODEL@URL")
 
     def _converted_path(self) -> Path:
         return self.cache_root / "models" / f"{EMBEDDED}-{embedded_sha()[:16]}"
