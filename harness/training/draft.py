@@ -132,18 +132,22 @@ def parse_draft(reply: str) -> dict | None:
     return None if found is None or found["question"].lower() in COPIED else found
 
 
-def _parse_draft(reply: str) -> dict | None:
+def _json_object(reply: str, *keys: str) -> dict | None:
+    """The first JSON object in the reply (in prose, too) whose ``keys`` hold non-empty text, stripped."""
     for match in _OBJECT.finditer(reply):
         try:
             item = json.loads(match.group())
         except json.JSONDecodeError:
             continue
-        if isinstance(item, dict) and isinstance(item.get("question"), str) and isinstance(item.get("answer"), str) \
-                and item["question"].strip() and item["answer"].strip():
-            out = {"question": item["question"].strip(), "answer": item["answer"].strip()}
-            if isinstance(item.get("evidence"), str) and item["evidence"].strip():
-                out["evidence"] = item["evidence"].strip()
-            return out
+        if isinstance(item, dict) and all(isinstance(item.get(k), str) and item[k].strip() for k in keys):
+            return {k: v.strip() for k, v in item.items() if isinstance(v, str) and v.strip()}
+    return None
+
+
+def _parse_draft(reply: str) -> dict | None:
+    item = _json_object(reply, "question", "answer")
+    if item is not None:
+        return {k: item[k] for k in ("question", "answer", "evidence") if k in item}
     lines = _LINES.search(reply)
     if lines and lines.group("q").strip() != "?":
         return {"question": lines.group("q").strip(), "answer": lines.group("a").strip()}
@@ -152,14 +156,8 @@ def _parse_draft(reply: str) -> dict | None:
 
 def parse_rewording(reply: str) -> str | None:
     """The reworded question: a JSON object's "question", else the reply's first line ending in '?'."""
-    for match in _OBJECT.finditer(reply):
-        try:
-            item = json.loads(match.group())
-        except json.JSONDecodeError:
-            continue
-        if isinstance(item, dict) and isinstance(item.get("question"), str) and item["question"].strip():
-            return item["question"].strip()
-    first = next((line.strip() for line in reply.splitlines() if line.strip()), "")
+    item = _json_object(reply, "question")
+    first = item["question"] if item else next((line.strip() for line in reply.splitlines() if line.strip()), "")
     return first if first.endswith("?") and len(first) > 1 and first.lower() not in COPIED else None
 
 
