@@ -14,7 +14,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
 import yaml
 
@@ -27,10 +27,7 @@ from harness.inputs.trainset import TrainPair
 from harness.inputs.yamlfile import load_yaml
 from harness.retrieval.chunking import Chunk, chunk_corpus
 from harness.training.decontam import find_leaks
-from harness.training.writing import Asked, Writer, ask, norm, unique_indices, weak_note
-
-if TYPE_CHECKING:  # the suite is loaded above this layer; drafting only reads it
-    from harness.suite import Suite
+from harness.training.writing import Asked, SuiteFiles, Writer, ask, norm, unique_indices, weak_note
 
 QUESTIONS_DRAFT = "questions.draft.yaml"
 TRAIN_DRAFT = "train.draft.yaml"
@@ -182,7 +179,7 @@ def sentences(doc: Document, chunk: Chunk) -> list[tuple[int, int]]:
     return spans
 
 
-def corpus_facts(suite: Suite, token_spans) -> tuple[list[Fact], list[list[Fact]]]:
+def corpus_facts(suite: SuiteFiles, token_spans) -> tuple[list[Fact], list[list[Fact]]]:
     """Every fact of the corpus in document order, and the facts of each section chunk."""
     docs = {d.source: d for d in suite.documents}
     per_chunk = []
@@ -211,7 +208,7 @@ def _section_of(fact: Fact) -> str:
     return fact.section or "(before the first heading)"
 
 
-def draft(suite: Suite, writer: Writer, embedder, *, questions: int, pairs_per_chunk: int, phrasings: int,
+def draft(suite: SuiteFiles, writer: Writer, embedder, *, questions: int, pairs_per_chunk: int, phrasings: int,
           spread: str = "proportional", max_cosine: float | None = None, existing: Sequence[str] = ()
           ) -> tuple[list[dict], list[dict], DraftSummary]:
     """Drafted questions (entries of questions.draft.yaml) and training pairs (train.draft.yaml), and
@@ -270,7 +267,7 @@ def _checked(docs: Sequence[Document], fact: Fact, reply: dict | None, summary: 
             "document": fact.document, "section": _section_of(fact), "uncertain": not supported}
 
 
-def _decontaminated(pairs: list[dict], questions: Sequence[str], embedder, suite: Suite, summary: DraftSummary,
+def _decontaminated(pairs: list[dict], questions: Sequence[str], embedder, suite: SuiteFiles, summary: DraftSummary,
                     max_cosine: float | None) -> list[dict]:
     """Pairs too close to an evaluation question (the decontamination test's limits) dropped and counted."""
     if not pairs or not questions:

@@ -12,15 +12,11 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from harness.inputs.trainset import TrainPair
 from harness.retrieval.chunking import chunk_corpus
 from harness.training.decontam import find_leaks
-from harness.training.writing import Asked, Writer, ask, unique_indices
-
-if TYPE_CHECKING:  # the suite is loaded above this layer; synthesis only reads it
-    from harness.suite import Suite
+from harness.training.writing import Asked, SuiteFiles, Writer, ask, unique_indices
 
 PROMPT = (
     "Read the passage and write {n} question and answer pairs that can be answered from the passage "
@@ -66,7 +62,7 @@ def parse_pairs(reply: str) -> list[tuple[str, str]] | None:
     return None
 
 
-def synthesize(suite: Suite, writer: Writer, embedder, pairs_per_chunk: int, near_duplicate: float = 0.95
+def synthesize(suite: SuiteFiles, writer: Writer, embedder, pairs_per_chunk: int, near_duplicate: float = 0.95
                ) -> tuple[list[TrainPair], SynthSummary]:
     cfg = suite.config
     docs = {d.source: d for d in suite.documents}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence, TypeVar
+from typing import Callable, Protocol, Sequence, TypeVar
 
 import yaml
 
@@ -19,6 +19,8 @@ from harness.core.cache import DiskCache, cache_key, write_atomic
 from harness.core.errors import HarnessError
 from harness.models import EMBEDDED, Generator
 from harness.models.writing import write
+from harness.inputs.config import Question, SuiteConfig
+from harness.inputs.corpus import Document
 from harness.inputs.yamlfile import load_yaml
 
 WRITE_VERSION = 1  # part of every reply's cache key: bump when the stop rules change
@@ -26,6 +28,14 @@ FIRST_BATCH = 8  # replies checked before the rest is asked
 MIN_PARSED = 0.25  # of the first batch, after the retry; below it the generator cannot do the job
 
 T = TypeVar("T")
+
+
+class SuiteFiles(Protocol):
+    """What drafting and synthesis read of a loaded suite (harness.suite.Suite, a layer above)."""
+
+    config: SuiteConfig
+    documents: Sequence[Document]
+    questions: Sequence[Question]
 
 
 class Writer:
