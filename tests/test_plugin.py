@@ -343,6 +343,9 @@ def test_seeds_record_each_seed_and_report_accuracy_per_seed(project, tiny_lm):
     assert all("seed" not in r for r in data["results"] if r["system"] == "baseline")
     lora = data["analysis"]["systems"]["lora-s"]
     assert (lora["n"], lora["seed_accuracy"]) == (10, {"0": 0.0, "1": 0.0})
+    # the cost, as measured: both seeds' training, and each prompt as the (adapted) model reads it
+    assert lora["cost"]["train_seconds"] > 0 and lora["cost"]["prompt_tokens"] > 0
+    assert data["analysis"]["systems"]["baseline"]["cost"]["prompt_tokens"] > 0
     assert lora["by_prior"]["unknown"] == {"n": 10, "correct": 0}
     assert [s["seed"] for s in data["run"]["training"]["lora-s"]["seeds"]] == [0, 1]
     card = (project.path / "reports" / "scorecard.md").read_text()

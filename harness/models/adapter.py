@@ -23,6 +23,10 @@ class AdapterGenerator:
         with self.base.adapter(self.name, self.path):
             pass
 
+    def prompt_tokens(self, parts: PromptParts) -> int:
+        """The prompt's length as the adapted model reads it: the completion layout, as generate() sends it."""
+        return len(self.base._tokens(completion_prompt(parts)))
+
     def generate(self, prompts: Sequence[PromptParts], done: Done | None = None) -> list[Reply]:
         # Always the completion layout: it is what the adapter was trained on, chat model or not.
         texts = [completion_prompt(p) for p in prompts]
