@@ -103,7 +103,10 @@ def cost_chart(path: Path, rows: list[tuple[str, str, float, float | None, float
         front = [shown[i] for i in pareto([(r[column], r[2]) for r in shown])]
         ax.step([r[column] for r in front], [r[2] for r in front], where="post", color="#333", linestyle="--",
                 linewidth=1, label="Pareto frontier", zorder=2)
-        ax.set_xscale("symlog", linthresh=0.1)
+        if column == 4:  # from seconds of indexing to minutes of training
+            ax.set_xscale("symlog", linthresh=0.1)
+        else:
+            ax.set_xlim(left=0)
         ax.set_ylim(0, 1)
         ax.set_xlabel(label, fontsize=9)
         ax.set_ylabel("answer accuracy")

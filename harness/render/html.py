@@ -77,7 +77,7 @@ def _summary(report: RunReport) -> str:
 def _header(report: RunReport) -> str:
     spec, cal = report.spec, report.run.calibration
     items = [f"generator <code>{escape(spec.generator)}</code>"
-             + (f" ({escape(spec.environment.generation)})" if spec.environment.generation else ""),
+             + (f"; generation in {escape(spec.environment.generation)}" if spec.environment.generation else ""),
              f"judge <code>{escape(spec.judge)}</code>",
              "judge agreement on the calibration set: " +
              (f"{cal.agree}/{cal.n} ({_pct(cal.agreement)})" if cal else "not measured")]

@@ -210,7 +210,7 @@ def render_scorecard(report: RunReport) -> str:
                  "system settings were read from the suite folder when it was migrated"]
                 if report.migrated_from else [])
     out = [f"# Scorecard: {spec.suite}", "", "## Verdict", "", *_verdict(report), "",
-           f"- generator: `{spec.generator}`" + (f" ({env.generation})" if env.generation else ""), *_judge(report),
+           f"- generator: `{spec.generator}`" + (f"; generation in {env.generation}" if env.generation else ""), *_judge(report),
            f"- questions: {len(spec.questions)}; corpus: {spec.corpus.documents} document(s), {spec.corpus.words} "
            f"words (hash {spec.corpus.hash[:12]})",
            f"- ran on: {env.cpu}; Python {env.python}; harness revision {env.git_revision or 'unknown'}",
