@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import random
+from html import escape
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -167,3 +169,19 @@ def test_the_charts_draw_systems_at_0_and_100_percent(tmp_path):
     cost_chart(tmp_path / "c.png", [("all", "both", 1.0, 0.5, 100.0), ("none", "none", 0.0, None, 0.0)], "t")
     assert (tmp_path / "a.png").stat().st_size and (tmp_path / "c.png").stat().st_size
     assert pareto([(1.0, 0.2), (2.0, 0.1), (3.0, 0.5), (0.5, 0.2)]) == [3, 2]
+
+
+def test_on_a_suite_without_labels_every_renderer_says_the_judge_is_unvalidated(tmp_path, suite):
+    shutil.copytree(SUITE / "corpus", tmp_path / "corpus")
+    shutil.copy(SUITE / "questions.yaml", tmp_path / "questions.yaml")
+    bare = load_suite(tmp_path)  # no calibration or real-answer labels, no reviews
+    report = run_report(bare, _rows(bare, {"baseline": 0.1, "rag-minilm": 0.3}))
+    line = report.analysis.judge_status
+    assert line.startswith("The judge match/4 is unvalidated on this suite: it has no labelled answers. Measured "
+                           "elsewhere: 96.7%") and "`harness review --sample 60`" in line
+    terminal = "\n".join(summary_lines(report, {True: 0, False: 0}))
+    assert line in render_scorecard(report) and line in terminal
+    html = escape(line).replace("`harness review --sample 60`", "<code>harness review --sample 60</code>")
+    assert html in render_html(report, [])
+    labelled = run_report(suite, _rows(suite, {"baseline": 0.1}))  # labels, but evals/test_judge.py did not run
+    assert labelled.analysis.judge_status.startswith("The judge match/4 was not checked in this run")

@@ -205,6 +205,9 @@ def judge_status(spec: EvalSpec, run: RunMeta, reviewed) -> str:
         found.append(f"{reviewed.agreement:.1%} on {reviewed.n} answers of this run reviewed by a person")
     if found:
         return f"The judge {spec.judge} is validated on this suite: it agrees " + "; ".join(found) + "."
+    if spec.judge_checks:
+        return (f"The judge {spec.judge} was not checked in this run: evals/test_judge.py, which grades the suite's "
+                "labelled answers, did not run.")
     family = spec.judge.split("/", 1)[0]
     elsewhere = MEASURED_ELSEWHERE.get(family, "not measured by the harness")
     return (f"The judge {spec.judge} is unvalidated on this suite: it has no labelled answers. Measured "
