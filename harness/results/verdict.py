@@ -130,33 +130,43 @@ def _margin(winner: str, other: str, family, outcomes: Outcomes, theirs: dict[st
     return Margin(other=other, family=family, paired=paired, seeds=len(seeds), seeds_held=held)
 
 
-def _clause(m: Margin, systems: dict[str, SystemResult], bias: AnswerBias) -> str:
-    theirs = bias.accuracy if m.family == BIAS else systems[m.other].accuracy
+def _shown(outcomes: Outcomes, systems: dict[str, SystemResult]) -> dict[str, str]:
+    """Each system's accuracy as the verdict compares it: on its first seed, over all seeds beside it."""
+    shown = {}
+    for name, first in outcomes.first.items():
+        shown[name] = _pct(sum(first.values()) / len(first))
+        if seeds := outcomes.seeded(name):
+            shown[name] += f" (its first seed; {_pct(systems[name].accuracy)} over {len(seeds)} seeds)"
+    return shown
+
+
+def _clause(m: Margin, shown: dict[str, str], bias: AnswerBias) -> str:
+    theirs = _pct(bias.accuracy) if m.family == BIAS else shown[m.other]
     who = "the answer-bias floor" if m.family == BIAS else f"{m.other}'s"
     label = "" if m.family == BIAS else f" ({FAMILY_NAMES[m.family]})"
     seeds = f", in {m.seeds_held} of {m.seeds} seeds" if m.seeds else ""
-    return f"{who} {_pct(theirs)}{label}: {_points(m.paired)}, {_p(m.paired.p_value)}{seeds}"
+    return f"{who} {theirs}{label}: {_points(m.paired)}, {_p(m.paired.p_value)}{seeds}"
 
 
-def _headline(winner: str, family: str, margins: list[Margin], systems: dict[str, SystemResult],
-              bias: AnswerBias, n: int) -> str:
-    acc = systems[winner].accuracy
+def _headline(winner: str, family: str, margins: list[Margin], shown: dict[str, str], bias: AnswerBias,
+              n: int) -> str:
+    acc = shown[winner]
     floor = next((m for m in margins if m.family == BIAS), None)
     rivals = [m for m in margins if m.family != BIAS]
     if floor is not None and not floor.holds:
         return (f"No system beats the answer-bias floor: the best, {winner} ({FAMILY_NAMES[family]}), answers "
-                f"{_pct(acc)} against {_clause(floor, systems, bias)}; cannot tell it from always giving the most "
+                f"{acc} against {_clause(floor, shown, bias)}; cannot tell it from always giving the most "
                 f"common answer at n = {n}")
     held = [m for m in rivals if m.holds]
     unsettled = [m for m in rivals if not m.holds]
-    head = f"{winner} ({FAMILY_NAMES[family]}) answers {_pct(acc)}"
+    head = f"{winner} ({FAMILY_NAMES[family]}) answers {acc}"
     if not rivals:
         return f"{head}; no other family of systems ran, so nothing to compare it with"
     if not unsettled:
-        return f"{FAMILY_NAMES[family].capitalize()} wins: {winner} answers {_pct(acc)} against " + \
-            "; against ".join(_clause(m, systems, bias) for m in held)
-    cannot = "; nor from ".join(_clause(m, systems, bias) for m in unsettled)
-    won = f"; it beats {'; '.join(_clause(m, systems, bias) for m in held)}" if held else ""
+        return f"{FAMILY_NAMES[family].capitalize()} wins: {winner} answers {acc} against " + \
+            "; against ".join(_clause(m, shown, bias) for m in held)
+    cannot = "; nor from ".join(_clause(m, shown, bias) for m in unsettled)
+    won = f"; it beats {'; '.join(_clause(m, shown, bias) for m in held)}" if held else ""
     return f"Not settled: {head}, but cannot tell it from {cannot}, at n = {n}{won}"
 
 
@@ -241,4 +251,5 @@ def decide(spec: EvalSpec, systems: dict[str, SystemResult], rows: Sequence[Row]
                   if m.family == BIAS) + "."
     ) if line] + notes
     return Verdict(winner=winner, family=family, best=best, margins=margins, power=pw,
-                   headline=_headline(winner, family, margins, scored, floor, n), details=details)
+                   headline=_headline(winner, family, margins, _shown(outcomes, scored), floor, n),
+                   details=details)
