@@ -39,8 +39,11 @@ class StandIn:
         self.per_token = False
         self.chat_tail = "\nsecond line"
         self.seconds_per_request = 0.0
+        # Requests wait until this many are in flight at once (then none waits again; 10 s at most): a
+        # client's concurrency shows without depending on how fast a loaded machine starts its threads.
+        self.hold_until = 0
         self.in_flight = self.peak_in_flight = 0
-        busy, counting = threading.Lock(), threading.Lock()
+        busy, counting = threading.Lock(), threading.Condition()
         standin = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -67,11 +70,16 @@ class StandIn:
                     with busy:
                         threading.Event().wait(standin.seconds_per_input * len(body["input"]))
                         standin.inputs_worked += len(body["input"])
-                if standin.seconds_per_request and not self.path.endswith("/embeddings"):
+                if not self.path.endswith("/embeddings"):
                     with counting:
                         standin.in_flight += 1
                         standin.peak_in_flight = max(standin.peak_in_flight, standin.in_flight)
-                    threading.Event().wait(standin.seconds_per_request)
+                        if standin.hold_until:
+                            counting.notify_all()
+                            if counting.wait_for(lambda: standin.in_flight >= standin.hold_until, timeout=10):
+                                standin.hold_until = 0  # reached: the rest go through
+                    if standin.seconds_per_request:
+                        threading.Event().wait(standin.seconds_per_request)
                     with counting:
                         standin.in_flight -= 1
                 try:

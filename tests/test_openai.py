@@ -187,7 +187,7 @@ def test_openai_compatible_generator_chat_and_completion(standin, waits):
 
 
 def test_requests_run_concurrently_up_to_the_setting_and_answers_keep_their_order(standin):
-    standin.seconds_per_request = 0.5  # long enough for all 16 to start on a loaded machine
+    standin.hold_until = 16  # the first requests wait until 16 are in flight (or 10 s, and the test fails)
     chat = make_generator(f"openai:m@{standin.url}", Generation(prompt_style="chat", max_concurrency=16), None)
     prompts = [PromptParts("", (), None, f"Question {i}?") for i in range(40)]
     arrived = []
@@ -246,7 +246,7 @@ def test_an_llm_judge_on_a_server_grades_a_batch_with_requests_in_flight_togethe
     from harness.inputs.config import JudgeConfig, Question
     from harness.judges import JUDGES
 
-    standin.seconds_per_request = 0.1
+    standin.hold_until = 4
     generator = make_generator(f"openai:judge@{standin.url}", Generation(prompt_style="chat", max_concurrency=4), None)
     ctx = SimpleNamespace(cache=DiskCache(tmp_path), generator_spec="unused", generator_for=lambda spec: generator)
     judge = JUDGES.get("llm")(JudgeConfig(name="llm"), ctx)
