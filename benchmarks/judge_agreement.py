@@ -8,6 +8,7 @@ from it (tests/data/judge_heldout.yaml), the default systems' real answers on th
 of ../shared/corpora, labelled in tests/data/judge_fit_answers.yaml; left out when ../shared is absent).
 
     .venv/bin/python benchmarks/judge_agreement.py [--judges match,llm,hybrid] [--llm-server]
+        [--sets calibration,held-out,real,fit] [--halves dev,check]
 
 With --llm-server the llm and hybrid judges ask the packaged model through llama.cpp's server (started
 here on loopback and killed after a grace period, as tests/test_llamacpp.py does), the path a strong judge
@@ -60,6 +61,8 @@ def main() -> None:
     parser.add_argument("--judges", default="match,llm,hybrid")
     parser.add_argument("--cache-dir", default=str(ROOT / DEFAULT_DIR))
     parser.add_argument("--llm-server", action="store_true", help="the LLM judges through llama.cpp's server")
+    parser.add_argument("--sets", default=None, help="label sets to grade, comma-separated (default: all)")
+    parser.add_argument("--halves", default="dev,check", help="halves to grade (a slow judge: check alone)")
     args = parser.parse_args()
     suite = load_suite(ROOT / "fixtures" / "touch_rugby")
     with tempfile.TemporaryDirectory() as folder, ExitStack() as stack:
@@ -72,12 +75,14 @@ def main() -> None:
         if fit is None:
             print(f"{ABSENT}: the fit set is left out")
         sets = labelled_sets(suite, fit)
+        if args.sets:
+            sets = {name: sets[name] for name in args.sets.split(",")}
         for name in args.judges.split(","):
             judge = make_run_judge(SharedModels(suite, cache_dir=args.cache_dir), name)
             print(f"{'judge':<8} {'set':<12} {'half':<6} {'n':>4} {'agreement':>10} {'kappa':>7} {'unscored':>9} "
                   f"{'tp/fp/fn/tn':>14} {'s':>6}")
             for label, (questions, entries, by_system) in sets.items():
-                for half in ("dev", "check"):
+                for half in args.halves.split(","):
                     start = time.perf_counter()
                     mine = [e for e in entries if split(e.q) == half]
                     verdicts, a = grade_candidates(judge, questions, mine)
@@ -85,7 +90,7 @@ def main() -> None:
                     kappa = "–" if a.kappa is None else f"{a.kappa:.3f}"
                     print(f"{name:<8} {label:<12} {half:<6} {a.n:>4} {a.agreement:>10.1%} {kappa:>7} {a.unscored:>9} "
                           f"{c['tp']:>3}/{c['fp']}/{c['fn']}/{c['tn']:<3} {time.perf_counter() - start:>6.1f}")
-                if by_system:
+                if by_system and args.halves == "dev,check":
                     print_gaps(name, f"{label} (both halves)", system_gaps(entries, grade_candidates(judge, questions,
                                                                                                    entries)[0]))
                     print()

@@ -250,3 +250,27 @@ def test_the_raft_adapter_key_covers_distractors_and_chunking(tiny_suite, tmp_pa
 
     assert len({key(distractors=1), key(distractors=1), key(distractors=2),
                 key("{tokens: 12, overlap: 2}", distractors=1)}) == 3
+
+
+def test_training_dtype_bfloat16_autocasts_and_trains_its_own_adapter(tiny_suite, tiny_lm, tmp_path, monkeypatch):
+    pytest.importorskip("torch")
+    import harness.training.lora
+
+    suite = add_systems(tiny_suite, "  - {name: lora, kind: lora, dtype: float32}\n"
+                                    "  - {name: lora-bf16, kind: lora, dtype: bfloat16}\n"
+                                    "  - {name: lora-auto, kind: lora}\n")
+    import torch
+
+    args, autocast = [], set()  # the trainer's arguments as each adapter is built; autocast dtypes in the loss
+    sft, loss = harness.training.lora.sft_trainer, harness.training.lora.answer_only_loss
+    monkeypatch.setattr(harness.training.lora, "sft_trainer",
+                        lambda *a, **k: (built := sft(*a, **k)) and args.append(built[0].args) or built)
+    monkeypatch.setattr(harness.training.lora, "answer_only_loss", lambda *a: autocast.add(
+        torch.get_autocast_dtype("cpu") if torch.is_autocast_enabled("cpu") else None) or loss(*a))
+    run = EvalRun(suite, suite.systems, generator=str(tiny_lm), cache_dir=tmp_path)
+    plain, bf16, auto = (run.system(name) for name in ("lora", "lora-bf16", "lora-auto"))
+    assert auto.adapter.key == plain.adapter.key != bf16.adapter.key  # auto on a CPU: float32, the same adapter
+    assert [a.bf16 for a in args] == [False, True]  # one float32 and one bfloat16 adapter trained, no more
+    assert autocast == {None, torch.bfloat16}  # the loss ran under bfloat16 autocast for the bfloat16 adapter only
+    assert bf16.training_log["settings"]["dtype"] == "bfloat16" and plain.training_log["settings"]["dtype"] == "float32"
+    assert all(isinstance(a.text, str) for a in bf16.answer(suite.questions))

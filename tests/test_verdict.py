@@ -14,7 +14,7 @@ from statsmodels.stats.contingency_tables import mcnemar as statsmodels_mcnemar
 from harness.render.html import render_html
 from harness.render.scorecard import render_scorecard
 from harness.render.terminal import summary_lines
-from harness.results.model import Row
+from harness.results.model import JudgeOpinion, Row
 from harness.results.stats import detectable_difference, mcnemar_power, paired_difference, questions_needed
 from harness.suite import load_suite
 
@@ -185,3 +185,61 @@ def test_on_a_suite_without_labels_every_renderer_says_the_judge_is_unvalidated(
     assert html in render_html(report, [])
     labelled = run_report(suite, _rows(suite, {"baseline": 0.1}))  # labels, but evals/test_judge.py did not run
     assert labelled.analysis.judge_status.startswith("The judge match/4 was not checked in this run")
+
+
+def _reviewed(rows: list[Row], system: str, every: int, judge_wrong_on: set[str] = frozenset()) -> list[Row]:
+    """Every ``every``-th answer of ``system`` reviewed at random; the reviews find the judge wrong on those of
+    ``judge_wrong_on`` (where unreviewed, the judge's verdict stands in the judged accuracy)."""
+    out, seen = [], 0
+    for r in rows:
+        if r.system == system:
+            truth = (not r.correct) if r.id in judge_wrong_on else r.correct
+            if seen % every == 0:
+                r = r.model_copy(update={"correct": truth, "verdict_source": "human", "sampled": True,
+                                         "judge": JudgeOpinion(correct=r.correct, explanation="")})
+            seen += 1
+        out.append(r)
+    return out
+
+
+def test_with_random_sample_reviews_the_verdict_is_computed_again_on_corrected_accuracies(suite):
+    rows = _rows(suite, {"baseline": 0.05, "rag-minilm": 0.25, "lora": 0.2, "raft": 0.75})
+    assert run_report(suite, rows).analysis.verdict.corrected is None  # no reviews, no corrected verdict
+    for name in ("rag-minilm", "lora", "raft"):
+        rows = _reviewed(rows, name, every=2)
+    v = run_report(suite, rows).analysis.verdict  # the baseline has no reviews: that margin is not confirmed
+    assert (v.corrected.winner, v.corrected.agreement, v.corrected.uncorrected) == ("raft", "unconfirmed", ["baseline"])
+    assert "its margin over baseline is not confirmed" in v.corrected.line
+    assert "Not corrected, no random-sample reviews: baseline" in v.corrected.line
+    v = run_report(suite, _reviewed(rows, "baseline", every=2)).analysis.verdict
+    assert (v.corrected.winner, v.corrected.agreement, v.corrected.uncorrected) == ("raft", "agrees", [])
+    assert v.corrected.line in v.details and v.corrected.line.endswith("The judged verdict agrees.")
+    assert "above rag-minilm's" in v.corrected.line and "above lora's" in v.corrected.line
+
+
+def test_a_judge_that_passed_wrong_answers_of_the_winner_turns_the_corrected_verdict(suite):
+    rows = _rows(suite, {"rag-minilm": 0.3, "raft": 0.7}, seed=2)
+    rng = random.Random(0)
+    passed = {r.id for r in rows if r.system == "raft" and r.correct and rng.random() < 0.5}
+    failed = {r.id for r in rows if r.system == "rag-minilm" and not r.correct and rng.random() < 0.5}
+    # Half of each system reviewed: the judge passed raft's answers it should have failed, and failed
+    # rag-minilm's it should have passed. Only the reviewed half is overruled in the judged accuracy.
+    rows = _reviewed(_reviewed(rows, "raft", every=2, judge_wrong_on=passed), "rag-minilm", every=2,
+                     judge_wrong_on=failed)
+    report = run_report(suite, rows)
+    v = report.analysis.verdict
+    assert v.winner == "raft"
+    assert (v.corrected.winner, v.corrected.family, v.corrected.agreement) == ("rag-minilm", "retrieval", "disagrees")
+    assert "This disagrees with the judged verdict" in v.corrected.line
+    html = escape(v.corrected.line).replace("`harness review --sample 120`", "<code>harness review --sample 120</code>")
+    assert v.corrected.line in render_scorecard(report) and html in render_html(report, [])
+    assert v.corrected.line in "\n".join(summary_lines(report, {True: 0, False: 0}))
+
+
+def test_a_margin_the_reviews_cannot_confirm_is_unconfirmed(suite):
+    rows = _rows(suite, {"rag-minilm": 0.3, "raft": 0.62}, seed=5)
+    rows = _reviewed(_reviewed(rows, "raft", every=29), "rag-minilm", every=29)  # two reviews each: wide bounds
+    v = run_report(suite, rows).analysis.verdict
+    assert [m.other for m in v.margins if m.holds][:1] == ["rag-minilm"]
+    assert (v.corrected.winner, v.corrected.agreement) == ("raft", "unconfirmed")
+    assert "cannot be told from rag-minilm's" in v.corrected.line

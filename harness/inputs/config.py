@@ -112,6 +112,9 @@ class LoraSettings(Strict):
     # pairs: question/answer pairs of train.yaml, loss on the answers. corpus: the documents themselves,
     # next-token loss on every token of max_length-token chunks (unsupervised, Ovadia et al. 2024).
     train_on: Literal["pairs", "corpus"] = "pairs"
+    # The matrix products of training: float32, or bfloat16 autocast (float32 master weights). auto:
+    # bfloat16 on a GPU that supports it, float32 on a CPU (README, "How it scales": measured).
+    dtype: Literal["auto", "float32", "bfloat16"] = "auto"
 
     @field_validator("seeds")
     @classmethod

@@ -363,6 +363,18 @@ class Margin(_Model):
         return won and (self.seeds is None or self.seeds_held == self.seeds)
 
 
+class CorrectedVerdict(_Model):
+    """The verdict again on judge-corrected accuracies (random-sample reviews), and whether the two agree."""
+
+    winner: str
+    family: Family
+    # agrees: same winner's family and every margin that held is confirmed; unconfirmed: same family, but a
+    # margin that held is not once the judge's error is counted; disagrees: another family wins
+    agreement: Literal["agrees", "unconfirmed", "disagrees"]
+    uncorrected: list[str]  # systems the verdict compares that have no random-sample reviews
+    line: str
+
+
 class Verdict(_Model):
     """The answer to "retrieval, fine-tuning, or both?" for this run, in one sentence and its reasons."""
 
@@ -372,7 +384,8 @@ class Verdict(_Model):
     margins: list[Margin]  # the winner against each other family's best
     power: Power | None
     headline: str  # the one sentence
-    details: list[str]  # how sure: seeds, power, answer bias
+    details: list[str]  # how sure: seeds, power, answer bias, the corrected verdict's line
+    corrected: CorrectedVerdict | None = None  # where random-sample reviews exist
 
 
 # --- two runs compared (compare.py) --------------------------------------------------------------

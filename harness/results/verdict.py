@@ -14,7 +14,17 @@ from collections import Counter
 from typing import Sequence
 
 from harness.inputs.config import Question
-from harness.results.model import FAMILY_NAMES, AnswerBias, EvalSpec, Margin, Paired, Row, SystemResult, Verdict
+from harness.results.model import (
+    FAMILY_NAMES,
+    AnswerBias,
+    CorrectedVerdict,
+    EvalSpec,
+    Margin,
+    Paired,
+    Row,
+    SystemResult,
+    Verdict,
+)
 from harness.results.stats import mcnemar, power
 
 BIAS = "answer bias"
@@ -220,6 +230,46 @@ def _drafted(questions: Sequence[Question]) -> str | None:
             f"accepted by a reviewer, {edited} of them with the gold answer edited.")
 
 
+def _interval(name: str, s: SystemResult) -> str:
+    c = s.corrected
+    return f"{name}'s {_pct(c.value)} [{100 * c.low:.0f}, {100 * c.high:.0f}]"
+
+
+def corrected_verdict(winner: str, margins: Sequence[Margin], scored: dict[str, SystemResult]) -> CorrectedVerdict | None:
+    """The verdict on judge-corrected accuracies, over the systems with random-sample reviews.
+
+    One system beats another when its corrected lower bound clears the other's upper bound. Each bound
+    fails with probability at most 2.5% (ppi.py), so the claim holds with at least 95% confidence: no
+    paired test, as the two samples were drawn apart, and so weaker than the judged margin.
+    """
+    corrected = {n: s for n, s in scored.items() if s.corrected and s.corrected.low is not None}
+    if not corrected:
+        return None
+    ranked = sorted(corrected, key=lambda n: (-corrected[n].corrected.value, n != winner))
+    best, family = ranked[0], corrected[ranked[0]].family
+    rivals = {f: next(n for n in ranked if corrected[n].family == f) for f in FAMILY_ORDER
+              if f != family and any(s.family == f for s in corrected.values())}
+    beats = {f: corrected[best].corrected.low > corrected[n].corrected.high for f, n in rivals.items()}
+    unconfirmed = [m.other for m in margins if m.family != BIAS and m.holds and not beats.get(m.family, False)]
+    agreement = ("disagrees" if family != scored[winner].family else "unconfirmed" if unconfirmed else "agrees")
+    compared = [winner, *(m.other for m in margins if m.family != BIAS)]
+    uncorrected = [n for n in compared if n not in corrected]
+    clauses = [f"{'above' if beats[f] else 'cannot be told from'} {_interval(n, corrected[n])} ({FAMILY_NAMES[f]})"
+               for f, n in rivals.items()]
+    c = corrected[best].corrected
+    line = (f"Corrected for the judge's errors (random-sample reviews): {best} ({FAMILY_NAMES[family]}) leads with "
+            f"{_pct(c.value)} [{100 * c.low:.0f}, {100 * c.high:.0f}]" + (": " + "; ".join(clauses) if clauses else "")
+            + ". " + {
+                "agrees": "The judged verdict agrees.",
+                "unconfirmed": f"Same family as the judged verdict, but its margin over {', '.join(unconfirmed)} is "
+                               "not confirmed on corrected accuracies.",
+                "disagrees": f"This disagrees with the judged verdict ({winner}, {FAMILY_NAMES[scored[winner].family]}): "
+                             "review more answers (`harness review --sample 120`) before deciding.",
+            }[agreement]
+            + (f" Not corrected, no random-sample reviews: {', '.join(uncorrected)}." if uncorrected else ""))
+    return CorrectedVerdict(winner=best, family=family, agreement=agreement, uncorrected=uncorrected, line=line)
+
+
 def decide(spec: EvalSpec, systems: dict[str, SystemResult], rows: Sequence[Row], firsts: Sequence[Row],
            bias: tuple[AnswerBias, dict[str, bool]], skipped: dict[str, str]) -> Verdict:
     """The verdict over the systems with scored answers (``systems`` in the suite's order)."""
@@ -250,6 +300,7 @@ def decide(spec: EvalSpec, systems: dict[str, SystemResult], rows: Sequence[Row]
         + "".join(f"; {winner} against it: {_points(m.paired)}, {_p(m.paired.p_value)}" for m in margins
                   if m.family == BIAS) + "."
     ) if line] + notes
+    corrected = corrected_verdict(winner, margins, scored)
     return Verdict(winner=winner, family=family, best=best, margins=margins, power=pw,
                    headline=_headline(winner, family, margins, _shown(outcomes, scored), floor, n),
-                   details=details)
+                   details=details + ([corrected.line] if corrected else []), corrected=corrected)

@@ -14,7 +14,7 @@ from harness.inputs.trainset import cap_phrasings
 from harness.models import AdapterGenerator, Generator, HFGenerator
 from harness.models.answering import Answerer
 from harness.training.corpus import corpus_passages
-from harness.training.lora import Adapter, adapter_key, load_adapter, train_adapter
+from harness.training.lora import Adapter, adapter_key, load_adapter, resolve_dtype, train_adapter
 
 
 class Adapters:
@@ -36,6 +36,7 @@ class Adapters:
         base.check_available()
         if not isinstance(base, HFGenerator):
             raise Unavailable(f"LoRA needs a local transformers generator; {base.identity} is not one")
+        settings = resolve_dtype(settings)
         pairs = self._pairs(base, settings)
         context = contexts(pairs, settings.seed) if contexts else None
         key = adapter_key(base.weights_identity, pairs, settings, context)

@@ -40,15 +40,26 @@ Contexts = Sequence[Sequence[str]] | None
 
 def adapter_key(base_identity: str, pairs: Sequence[TrainPair], settings: LoraSettings,
                 contexts: Contexts = None) -> str:
-    # phrasings acts through `pairs` and seeds through `seed`, and train_on's default adds nothing: left
-    # out, a plain lora key is unchanged.
+    # phrasings acts through `pairs` and seeds through `seed`, and the defaults of train_on and dtype add
+    # nothing: left out, a plain lora key is unchanged. ``settings.dtype`` is resolved (resolve_dtype).
     parts = ["adapter", TRAIN_VERSION, base_identity, [p.model_dump(exclude_none=True) for p in pairs],
-             settings.model_dump(exclude={"phrasings", "seeds", "train_on"}), {lib: version(lib) for lib in LIBRARIES}]
-    if settings.train_on != "pairs":
-        parts.append(settings.train_on)
+             settings.model_dump(exclude={"phrasings", "seeds", "train_on", "dtype"}),
+             {lib: version(lib) for lib in LIBRARIES}]
+    parts += [value for value, default in ((settings.train_on, "pairs"), (settings.dtype, "float32"))
+              if value != default]
     if contexts is not None:
         parts.append([list(c) for c in contexts])
     return cache_key(*parts)
+
+
+def resolve_dtype(settings: LoraSettings) -> LoraSettings:
+    """``dtype: auto`` made concrete: bfloat16 autocast on a GPU that supports it; float32 on a CPU."""
+    if settings.dtype != "auto":
+        return settings
+    import torch
+
+    gpu_bf16 = torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    return settings.model_copy(update={"dtype": "bfloat16" if gpu_bf16 else "float32"})
 
 
 def linear_layers(model) -> list[str]:
@@ -155,7 +166,8 @@ def sft_trainer(model, tokenizer, pairs: Sequence[TrainPair], settings: LoraSett
 
     class AnswerOnlySFTTrainer(SFTTrainer):
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-            loss = answer_only_loss(model, inputs)
+            with self.accelerator.autocast():  # accelerate autocasts model.forward, which this loss goes around
+                loss = answer_only_loss(model, inputs)
             return (loss, {"loss": loss}) if return_outputs else loss
 
     train_rows, eval_rows = _split(pairs, settings, contexts)
@@ -167,7 +179,7 @@ def sft_trainer(model, tokenizer, pairs: Sequence[TrainPair], settings: LoraSett
         per_device_train_batch_size=settings.batch_size, per_device_eval_batch_size=settings.batch_size,
         max_length=settings.max_length, seed=settings.seed, logging_steps=every,
         eval_strategy="steps" if eval_rows else "no", eval_steps=every_eval, save_strategy="no", report_to=[],
-        use_cpu=not gpu, bf16=gpu and torch.cuda.is_bf16_supported(),  # bf16 autocast is slow on most CPUs
+        use_cpu=not gpu, bf16=settings.dtype == "bfloat16",  # autocast; the weights stay float32
         gradient_checkpointing=False,  # recomputing activations costs time; memory is not short here
         disable_tqdm=True, dataloader_pin_memory=False, prediction_loss_only=True,  # harness.core.progress shows it
         dataset_kwargs={"skip_prepare_dataset": True})  # see tokenized()
