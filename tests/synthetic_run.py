@@ -108,7 +108,7 @@ def regrade(rows: list[Row], reviews: Reviews) -> list[Row]:
 def run_report(suite: Suite, rows: list[Row], **run) -> RunReport:
     """The RunReport the harness builds around ``rows``, for the suite's systems that answered them."""
     answered = {r.system for r in rows}
-    spec = spec_of(suite, [s for s in suite.systems if s.name in answered], generator="synthetic", judge="match/4",
+    spec = spec_of(suite, [s for s in suite.systems if s.name in answered], generator="synthetic", judge="match/5",
                    judge_model=None, self_grading=False)
     meta = RunMeta(**{"gate_enabled": False, "skipped": {}, "failed": {}, "calibration": None, "training": {}, **run})
     return build_report(spec, rows, meta)

@@ -244,7 +244,7 @@ def _judge_fails_and_gates(project, labels: str, entry: str, plain_line: str, ga
 
 def test_judge_below_calibration_threshold_fails_and_gates(project):
     _judge_fails_and_gates(project, "judge_calibration.yaml", '- {q: t2, candidate: "Half an hour", label: true}',
-                           "*judge match/4: agreement 85.7% (min 90%)*t2 'Half an hour': human True, judge False*",
+                           "*judge match/5: agreement 85.7% (min 90%)*t2 'Half an hour': human True, judge False*",
                            "*FAIL*judge agreement = 0.857 (threshold 0.900)*")
 
 

@@ -177,14 +177,14 @@ def test_on_a_suite_without_labels_every_renderer_says_the_judge_is_unvalidated(
     bare = load_suite(tmp_path)  # no calibration or real-answer labels, no reviews
     report = run_report(bare, _rows(bare, {"baseline": 0.1, "rag-minilm": 0.3}))
     line = report.analysis.judge_status
-    assert line.startswith("The judge match/4 is unvalidated on this suite: it has no labelled answers. Measured "
+    assert line.startswith("The judge match/5 is unvalidated on this suite: it has no labelled answers. Measured "
                            "elsewhere: 96.7%") and "`harness review --sample 60`" in line
     terminal = "\n".join(summary_lines(report, {True: 0, False: 0}))
     assert line in render_scorecard(report) and line in terminal
     html = escape(line).replace("`harness review --sample 60`", "<code>harness review --sample 60</code>")
     assert html in render_html(report, [])
     labelled = run_report(suite, _rows(suite, {"baseline": 0.1}))  # labels, but evals/test_judge.py did not run
-    assert labelled.analysis.judge_status.startswith("The judge match/4 was not checked in this run")
+    assert labelled.analysis.judge_status.startswith("The judge match/5 was not checked in this run")
 
 
 def _reviewed(rows: list[Row], system: str, every: int, judge_wrong_on: set[str] = frozenset()) -> list[Row]:

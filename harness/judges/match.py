@@ -145,20 +145,34 @@ def _unsupported(question: Question, tokens: list[str]) -> list[str]:
     return sorted(_claims(tokens) - _claims(said))
 
 
-def _contradicts(form: list[str], reason: list[str]) -> bool:
+def _contradicts(form: list[str], reason: list[str], question: Question) -> bool:
     """A bare "no" whose reason neither negates nor takes away ("No, they are still playing" for a player
     who cannot be replaced; but "No, the team plays one short" agrees), or a bare "yes" whose reason opens
     with a negation ("Yes, it is not allowed"; a negation inside a condition, "yes, if it does not bounce",
-    says nothing against it)."""
+    says nothing against it). A reason that claims only what the gold and its accepted forms say agrees
+    ("No, it continues until the next touch" for "No, play continues until the next touch")."""
     if form not in (["yes"], ["no"]) or not reason:
+        return False
+    golds = normalise(" ".join([question.answer, *question.accept]))
+    if _claims(reason) <= _claims(golds):
         return False
     if form == ["no"]:
         return not set(reason) & (_NEGATIONS | _LESS)
     return bool(set(reason[:3]) & _NEGATIONS)
 
 
+def _hedges(cand: list[str], form: list[str], question: Question) -> bool:
+    """An "or" between alternatives ("6 or 7"); not one that the question's own texts say ("until the next
+    touch or dead ball" where the rule reads so), nor one inside the form found."""
+    if "or" not in cand or "or" in form:
+        return False
+    said = " " + " ".join(normalise(" ".join([question.question, question.answer, *question.accept,
+                                              *question.evidence]))) + " "
+    return any(" ".join(cand[max(0, i - 1):i + 2]) not in said for i, word in enumerate(cand) if word == "or")
+
+
 class MatchJudge:
-    identity = "match/4"
+    identity = "match/5"
     model = None
 
     def __init__(self, config=None, ctx=None):
@@ -178,7 +192,7 @@ class MatchJudge:
         shown = repr(" ".join(form)) + ("" if found.exact else " in another order or inflection")
         if set(cand[max(0, found.start - 2):found.end]) & _NEGATIONS and not set(form) & _NEGATIONS:
             return Verdict(False, f"negates {shown}")
-        if "or" in cand and "or" not in form:
+        if _hedges(cand, form, question):
             return Verdict(False, f"hedges between alternatives around {shown}")
         named = _numbers(normalise(_PRONOUN_ONE.sub(" ", candidate.lower())))
         extra_numbers = named - set().union(*(_numbers(f) for f in forms))
@@ -186,7 +200,7 @@ class MatchJudge:
             # Decisive when the gold is a number; otherwise the number may be a true detail.
             return Verdict(False, f"matches {shown} but also names {', '.join(sorted(extra_numbers))}",
                            certain=bool(_numbers(form)))
-        if _contradicts(form, cand[found.end:]):
+        if _contradicts(form, cand[found.end:], question):
             return Verdict(False, f"says {shown} but gives a reason that says the opposite", certain=False)
         unsupported = _unsupported(question, rest)
         if len(unsupported) > _UNSUPPORTED:
