@@ -269,8 +269,13 @@ def test_training_dtype_bfloat16_autocasts_and_trains_its_own_adapter(tiny_suite
         torch.get_autocast_dtype("cpu") if torch.is_autocast_enabled("cpu") else None) or loss(*a))
     run = EvalRun(suite, suite.systems, generator=str(tiny_lm), cache_dir=tmp_path)
     plain, bf16, auto = (run.system(name) for name in ("lora", "lora-bf16", "lora-auto"))
-    assert auto.adapter.key == plain.adapter.key != bf16.adapter.key  # auto on a CPU: float32, the same adapter
+    assert auto.adapter.key == plain.adapter.key != bf16.adapter.key  # auto follows generation: float32 here
     assert [a.bf16 for a in args] == [False, True]  # one float32 and one bfloat16 adapter trained, no more
     assert autocast == {None, torch.bfloat16}  # the loss ran under bfloat16 autocast for the bfloat16 adapter only
     assert bf16.training_log["settings"]["dtype"] == "bfloat16" and plain.training_log["settings"]["dtype"] == "float32"
     assert all(isinstance(a.text, str) for a in bf16.answer(suite.questions))
+    yaml = tiny_suite / "suite.yaml"  # where generation chose bfloat16, auto trains in it: the bfloat16 adapter
+    yaml.write_text(yaml.read_text().replace("generation: {dtype: float32}", "generation: {dtype: bfloat16}"))
+    suite = load_suite(tiny_suite)
+    rerun = EvalRun(suite, suite.systems, generator=str(tiny_lm), cache_dir=tmp_path)
+    assert rerun.system("lora-auto").adapter.key == bf16.adapter.key and len(args) == 2  # from the cache

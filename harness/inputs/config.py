@@ -113,7 +113,7 @@ class LoraSettings(Strict):
     # next-token loss on every token of max_length-token chunks (unsupervised, Ovadia et al. 2024).
     train_on: Literal["pairs", "corpus"] = "pairs"
     # The matrix products of training: float32, or bfloat16 autocast (float32 master weights). auto:
-    # bfloat16 on a GPU that supports it, float32 on a CPU (README, "How it scales": measured).
+    # bfloat16 where generation chose it (a GPU that supports it, a CPU where it measured faster).
     dtype: Literal["auto", "float32", "bfloat16"] = "auto"
 
     @field_validator("seeds")

@@ -36,7 +36,7 @@ class Adapters:
         base.check_available()
         if not isinstance(base, HFGenerator):
             raise Unavailable(f"LoRA needs a local transformers generator; {base.identity} is not one")
-        settings = resolve_dtype(settings)
+        settings = resolve_dtype(settings, base.dtype)
         pairs = self._pairs(base, settings)
         context = contexts(pairs, settings.seed) if contexts else None
         key = adapter_key(base.weights_identity, pairs, settings, context)

@@ -52,14 +52,13 @@ def adapter_key(base_identity: str, pairs: Sequence[TrainPair], settings: LoraSe
     return cache_key(*parts)
 
 
-def resolve_dtype(settings: LoraSettings) -> LoraSettings:
-    """``dtype: auto`` made concrete: bfloat16 autocast on a GPU that supports it; float32 on a CPU."""
+def resolve_dtype(settings: LoraSettings, generation_dtype: str) -> LoraSettings:
+    """``dtype: auto`` made concrete: bfloat16 autocast where generation chose bfloat16 (a GPU that
+    supports it, or a CPU where it measured faster), float32 elsewhere. On the default suite bfloat16
+    training changed no accuracy significantly and no eval loss beyond 0.002 (README, "How it scales")."""
     if settings.dtype != "auto":
         return settings
-    import torch
-
-    gpu_bf16 = torch.cuda.is_available() and torch.cuda.is_bf16_supported()
-    return settings.model_copy(update={"dtype": "bfloat16" if gpu_bf16 else "float32"})
+    return settings.model_copy(update={"dtype": "bfloat16" if generation_dtype == "bfloat16" else "float32"})
 
 
 def linear_layers(model) -> list[str]:
