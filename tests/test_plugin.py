@@ -448,3 +448,17 @@ def test_the_plugin_loads_once_without_rewrite_warnings(project):
     outcome = project.runpytest_subprocess("evals", "--suite", "suite", "-p", "no:cacheprovider", "--co", "-q")
     assert outcome.ret == 0
     assert "PytestAssertRewriteWarning" not in outcome.stdout.str() + outcome.stderr.str()
+
+
+def test_an_eval_session_runs_without_log_capture_unless_asked(project):
+    """pytest's log capture walks every logger on every phase of every test; an eval session drops it,
+    and keeps it where logs are asked for."""
+    conftest = project.path / "conftest.py"
+    conftest.write_text(conftest.read_text() + """
+def pytest_sessionfinish(session):
+    with open(os.path.join(os.path.dirname(__file__), "logging.log"), "a") as log:
+        log.write(str(session.config.pluginmanager.get_plugin("logging-plugin") is not None) + "\\n")
+""")
+    for flags in ((), ("--log-cli-level", "INFO")):
+        run(project, "--systems", "baseline", "--gate", *flags)
+    assert (project.path / "logging.log").read_text().split() == ["False", "True"]

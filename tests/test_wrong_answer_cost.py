@@ -6,6 +6,7 @@ import time
 
 import pytest
 from _pytest._code.code import ExceptionInfo
+from _pytest.terminal import TerminalReporter
 
 from conftest import ROOT
 from synthetic_run import made_up_suite
@@ -48,6 +49,10 @@ def counted_run(project, judge: str, *flags: str):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(ExceptionInfo, "from_exc_info", classmethod(
             lambda cls, *args, **kwargs: made.append(1) or real(cls, *args, **kwargs)))
+        reads = project.reads = []  # the terminal summary's scans of every passed report
+        getreports = TerminalReporter.getreports
+        patch.setattr(TerminalReporter, "getreports", lambda self, name="": (name == "" and reads.append(1))
+                      or getreports(self, name))
         start = time.perf_counter()
         outcome = project.runpytest("evals/test_answers.py", "--suite", "suite", "-p", "no:cacheprovider", "-q",
                                     "--judge", judge, "--cache-dir", str(project.path / judge), *flags)
@@ -70,5 +75,8 @@ def test_a_wrong_answer_costs_what_a_right_one_costs(project, gate):
     line = "baseline answered 'unknown'; gold '"
     assert line in shown if not gate else "XFAIL" not in shown  # the one line; -rx would list xfails
     if not gate:
+        # pytest's failure summary scanned every report once per failure: quadratic, 80 of 132 s at 10,000
+        # answers (benchmarks/large_suite.py). The plugin's index reads them once.
+        assert len(project.reads) <= 3, len(project.reads)
         assert "Traceback" not in shown and "def test_answer" not in shown  # no source, no traceback
         wrong.stdout.fnmatch_lines([f"FAILED evals/test_answers.py::test_answer[[]baseline-r00002[]] - baseline answer*"])
