@@ -91,6 +91,22 @@ def test_every_check_is_counted_in_one_summary_line(suite_dir, capsys):
     assert not (suite_dir / "questions.yaml").exists()
 
 
+def test_facts_are_drawn_again_until_the_questions_asked_for_are_drafted(suite_dir, capsys):
+    # The first round asks the 2nd, 4th and 6th facts: one parses after a retry, one never parses, one
+    # answers itself. Short of 2 with 1 of 3 kept, the next round asks the other 3 facts: 2 are kept.
+    code, out, err = draft(suite_dir, capsys, "--questions", "3", "--pairs-per-chunk", "0")
+    assert code == 0, err
+    assert out.splitlines()[0] == (
+        "drafted 3 questions and 0 training pairs with drafter:x: 1 documents, 3 sections, 6 facts; spread "
+        "proportional by length (manual.md 3 from 2 sections); 8 replies, 2 retried with a stricter prompt, "
+        "1 unparsable, 1 with evidence not in the corpus, 1 answers not in their span (marked uncertain), "
+        "0 duplicates, 1 answered by the question alone, 0 training pairs too close to a question; "
+        "3 more facts asked to make up for dropped drafts")
+    drafted = yaml.safe_load((suite_dir / "questions.draft.yaml").read_text())
+    assert [d["question"] for d in drafted] == ["What must visitors sign?", "When does the front office open on weekdays?",
+                                                "Where do staff members park?"]
+
+
 def test_training_pairs_come_in_phrasings_and_leaks_are_dropped(suite_dir, capsys):
     DraftingGenerator.RULES = {  # rewordings first: their question holds the words of the facts' rules
         "When does the front office": ("On weekdays, at what time does the front office open?", ""),
@@ -261,3 +277,14 @@ def test_review_accepts_edits_and_rejects_drafts_into_the_suite(suite_dir, capsy
     monkeypatch.setattr("builtins.input", lambda prompt: next(replies))
     assert cli.main(["review", "--drafts", "--suite", str(suite_dir)]) == 0
     assert [q.id for q in load_suite(suite_dir).questions] == ["d001", "d002", "d003"]
+
+
+def test_a_copied_worked_example_and_an_answer_in_other_tenses_are_dropped(suite_dir, capsys):
+    DraftingGenerator.RULES = {  # the 2nd and 5th facts are asked first; the rest reply nothing
+        "sign the register": ok("When have visitors signed the register?", "When they had signed the register."),
+        "Fire drills": ok("When does the city library open on a Sunday?", "At seven."),
+    }
+    code, out, err = draft(suite_dir, capsys, "--questions", "2", "--pairs-per-chunk", "0")
+    line = (out + err).splitlines()[0]
+    assert "1 answered by the question alone" in line and "1 questions sharing no word with their passage" in line
+    assert "drafted 0 questions" in line and not (suite_dir / "questions.draft.yaml").exists()

@@ -30,6 +30,7 @@ from harness.training.decontam import find_leaks
 from harness.training.writing import Asked, SuiteFiles, Writer, ask, norm, unique_indices, weak_note
 
 QUESTIONS_DRAFT = "questions.draft.yaml"
+DRAW_ROUNDS = 3  # rounds of facts asked for evaluation questions, the first included
 TRAIN_DRAFT = "train.draft.yaml"
 SPREADS = ("proportional", "even")
 CHUNK_TOKENS = 120  # a fact's passage: one section chunk, as the generator sees it
@@ -77,7 +78,8 @@ _REFUSAL = re.compile(r"\b(not (?:in|mentioned|stated|given|specified)|no inform
 STOPWORDS = frozenset((
     "a an the of to in on at by for with from and or is are was were be been it its this that these those as "
     "what which who whom when where why how do does did can may must shall should will would there their they "
-    "he she his her if not no yes any each per than then into onto over under up out about after before").split())
+    "he she his her if not no yes any each per than then into onto over under up out about after before "
+    "has have had being am").split())
 NUMBERS = {w: str(i) for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
     "seventeen eighteen nineteen twenty".split())}
@@ -103,11 +105,13 @@ class DraftSummary:
     uncertain: int = 0  # kept, marked: the answer's words are not in its span
     duplicates: int = 0
     self_answering: int = 0  # the question holds its own answer
+    unrelated: int = 0  # the question shares no word with its fact's passage (a worked example's, copied)
     contaminated: int = 0  # training pairs too close to an evaluation question
     questions: int = 0
     pairs: int = 0
     by_document: dict = field(default_factory=dict)  # document -> [questions, sections covered]
     note: str = ""
+    drawn_again: int = 0  # facts asked in later rounds, to make up for drafts the checks dropped
 
     def line(self, generator: str) -> str:
         a = self.asked
@@ -118,7 +122,9 @@ class DraftSummary:
                 f"({spread or 'no questions'}); {a.replies} replies, {a.retried} retried with a stricter prompt, "
                 f"{a.unparsable} unparsable, {self.hallucinated} with evidence not in the corpus, {self.uncertain} "
                 f"answers not in their span (marked uncertain), {self.duplicates} duplicates, {self.self_answering} "
-                f"answered by the question alone, {self.contaminated} training pairs too close to a question")
+                f"answered by the question alone, {self.contaminated} training pairs too close to a question"
+                + (f"; {self.unrelated} questions sharing no word with their passage" if self.unrelated else "")
+                + (f"; {self.drawn_again} more facts asked to make up for dropped drafts" if self.drawn_again else ""))
 
 
 def parse_draft(reply: str) -> dict | None:
@@ -223,10 +229,8 @@ def draft(suite: SuiteFiles, writer: Writer, embedder, *, questions: int, pairs_
                   [STRICT.format(span=f.text) for f in todo], parse_draft, summary.asked,
                   "drafting questions", check_first=True)
     drafted = [_checked(suite.documents, fact, reply, summary) for fact, reply in zip(todo, replies)]
-    evals = [d for d in drafted[:len(asked)] if d]
-    keep = unique_indices([d["question"] for d in evals], embedder.embed, NEAR_DUPLICATE, existing)
-    summary.duplicates += len(evals) - len(keep)
-    evals = [evals[i] for i in keep]
+    evals = _unique([d for d in drafted[:len(asked)] if d], embedder, existing, summary)
+    evals = _made_up(suite, writer, embedder, facts, asked, evals, questions, spread, existing, summary)
 
     pairs = [d for d in drafted[len(asked):] if d]
     if phrasings > 1 and pairs:
@@ -249,6 +253,35 @@ def draft(suite: SuiteFiles, writer: Writer, embedder, *, questions: int, pairs_
     return [_question_entry(d) for d in evals], [_pair_entry(p) for p in pairs], summary
 
 
+def _unique(drafts: list[dict], embedder, seen: Sequence[str], summary: DraftSummary) -> list[dict]:
+    keep = unique_indices([d["question"] for d in drafts], embedder.embed, NEAR_DUPLICATE, seen)
+    summary.duplicates += len(drafts) - len(keep)
+    return [drafts[i] for i in keep]
+
+
+def _made_up(suite: SuiteFiles, writer: Writer, embedder, facts: Sequence[Fact], asked: Sequence[Fact],
+             evals: list[dict], questions: int, spread: str, existing: Sequence[str], summary: DraftSummary
+             ) -> list[dict]:
+    """``evals`` topped up to ``questions`` from facts not asked yet, in at most DRAW_ROUNDS - 1 more rounds:
+    a weak generator's drafts often fail a check, and a user who asks for 40 questions should get 40
+    where the corpus has the facts. Each round asks for the shortfall scaled by the share kept so far."""
+    tried = {f.source for f in asked}
+    for _ in range(DRAW_ROUNDS - 1):
+        fresh = [f for f in facts if f.source not in tried]
+        short = questions - len(evals)
+        if short <= 0 or not fresh:
+            break
+        more = spread_facts(fresh, min(len(fresh), -(-short * len(tried) // max(1, len(evals)))), spread)
+        tried.update(f.source for f in more)
+        summary.drawn_again += len(more)
+        replies = ask(writer, [PROMPT.format(passage=f.passage, span=f.text) for f in more],
+                      [STRICT.format(span=f.text) for f in more], parse_draft, summary.asked,
+                      "drafting more questions")
+        new = [d for d in (_checked(suite.documents, f, r, summary) for f, r in zip(more, replies)) if d]
+        evals += _unique(new, embedder, [*existing, *(d["question"] for d in evals)], summary)
+    return evals[:questions]  # the last round's share may overshoot: no more than was asked for
+
+
 def _checked(docs: Sequence[Document], fact: Fact, reply: dict | None, summary: DraftSummary) -> dict | None:
     """The draft of one fact, or None when it fails a check that drops it (each counted)."""
     if reply is None:
@@ -257,9 +290,12 @@ def _checked(docs: Sequence[Document], fact: Fact, reply: dict | None, summary: 
     if not find_span(docs, evidence):
         summary.hallucinated += 1
         return None
-    answer_words = content_words(reply["answer"])
-    if answer_words and answer_words <= content_words(reply["question"]):
+    answer_words, question_words = content_words(reply["answer"]), content_words(reply["question"])
+    if answer_words and answer_words <= question_words:
         summary.self_answering += 1
+        return None
+    if not question_words & content_words(fact.passage):
+        summary.unrelated += 1
         return None
     supported = bool(answer_words) and answer_words <= content_words(evidence) and not _REFUSAL.search(reply["answer"])
     summary.uncertain += not supported
