@@ -230,9 +230,9 @@ def _drafted(questions: Sequence[Question]) -> str | None:
             f"accepted by a reviewer, {edited} of them with the gold answer edited.")
 
 
-def _interval(name: str, s: SystemResult) -> str:
+def _bounds(s: SystemResult) -> str:
     c = s.corrected
-    return f"{name}'s {_pct(c.value)} [{100 * c.low:.0f}, {100 * c.high:.0f}]"
+    return f"{_pct(c.value)} [{100 * c.low:.0f}, {100 * c.high:.0f}]"
 
 
 def corrected_verdict(winner: str, margins: Sequence[Margin], scored: dict[str, SystemResult]) -> CorrectedVerdict | None:
@@ -254,11 +254,10 @@ def corrected_verdict(winner: str, margins: Sequence[Margin], scored: dict[str, 
     agreement = ("disagrees" if family != scored[winner].family else "unconfirmed" if unconfirmed else "agrees")
     compared = [winner, *(m.other for m in margins if m.family != BIAS)]
     uncorrected = [n for n in compared if n not in corrected]
-    clauses = [f"{'above' if beats[f] else 'cannot be told from'} {_interval(n, corrected[n])} ({FAMILY_NAMES[f]})"
+    clauses = [f"{'above' if beats[f] else 'cannot be told from'} {n}'s {_bounds(corrected[n])} ({FAMILY_NAMES[f]})"
                for f, n in rivals.items()]
-    c = corrected[best].corrected
     line = (f"Corrected for the judge's errors (random-sample reviews): {best} ({FAMILY_NAMES[family]}) leads with "
-            f"{_pct(c.value)} [{100 * c.low:.0f}, {100 * c.high:.0f}]" + (": " + "; ".join(clauses) if clauses else "")
+            f"{_bounds(corrected[best])}" + (": " + "; ".join(clauses) if clauses else "")
             + ". " + {
                 "agrees": "The judged verdict agrees.",
                 "unconfirmed": f"Same family as the judged verdict, but its margin over {', '.join(unconfirmed)} is "

@@ -225,9 +225,7 @@ def draft(suite: SuiteFiles, writer: Writer, embedder, *, questions: int, pairs_
     asked = spread_facts(facts, questions, spread)
     trained = [f for chunk in per_chunk for f in sorted(chunk, key=lambda f: -len(f.text))[:pairs_per_chunk]]
     todo = asked + trained
-    replies = ask(writer, [PROMPT.format(passage=f.passage, span=f.text) for f in todo],
-                  [STRICT.format(span=f.text) for f in todo], parse_draft, summary.asked,
-                  "drafting questions", check_first=True)
+    replies = _ask_facts(writer, todo, summary, "drafting questions", check_first=True)
     drafted = [_checked(suite.documents, fact, reply, summary) for fact, reply in zip(todo, replies)]
     evals = _unique([d for d in drafted[:len(asked)] if d], embedder, existing, summary)
     evals = _made_up(suite, writer, embedder, facts, asked, evals, questions, spread, existing, summary)
@@ -253,6 +251,11 @@ def draft(suite: SuiteFiles, writer: Writer, embedder, *, questions: int, pairs_
     return [_question_entry(d) for d in evals], [_pair_entry(p) for p in pairs], summary
 
 
+def _ask_facts(writer: Writer, facts: Sequence[Fact], summary: DraftSummary, phase: str, check_first: bool = False):
+    return ask(writer, [PROMPT.format(passage=f.passage, span=f.text) for f in facts],
+               [STRICT.format(span=f.text) for f in facts], parse_draft, summary.asked, phase, check_first=check_first)
+
+
 def _unique(drafts: list[dict], embedder, seen: Sequence[str], summary: DraftSummary) -> list[dict]:
     keep = unique_indices([d["question"] for d in drafts], embedder.embed, NEAR_DUPLICATE, seen)
     summary.duplicates += len(drafts) - len(keep)
@@ -274,9 +277,7 @@ def _made_up(suite: SuiteFiles, writer: Writer, embedder, facts: Sequence[Fact],
         more = spread_facts(fresh, min(len(fresh), -(-short * len(tried) // max(1, len(evals)))), spread)
         tried.update(f.source for f in more)
         summary.drawn_again += len(more)
-        replies = ask(writer, [PROMPT.format(passage=f.passage, span=f.text) for f in more],
-                      [STRICT.format(span=f.text) for f in more], parse_draft, summary.asked,
-                      "drafting more questions")
+        replies = _ask_facts(writer, more, summary, "drafting more questions")
         new = [d for d in (_checked(suite.documents, f, r, summary) for f, r in zip(more, replies)) if d]
         evals += _unique(new, embedder, [*existing, *(d["question"] for d in evals)], summary)
     return evals[:questions]  # the last round's share may overshoot: no more than was asked for
