@@ -4,7 +4,7 @@
 # Set-up goes into .venv (or the active virtual environment) and reruns when pyproject.toml or
 # requirements.lock changes.
 # The main job needs only the base install; the tests also need the llama.cpp extra (built from
-# source once, 3-5 minutes) and the browser driver, so only `make test` pays for them.
+# source once, 3-5 minutes), the GPTQ runtime and the browser driver, so only `make test` pays for them.
 VENV  := $(if $(VIRTUAL_ENV),$(VIRTUAL_ENV),.venv)
 PY    := $(VENV)/bin/python
 BASE  := $(VENV)/.harness-base
@@ -37,7 +37,7 @@ $(BASE): pyproject.toml $(LOCK)
 $(FULL): $(BASE)
 	@# pip's wheel cache ignores CMAKE_ARGS: a llama.cpp wheel built elsewhere with other flags must not be reused.
 	@$(PY) -m pip cache remove 'llama_cpp_python*' >/dev/null 2>&1 || true
-	$(PIP) -e ".[llamacpp,test]"
+	$(PIP) -e ".[llamacpp,test,gptq]"
 	@$(COMPILE)
 	@touch $(FULL)
 
@@ -46,7 +46,7 @@ $(FULL): $(BASE)
 lock:
 	rm -rf $(LOCKENV) && python3 -m venv $(LOCKENV)
 	$(LOCKENV)/bin/pip install --quiet --no-compile torch==2.13.0
-	$(LLAMA_FLAGS) $(LOCKENV)/bin/pip install --quiet --no-compile ".[llamacpp,test]"
+	$(LLAMA_FLAGS) $(LOCKENV)/bin/pip install --quiet --no-compile ".[llamacpp,test,gptq]"
 	( echo "# make lock: every package make setup and make setup-test install, at the version tested."; \
 	  echo "# Generated from pyproject.toml by pip freeze in a fresh venv; edit pyproject.toml, not this."; \
 	  $(LOCKENV)/bin/pip freeze --all --exclude-editable | grep -vE '^(pip==|rag-vs-ft-harness)' ) > $(LOCK)

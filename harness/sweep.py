@@ -161,7 +161,7 @@ def generator_token_counter(models) -> tuple[Callable[[str], int], str]:
     generator = models.generator
     if isinstance(generator, HFGenerator):
         tokenizer = generator.load_tokenizer()
-        return (lambda text: len(tokenizer(text, add_special_tokens=False).input_ids)), generator.identity
+        return (lambda text: len(tokenizer(text, add_special_tokens=False).input_ids)), generator.weights_identity
     return (lambda text: len(text.split())), f"words ({generator.identity} has no local tokenizer)"
 
 

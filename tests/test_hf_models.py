@@ -1,6 +1,5 @@
 """The real transformers and sentence-transformers paths, on tiny random models built here."""
 import json
-import shutil
 
 import pytest
 
@@ -10,7 +9,8 @@ from tiny_models import tokenizer as _tokenizer  # noqa: E402
 
 from harness.inputs.config import Generation  # noqa: E402
 from harness.models import HFGenerator, make_generator  # noqa: E402
-from harness.models.prompts import PromptParts, Reply  # noqa: E402
+from harness.models.hf import HEAD_CACHE  # noqa: E402
+from harness.models.prompts import PromptParts, Reply, completion_head  # noqa: E402
 from harness.retrieval.embedders import GeneratorInputEmbedder, SentenceTransformerEmbedder  # noqa: E402
 
 PROMPTS = [PromptParts("answer .", (), None, q) for q in
@@ -24,6 +24,24 @@ def test_batched_generation_matches_one_at_a_time(tiny_lm, tmp_path):
     out = batched.generate(PROMPTS)
     assert out == single.generate(PROMPTS)
     assert all(isinstance(r, Reply) and "\n" not in r.text for r in out)
+
+
+def test_the_shared_head_is_computed_once_and_answers_as_the_whole_prompt_does(tiny_lm, tmp_path):
+    from harness.inputs.config import Example
+
+    head = PromptParts("answer the question .", (Example(question="how many players ?", answer="six ."),), None, "")
+    prompts = [PromptParts(head.instructions, head.examples, context, q) for q, context in
+               (("how many metres ?", None), ("the hat ?", ("orange hat .",)), ("team ten ?", None))]
+    generator = make_generator(str(tiny_lm), Generation(batch_size=2, max_new_tokens=6, dtype="float32"), tmp_path)
+    prefills = []
+    generator.model.register_forward_hook(lambda m, a, kw, out: prefills.append(kw["input_ids"].shape),
+                                          with_kwargs=True)
+    cached = generator.generate(prompts)
+    heads = [shape for shape in prefills if shape[0] == 1]
+    assert heads == [(1, len(generator._head_tokens(completion_head(head))))]  # one row, once for all prompts
+    texts = [generator.render(p) for p in prompts]
+    assert cached == generator._run(texts, 6)  # float32: the same answers as prefilling each whole prompt
+    assert len({r.text for r in cached}) > 1
 
 
 def test_input_embeddings_are_mean_pooled_rows(tiny_lm, tmp_path):
@@ -106,7 +124,7 @@ def test_auto_dtype_is_measured_once_per_machine_and_kept(tiny_lm, tmp_path, mon
     assert auto.cached_dtype_decision() is None  # nothing kept yet: the header says nothing
     assert auto.dtype_decision == "bfloat16 (measured 3.4× float32 on this CPU)"
     assert auto.dtype == "bfloat16" and auto.model.dtype == torch.bfloat16
-    assert auto.identity.endswith("|bfloat16")
+    assert auto.table_identity.endswith("|bfloat16")
     assert {d for d, _ in calls} == {"float32", "bfloat16"}
     hidden = auto.model.config.hidden_size
     assert any(s.n_in == hidden and s.n_out == auto.model.config.vocab_size for _, s in calls)  # its own shapes
@@ -123,7 +141,7 @@ def test_auto_dtype_is_measured_once_per_machine_and_kept(tiny_lm, tmp_path, mon
     slower = make_generator(str(tiny_lm), Generation(max_new_tokens=6), tmp_path)
     assert slower.cached_dtype_decision() is None
     assert slower.dtype_decision == "float32 (bfloat16 measured 0.3× float32 on this CPU, below 1.25×)"
-    assert slower.dtype == "float32" and slower.identity == slower.weights_identity
+    assert slower.dtype == "float32" and slower.table_identity == slower.weights_identity
     assert len(list((tmp_path / "dtype").glob("*.json"))) == 2
 
 
@@ -146,26 +164,9 @@ def test_bfloat16_answers_are_keyed_apart_and_training_stays_float32(tiny_lm, tm
     fp32 = make_generator(str(tiny_lm), Generation(dtype="float32", max_new_tokens=6), tmp_path)
     bf16 = make_generator(str(tiny_lm), Generation(dtype="bfloat16", max_new_tokens=6), tmp_path)
     assert bf16.model.dtype == torch.bfloat16 and fp32.model.dtype == torch.float32
-    assert bf16.identity == f"{fp32.identity}|bfloat16" and bf16.weights_identity == fp32.identity
+    assert bf16.table_identity == f"{fp32.table_identity}|bfloat16" and bf16.weights_identity == fp32.weights_identity
+    assert bf16.identity == f"{bf16.table_identity}|{HEAD_CACHE}" != fp32.identity
     assert GeneratorInputEmbedder(bf16).identity != GeneratorInputEmbedder(fp32).identity
     model, _ = bf16.fresh_copy()
     assert model.dtype == torch.float32
     assert all(isinstance(r.text, str) for r in bf16.generate(PROMPTS))
-
-
-def test_a_gptq_checkpoint_without_its_runtime_stops_with_one_line_saying_what_to_do(tiny_lm, tmp_path):
-    from importlib.util import find_spec
-
-    from harness.core.errors import Unavailable
-
-    if find_spec("optimum") and find_spec("gptqmodel"):
-        pytest.skip("a GPTQ runtime is installed: the checkpoint would load")
-    checkpoint = shutil.copytree(tiny_lm, tmp_path / "tiny-gptq")
-    config = json.loads((checkpoint / "config.json").read_text())
-    config["quantization_config"] = {"quant_method": "gptq", "bits": 4, "group_size": 32}
-    (checkpoint / "config.json").write_text(json.dumps(config))
-    make_generator(str(tiny_lm), Generation(), tmp_path).check_available()  # a plain checkpoint loads
-    with pytest.raises(Unavailable, match=r"^generator .*tiny-gptq is a GPTQ checkpoint, which needs .*gptqmodel; "
-                                          r"no gptqmodel release .*: point generator: at the unquantized checkpoint, "
-                                          r"or serve this one \(vLLM\) and use openai:MODEL@URL$"):
-        make_generator(str(checkpoint), Generation(), tmp_path).check_available()

@@ -8,7 +8,7 @@ from packaging.utils import canonicalize_name
 
 from conftest import ROOT
 
-LOCKED_EXTRAS = ("llamacpp", "test")  # what `make setup-test` installs; colbert pins its own torch
+LOCKED_EXTRAS = ("llamacpp", "test", "gptq")  # what `make setup-test` installs; colbert pins its own torch
 
 
 def locked() -> dict[str, str]:

@@ -15,38 +15,35 @@ def tokenizer(special):
     return tok, len(vocab)
 
 
-@pytest.fixture(scope="session")
-def tiny_lm(tmp_path_factory):
+def build_lm(path, **shape):
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
-    path = tmp_path_factory.mktemp("tiny-lm")
     tok, size = tokenizer(["<pad>", "<bos>", "<eos>", "<unk>"])
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", bos_token="<bos>",
-                                   eos_token="<eos>", unk_token="<unk>")
-    fast.save_pretrained(path)
+    PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", bos_token="<bos>", eos_token="<eos>",
+                            unk_token="<unk>").save_pretrained(path)
     torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=size, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, pad_token_id=0, bos_token_id=1,
-                         eos_token_id=2, max_position_embeddings=256)
+    config = LlamaConfig(**{"vocab_size": size, "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
+                            "num_attention_heads": 4, "num_key_value_heads": 2, "pad_token_id": 0, "bos_token_id": 1,
+                            "eos_token_id": 2, "max_position_embeddings": 256, **shape})
     LlamaForCausalLM(config).save_pretrained(path)
     return path
 
 
+@pytest.fixture(scope="session")
+def tiny_lm(tmp_path_factory):
+    return build_lm(tmp_path_factory.mktemp("tiny-lm"))
+
+
+@pytest.fixture(scope="session")
+def square_lm(tmp_path_factory):
+    """tiny_lm with as many key-value heads as query heads: every linear is a multiple of 32 wide, as
+    GPTQ's packing needs."""
+    return build_lm(tmp_path_factory.mktemp("square-lm"), num_key_value_heads=4)
 
 
 @pytest.fixture(scope="session")
 def wide_lm(tmp_path_factory):
     """tiny_lm with the default model's projection shapes (640 wide, 4 heads of 256, one key-value
     head): bfloat16 matrix products of these shapes round differently with the batch's shape."""
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
-
-    path = tmp_path_factory.mktemp("wide-lm")
-    tok, size = tokenizer(["<pad>", "<bos>", "<eos>", "<unk>"])
-    PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", bos_token="<bos>", eos_token="<eos>",
-                            unk_token="<unk>").save_pretrained(path)
-    torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=size, hidden_size=640, intermediate_size=2048, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=1, head_dim=256, pad_token_id=0,
-                         bos_token_id=1, eos_token_id=2, max_position_embeddings=1024)
-    LlamaForCausalLM(config).save_pretrained(path)
-    return path
+    return build_lm(tmp_path_factory.mktemp("wide-lm"), hidden_size=640, intermediate_size=2048,
+                    num_key_value_heads=1, head_dim=256, max_position_embeddings=1024)

@@ -4,7 +4,8 @@ torch and transformers are imported only when a model is actually loaded.
 """
 from __future__ import annotations
 
-import importlib.util
+import copy
+import hashlib
 import json
 import os
 import shutil
@@ -23,12 +24,12 @@ from harness.inputs.config import Generation
 from harness.models.base import BACKENDS, Done
 from harness.models.embedded import EMBEDDED, embedded_gguf, embedded_sha, parsed_once_gguf
 from harness.models.hub import hub_unavailable_reason
-from harness.models.prompts import PromptParts, Reply, chat_messages, clean_reply, completion_prompt
+from harness.models.prompts import (PromptParts, Reply, chat_messages, clean_reply, completion_head,
+                                    completion_prompt)
+from harness.models.quantize import require_runtime
 
 PAD_MULTIPLE = 64  # tokens; a prompt's padded length, hence its arithmetic, is fixed by its own length
-GPTQ_RUNTIME = ("optimum", "gptqmodel")  # what transformers' GPTQ integration loads a GPTQ checkpoint with
-GPTQ_BLOCKED = ("no gptqmodel release installs beside this harness's torch 2.13.0 and numpy 2.4 yet (7.7 needs "
-                "torch >= 2.14.1, 7.0 to 7.6 pin numpy 2.2.6)")
+HEAD_CACHE = "head-kv/1"  # in the identity: answers computed on the shared head's cached keys and values
 
 
 def model_shapes(config, batch_size: int, max_new_tokens: int) -> list[Shape]:
@@ -46,17 +47,17 @@ def model_shapes(config, batch_size: int, max_new_tokens: int) -> list[Shape]:
         Shape(batch_size, hidden, config.vocab_size, max_new_tokens + 1)]
 
 
-def quantization_method(model: str) -> str | None:
-    """The ``quant_method`` a checkpoint's config.json names (local folder or local HF cache), unloaded."""
+def quantization_config(model: str) -> dict:
+    """The ``quantization_config`` a checkpoint's config.json holds (local folder or local HF cache), unloaded."""
     config = Path(model) / "config.json"
     if not config.exists():
         from huggingface_hub import try_to_load_from_cache
 
         cached = try_to_load_from_cache(model, "config.json")
         if not isinstance(cached, str):
-            return None
+            return {}
         config = Path(cached)
-    return (json.loads(config.read_text()).get("quantization_config") or {}).get("quant_method")
+    return json.loads(config.read_text()).get("quantization_config") or {}
 
 
 @contextmanager
@@ -82,11 +83,22 @@ class HFGenerator:
         self.model_name = model
         self.settings = settings
         self.cache_root = Path(cache_root)
+        self._head_ids: dict[str, tuple[int, ...]] = {}
+
+    @cached_property
+    def _quantization(self) -> dict:
+        return {} if self.model_name == EMBEDDED else quantization_config(self.model_name)
 
     @cached_property
     def weights_identity(self) -> str:
-        """The float32 weights alone: what a LoRA adapter is trained on."""
-        return f"hf:{EMBEDDED}@sha256:{embedded_sha()}" if self.model_name == EMBEDDED else f"hf:{self.model_name}"
+        """The weights alone: what a LoRA adapter is trained on. A quantized checkpoint's settings
+        are part of it: one quantized again into the same folder must not reuse the old answers."""
+        if self.model_name == EMBEDDED:
+            return f"hf:{EMBEDDED}@sha256:{embedded_sha()}"
+        if not self._quantization:
+            return f"hf:{self.model_name}"
+        settings = json.dumps(self._quantization, sort_keys=True).encode()
+        return f"hf:{self.model_name}|{self._quantization.get('quant_method')}:{hashlib.sha256(settings).hexdigest()[:12]}"
 
     @property
     def _workload(self) -> str:
@@ -118,7 +130,7 @@ class HFGenerator:
             return decision
         from transformers import AutoConfig
 
-        shapes = model_shapes(AutoConfig.from_pretrained(self._path()), self.settings.batch_size,
+        shapes = model_shapes(AutoConfig.from_pretrained(self.weights_path()), self.settings.batch_size,
                               self.settings.max_new_tokens)
         with cpu_turn(self.cache_root):  # one process measures, alone on the CPU; the others read its choice
             decision = cached_decision(self.cache_root, self._workload)
@@ -138,9 +150,15 @@ class HFGenerator:
         return self._decision.dtype
 
     @cached_property
-    def identity(self) -> str:
-        # bfloat16 changes some answers, so it is part of every answer's and embedding's cache key
+    def table_identity(self) -> str:
+        """The weights as loaded: bfloat16 changes some answers and embeddings, so it is part of their keys."""
         return self.weights_identity if self.dtype == "float32" else f"{self.weights_identity}|{self.dtype}"
+
+    @cached_property
+    def identity(self) -> str:
+        # answers are computed on the shared head's cached keys and values, which round differently
+        # from one prefill of the whole prompt: answers computed without it are keyed apart
+        return f"{self.table_identity}|{HEAD_CACHE}"
 
     def check_available(self) -> None:
         if self.model_name == EMBEDDED:
@@ -152,11 +170,8 @@ class HFGenerator:
         reason = hub_unavailable_reason(self.model_name)
         if reason:
             raise Unavailable(f"generator {reason}")
-        missing = [name for name in GPTQ_RUNTIME if importlib.util.find_spec(name) is None]
-        if missing and quantization_method(self.model_name) == "gptq":
-            raise Unavailable(f"generator {self.model_name} is a GPTQ checkpoint, which needs {' and '.join(missing)}; "
-                              f"{GPTQ_BLOCKED}: point generator: at the unquantized checkpoint, or serve this one "
-                              "(vLLM) and use openai:MODEL@URL")
+        if self._quantization.get("quant_method") == "gptq":
+            require_runtime(f"generator {self.model_name} is a GPTQ checkpoint, which")
 
     def _converted_path(self) -> Path:
         return self.cache_root / "models" / f"{EMBEDDED}-{embedded_sha()[:16]}"
@@ -211,14 +226,14 @@ class HFGenerator:
             shutil.rmtree(tmp, ignore_errors=True)
         return tokenizer
 
-    def _path(self) -> Path | str:
+    def weights_path(self) -> Path | str:
         return self._embedded_path() if self.model_name == EMBEDDED else self.model_name
 
     def _load(self, dtype: str):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        path = self._path()
+        path = self.weights_path()
         tokenizer = AutoTokenizer.from_pretrained(path)
         tokenizer.padding_side = "left"  # decoder-only batches pad on the left
         if tokenizer.pad_token is None:
@@ -237,6 +252,8 @@ class HFGenerator:
             model.get_output_embeddings().register_forward_pre_hook(
                 lambda module, args: tuple(a.contiguous() for a in args))
         self._adapters: set[str] = set()
+        self._active: str | None = None  # the adapter switched on: the head's keys and values depend on it
+        self._heads: dict = {}
         return model, tokenizer
 
     def fresh_copy(self):
@@ -254,10 +271,12 @@ class HFGenerator:
             self._adapters.add(name)
         model.set_adapter(name)
         model.enable_adapters()
+        self._active = name
         try:
             yield
         finally:
             model.disable_adapters()
+            self._active = None
 
     def load(self) -> None:
         self._loaded  # noqa: B018
@@ -309,7 +328,8 @@ class HFGenerator:
     def generate(self, prompts: Sequence[PromptParts], done: Done | None = None) -> list[Reply]:
         texts = [self.render(p) for p in prompts]
         self._check_fits(prompts, texts, self.settings.max_new_tokens)
-        return self._run(texts, self.settings.max_new_tokens, done)
+        heads = [None if self.chat else completion_head(p) for p in prompts]
+        return self._run(texts, self.settings.max_new_tokens, done, heads)
 
     def complete(self, texts: Sequence[str], max_new_tokens: int | None = None) -> list[str]:
         """Raw prompts (a judge's rubric, say); a chat model gets each as one user turn."""
@@ -318,11 +338,13 @@ class HFGenerator:
                                                         add_generation_prompt=True) for t in texts]
         return [r.text for r in self._run(list(texts), max_new_tokens or self.settings.max_new_tokens)]
 
-    def _run(self, texts: list[str], max_new_tokens: int, done: Done | None = None) -> list[Reply]:
+    def _run(self, texts: list[str], max_new_tokens: int, done: Done | None = None,
+             heads: Sequence[str | None] | None = None) -> list[Reply]:
+        rows = [self._split(t, h) for t, h in zip(texts, heads or [None] * len(texts))]
         out: list[Reply] = [Reply("")] * len(texts)
         with progress("generating", total=len(texts), unit="answers") as bar:
-            for batch in self._batches(texts):
-                answers = self._run_batch([texts[i] for i in batch], max_new_tokens)
+            for batch in self._batches(rows):
+                answers = self._run_batch([rows[i] for i in batch], max_new_tokens)
                 for i, answer in zip(batch, answers):
                     out[i] = answer
                 if done:
@@ -330,17 +352,33 @@ class HFGenerator:
                 bar.update(len(batch))
         return out
 
-    def _batches(self, texts: Sequence[str]) -> list[list[int]]:
+    def _split(self, text: str, head: str | None) -> tuple[tuple[int, ...], list[int]]:
+        """A prompt's tokens as (its shared head, the rest); the head is () where there is none, or
+        where the prompt's tokens do not begin with the head's own (a merge across the boundary)."""
+        ids = self._tokens(text)
+        if head:
+            start = self._head_tokens(head)
+            if len(ids) > len(start) and tuple(ids[:len(start)]) == start:
+                return start, ids[len(start):]
+        return (), ids
+
+    def _head_tokens(self, head: str) -> tuple[int, ...]:
+        if head not in self._head_ids:
+            self._head_ids[head] = tuple(self._tokens(head))
+        return self._head_ids[head]
+
+    def _batches(self, rows: Sequence[tuple[tuple[int, ...], list[int]]]) -> list[list[int]]:
         """Greedy answers come in batches of one fixed shape: ``batch_size`` rows (a short batch is
-        filled with copies, in _run_batch), each prompt padded to its own length rounded up to
-        PAD_MULTIPLE tokens. A row's arithmetic then depends on its own prompt alone, not on which
-        prompts share its batch (what the cache missed, ``--systems``, the order of questions,
-        shards), which changed up to 9 of 58 bfloat16 answers with batches padded to their longest.
-        The indices of ``texts``, batched: prompts of one padded length together."""
-        padded = [-(-len(self._tokens(t)) // PAD_MULTIPLE) * PAD_MULTIPLE for t in texts]
-        order = sorted(range(len(texts)), key=lambda i: (padded[i], i))
+        filled with copies, in _run_batch), each prompt's shared head (computed once, _head_cache)
+        and its rest padded to the rest's own length rounded up to PAD_MULTIPLE tokens. A row's
+        arithmetic then depends on its own prompt alone, not on which prompts share its batch (what
+        the cache missed, ``--systems``, the order of questions, shards), which changed up to 9 of
+        58 bfloat16 answers with batches padded to their longest. The indices of ``rows``, batched:
+        prompts of one head and one padded length together."""
+        shape = [(head, -(-len(rest) // PAD_MULTIPLE) * PAD_MULTIPLE) for head, rest in rows]
+        order = sorted(range(len(rows)), key=lambda i: (shape[i], i))
         size = self.settings.batch_size
-        groups = [list(group) for _, group in groupby(order, key=padded.__getitem__)]
+        groups = [list(group) for _, group in groupby(order, key=shape.__getitem__)]
         return [group[start:start + size] for group in groups for start in range(0, len(group), size)]
 
     @contextmanager
@@ -359,15 +397,37 @@ class HFGenerator:
     def _tokens(self, text: str) -> list[int]:
         return self.tokenizer(text, add_special_tokens=not self.chat).input_ids
 
-    def _run_batch(self, texts: list[str], max_new_tokens: int) -> list[Reply]:
+    def _head_cache(self, head: tuple[int, ...]):
+        """The head's keys and values for a whole batch: computed once per (adapter, head) as one
+        row, so that they never depend on the batch; copied, since generate() extends its cache."""
         import torch
 
-        rows = texts + texts[-1:] * (self.settings.batch_size - len(texts))
-        enc = self.tokenizer(rows, return_tensors="pt", padding=True, pad_to_multiple_of=PAD_MULTIPLE,
-                             add_special_tokens=not self.chat).to(self.model.device)
-        with torch.inference_mode(), self._cpu_turn():
-            generated = self.model.generate(
-                **enc, max_new_tokens=max_new_tokens, do_sample=False,
-                eos_token_id=self._stop_ids, pad_token_id=self.tokenizer.pad_token_id)
-        return [clean_reply(self.tokenizer.decode(ids, skip_special_tokens=True))
-                for ids in generated[:len(texts), enc.input_ids.shape[1]:]]
+        key = (self._active, head)
+        if key not in self._heads:
+            with self._cpu_turn():
+                self._heads[key] = self.model(input_ids=torch.tensor([head], device=self.model.device),
+                                              use_cache=True).past_key_values
+        cache = copy.deepcopy(self._heads[key])
+        cache.batch_repeat_interleave(self.settings.batch_size)
+        return cache
+
+    def _run_batch(self, rows: list[tuple[tuple[int, ...], list[int]]], max_new_tokens: int) -> list[Reply]:
+        """One batch of (head, rest) rows: [head | left padding | rest], the head's part from its cache."""
+        import torch
+
+        n, head = len(rows), rows[0][0]
+        rows = rows + rows[-1:] * (self.settings.batch_size - n)
+        width = -(-max(len(rest) for _, rest in rows) // PAD_MULTIPLE) * PAD_MULTIPLE
+        pad = self.tokenizer.pad_token_id
+        device = self.model.device
+        ids = torch.tensor([[*head, *[pad] * (width - len(rest)), *rest] for _, rest in rows], device=device)
+        mask = torch.tensor([[1] * len(head) + [0] * (width - len(rest)) + [1] * len(rest) for _, rest in rows],
+                            device=device)
+        with torch.inference_mode():
+            cache = self._head_cache(head) if head else None
+            with self._cpu_turn():
+                generated = self.model.generate(
+                    input_ids=ids, attention_mask=mask, past_key_values=cache, max_new_tokens=max_new_tokens,
+                    do_sample=False, eos_token_id=self._stop_ids, pad_token_id=pad)
+        return [clean_reply(self.tokenizer.decode(out, skip_special_tokens=True))
+                for out in generated[:n, ids.shape[1]:]]

@@ -38,13 +38,23 @@ def _context_block(context: Sequence[str]) -> str:
     return "Reference material:\n" + "\n\n".join(f"[{i}] {text.strip()}" for i, text in enumerate(context, 1))
 
 
-def completion_prompt(parts: PromptParts) -> str:
+def _head_blocks(parts: PromptParts) -> list[str]:
     blocks = [parts.instructions.strip()] if parts.instructions.strip() else []
-    blocks += [f"Question: {ex.question}\nAnswer: {ex.answer}" for ex in parts.examples]
+    return blocks + [f"Question: {ex.question}\nAnswer: {ex.answer}" for ex in parts.examples]
+
+
+def completion_prompt(parts: PromptParts) -> str:
+    blocks = _head_blocks(parts)
     if parts.context is not None:
         blocks.append(_context_block(parts.context))
     blocks.append(f"Question: {parts.question}\nAnswer:")
     return "\n\n".join(blocks)
+
+
+def completion_head(parts: PromptParts) -> str:
+    """What every completion prompt with these instructions and examples begins with."""
+    blocks = _head_blocks(parts)
+    return "\n\n".join(blocks) + "\n\n" if blocks else ""
 
 
 def chat_messages(parts: PromptParts) -> list[dict]:

@@ -77,7 +77,7 @@ class GeneratorInputEmbedder:
 
     def __init__(self, generator: HFGenerator):
         self.generator = generator
-        self.identity = f"input-embeddings:{generator.identity}"
+        self.identity = f"input-embeddings:{generator.table_identity}"
 
     def check_available(self) -> None:
         self.generator.check_available()

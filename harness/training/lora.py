@@ -7,6 +7,7 @@ systems only (see HFGenerator.adapter).
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import random
@@ -61,12 +62,28 @@ def resolve_dtype(settings: LoraSettings, generation_dtype: str) -> LoraSettings
     return settings.model_copy(update={"dtype": "bfloat16" if generation_dtype == "bfloat16" else "float32"})
 
 
-def linear_layers(model) -> list[str]:
-    """Names (last path part) of the model's linear layers that LoRA may target."""
+def _linear_types() -> tuple[type, ...]:
     import torch
 
+    if importlib.util.find_spec("gptqmodel") is None:
+        return (torch.nn.Linear,)
+    from gptqmodel.nn_modules.qlinear import BaseQuantLinear  # a GPTQ checkpoint's linears
+
+    return torch.nn.Linear, BaseQuantLinear
+
+
+def linear_layers(model) -> list[str]:
+    """Names (last path part) of the model's linear layers that LoRA may target, quantized ones included."""
+    kinds = _linear_types()
     return sorted({name.rsplit(".", 1)[-1] for name, module in model.named_modules()
-                   if isinstance(module, torch.nn.Linear) and not name.endswith("lm_head")})
+                   if isinstance(module, kinds) and not name.endswith("lm_head")})
+
+
+def lora_targets(model, target_modules: str | list[str]) -> str | list[str]:
+    """PEFT's "all-linear" finds torch linears only: on a quantized base, name its GPTQ linears."""
+    if target_modules == "all-linear" and getattr(model, "hf_quantizer", None) is not None:
+        return linear_layers(model)
+    return target_modules
 
 
 def check_fits(settings: LoraSettings, model, model_name: str) -> None:
@@ -183,7 +200,7 @@ def sft_trainer(model, tokenizer, pairs: Sequence[TrainPair], settings: LoraSett
         disable_tqdm=True, dataloader_pin_memory=False, prediction_loss_only=True,  # harness.core.progress shows it
         dataset_kwargs={"skip_prepare_dataset": True})  # see tokenized()
     lora = LoraConfig(r=settings.rank, lora_alpha=settings.alpha, lora_dropout=settings.dropout,
-                      target_modules=settings.target_modules, task_type="CAUSAL_LM")
+                      target_modules=lora_targets(model, settings.target_modules), task_type="CAUSAL_LM")
     trainer = AnswerOnlySFTTrainer if answer_only else SFTTrainer
     train = tokenized(train_rows, tokenizer, settings.max_length)
     held = tokenized(eval_rows, tokenizer, settings.max_length)
