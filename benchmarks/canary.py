@@ -27,7 +27,7 @@ from packaging.utils import canonicalize_name
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".cache" / "canary-venv"
 PY = VENV / "bin" / "python"
-EXTRAS = ("llamacpp", "test")  # the ones `make test` installs
+EXTRAS = ("llamacpp", "test", "gptq")  # the ones `make test` installs
 
 
 def unbounded(line: str) -> str:

@@ -8,7 +8,10 @@ from it (tests/data/judge_heldout.yaml), the default systems' real answers on th
 of ../shared/corpora, labelled in tests/data/judge_fit_answers.yaml; left out when ../shared is absent).
 
     .venv/bin/python benchmarks/judge_agreement.py [--judges match,llm,hybrid] [--llm-server]
-        [--sets calibration,held-out,real,fit] [--halves dev,check]
+        [--sets calibration,held-out,real,fit] [--halves dev,check] [--ablate]
+
+With --ablate, match alone: what each of its rules is worth on each half, as the points of agreement
+lost when that rule is left out (negative: the rule costs agreement there).
 
 With --llm-server the llm and hybrid judges ask the packaged model through llama.cpp's server (started
 here on loopback and killed after a grace period, as tests/test_llamacpp.py does), the path a strong judge
@@ -33,6 +36,7 @@ from harness.core.cache import DEFAULT_DIR  # noqa: E402
 from harness.models import embedded_gguf  # noqa: E402
 from harness.models.llamacpp_server import llama_server  # noqa: E402
 from harness.judges.calibration import grade_candidates, load_candidates, split, system_gaps  # noqa: E402
+from harness.judges.match import RULES, MatchJudge  # noqa: E402
 from harness.run import SharedModels, make_run_judge  # noqa: E402
 from harness.suite import load_suite  # noqa: E402
 
@@ -56,6 +60,27 @@ def print_gaps(name: str, label: str, gaps: dict) -> None:
         print(f"{system:<12} {g.n:>3} {g.labelled / g.n:>9.1%} {g.judged / g.n:>7.1%} {g.points:>+13.1f}")
 
 
+def agreement(judge, questions, entries, half: str) -> float:
+    return grade_candidates(judge, questions, [e for e in entries if split(e.q) == half])[1].agreement
+
+
+def ablation(sets: dict, halves: list[str]) -> None:
+    """Each rule's worth: match's agreement less match's without that rule, in points, per set and half."""
+    columns = [(name, half) for name in sets for half in halves]
+    full = MatchJudge()
+    base = {(n, h): agreement(full, sets[n][0], sets[n][1], h) for n, h in columns}
+    print(f"{'rule left out':<16}" + "".join(f"{n[:8] + ' ' + h:>15}" for n, h in columns))
+    print(f"{'(none: match)':<16}" + "".join(f"{base[c]:>15.1%}" for c in columns))
+    variants = {"hedge words": {"hedge_words": set()}}
+    variants |= {rule.__name__.replace("_", " "): {"rules": tuple(r for r in RULES if r is not rule)} for rule in RULES}
+    for label, attributes in variants.items():
+        judge = MatchJudge()
+        for attribute, value in attributes.items():
+            setattr(judge, attribute, value)
+        worth = [100 * (base[(n, h)] - agreement(judge, sets[n][0], sets[n][1], h)) for n, h in columns]
+        print(f"{label:<16}" + "".join(f"{w:>+15.1f}" for w in worth))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--judges", default="match,llm,hybrid")
@@ -63,6 +88,7 @@ def main() -> None:
     parser.add_argument("--llm-server", action="store_true", help="the LLM judges through llama.cpp's server")
     parser.add_argument("--sets", default=None, help="label sets to grade, comma-separated (default: all)")
     parser.add_argument("--halves", default="dev,check", help="halves to grade (a slow judge: check alone)")
+    parser.add_argument("--ablate", action="store_true", help="match only: each rule's worth, left out in turn")
     args = parser.parse_args()
     suite = load_suite(ROOT / "fixtures" / "touch_rugby")
     with tempfile.TemporaryDirectory() as folder, ExitStack() as stack:
@@ -77,6 +103,8 @@ def main() -> None:
         sets = labelled_sets(suite, fit)
         if args.sets:
             sets = {name: sets[name] for name in args.sets.split(",")}
+        if args.ablate:
+            return ablation(sets, args.halves.split(","))
         for name in args.judges.split(","):
             judge = make_run_judge(SharedModels(suite, cache_dir=args.cache_dir), name)
             print(f"{'judge':<8} {'set':<12} {'half':<6} {'n':>4} {'agreement':>10} {'kappa':>7} {'unscored':>9} "

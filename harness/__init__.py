@@ -16,3 +16,9 @@ The packages read as the data flow, and each imports only the ones before it
 - ``render``: the scorecard, report.html and charts, each drawn from a ``RunReport``;
 - ``plugin``, ``cli`` and ``sweep``: the pytest plugin and the command line, glue only.
 """
+import logging
+
+# torchao (the gptq extra brings it; transformers and peft import it) logs its missing CUDA kernels and
+# its pytree registrations at every model load: noise on a CPU, never a fault of the user's run.
+for _name in ("torchao", "torch.utils._pytree"):
+    logging.getLogger(_name).setLevel(logging.ERROR)

@@ -353,7 +353,8 @@ class ReportWriter:
         generator = run.models.generator
         spec = spec_of(run.suite, run.systems, generator=generator.identity, judge=run.judge.identity,
                        judge_model=run.judge.model, self_grading=run.self_grading,
-                       generation=getattr(generator, "dtype_decision", None))
+                       generation=getattr(generator, "dtype_decision", None),
+                       generation_dtype=getattr(generator, "dtype", None))
         rows, stale = current_samples(self.results.rows(), run.reviews)
         meta = self.results.meta(gate_enabled=config.getoption("gate"), stale_reviews=stale)
         self.report = build_report(spec, rows, meta)

@@ -30,6 +30,7 @@ def test_a_checkpoint_quantized_on_the_corpus_answers_and_trains_lora(tiny_suite
     config = json.loads((out / "config.json").read_text())["quantization_config"]
     assert (config["quant_method"], config["bits"], config["group_size"]) == ("gptq", 4, 32)
     assert json.loads((out / RECORD).read_text())["calibration_texts"] >= 1
+    assert not list(tmp_path.glob(".tiny-gptq.*"))  # its temporary folder was renamed, none left beside it
 
     yaml = tiny_suite / "suite.yaml"
     yaml.write_text(yaml.read_text().replace("  - baseline\n", "  - baseline\n  - {name: lora, kind: lora}\n"))
@@ -53,7 +54,7 @@ def test_a_shape_gptq_cannot_pack_stops_in_one_line_and_writes_nothing(tiny_suit
     last = capsys.readouterr().err.splitlines()[-1]  # after optimum's own progress bars
     assert last == (f"error: GPTQ cannot quantize hf:{tiny_lm}: pack_block extension requires out_features "
                     "to be divisible by 32")
-    assert not out.exists() and not out.with_name("odd.tmp").exists()
+    assert not out.exists() and not list(tmp_path.glob(".odd.*"))
 
 
 def without_gptq_runtime(monkeypatch):

@@ -348,6 +348,8 @@ def test_seeds_record_each_seed_and_report_accuracy_per_seed(project, tiny_lm):
     assert data["analysis"]["systems"]["baseline"]["cost"]["prompt_tokens"] > 0
     assert lora["by_prior"]["unknown"] == {"n": 10, "correct": 0}
     assert [s["seed"] for s in data["run"]["training"]["lora-s"]["seeds"]] == [0, 1]
+    # the settings it trained with: `dtype: auto` as resolved for this float32 generator
+    assert next(s for s in data["spec"]["systems"] if s["name"] == "lora-s")["settings"]["dtype"] == "float32"
     card = (project.path / "reports" / "scorecard.md").read_text()
     assert "| lora-s | 0: 0.0%, 1: 0.0% | 0.0% ± 0.0 | baseline | not significant in any of 2 seeds |" in card
     assert "| lora-s (seed 1) | all-linear |" in card

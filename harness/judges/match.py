@@ -171,9 +171,70 @@ def _hedges(cand: list[str], form: list[str], question: Question) -> bool:
     return any(" ".join(cand[max(0, i - 1):i + 2]) not in said for i, word in enumerate(cand) if word == "or")
 
 
+class Reading(NamedTuple):
+    """A candidate as the rules read it: its text, its tokens, the forms and where one was found."""
+    question: Question
+    text: str
+    tokens: list[str]
+    forms: list[list[str]]
+    found: Match
+
+    @property
+    def shown(self) -> str:
+        return repr(" ".join(self.found.form)) + ("" if self.found.exact else " in another order or inflection")
+
+    @property
+    def rest(self) -> list[str]:  # the tokens outside the form found
+        return self.tokens[:self.found.start] + self.tokens[self.found.end:]
+
+
+def negation(r: Reading) -> Verdict | None:
+    """A negation just before or inside the match that the form itself does not have ("not a penalty")."""
+    if set(r.tokens[max(0, r.found.start - 2):r.found.end]) & _NEGATIONS and not set(r.found.form) & _NEGATIONS:
+        return Verdict(False, f"negates {r.shown}")
+    return None
+
+
+def alternatives(r: Reading) -> Verdict | None:
+    if _hedges(r.tokens, r.found.form, r.question):
+        return Verdict(False, f"hedges between alternatives around {r.shown}")
+    return None
+
+
+def other_numbers(r: Reading) -> Verdict | None:
+    """A number no form names; "one" before a word is a pronoun, not a number."""
+    named = _numbers(normalise(_PRONOUN_ONE.sub(" ", r.text.lower())))
+    extra = named - set().union(*(_numbers(f) for f in r.forms))
+    if extra:  # decisive when the gold is a number; otherwise the number may be a true detail
+        return Verdict(False, f"matches {r.shown} but also names {', '.join(sorted(extra))}",
+                       certain=bool(_numbers(r.found.form)))
+    return None
+
+
+def opposite_reason(r: Reading) -> Verdict | None:
+    if _contradicts(r.found.form, r.tokens[r.found.end:], r.question):
+        return Verdict(False, f"says {r.shown} but gives a reason that says the opposite", certain=False)
+    return None
+
+
+def added_claims(r: Reading) -> Verdict | None:
+    unsupported = _unsupported(r.question, r.rest)
+    if len(unsupported) > _UNSUPPORTED:
+        return Verdict(False, f"matches {r.shown} but adds what the question's evidence does not say "
+                              f"({', '.join(unsupported)})", certain=False)
+    return None
+
+
+# Applied in order to a candidate that holds a form; the first verdict stands. Each is measured by
+# leaving it out (benchmarks/judge_agreement.py --ablate).
+RULES = (negation, alternatives, other_numbers, opposite_reason, added_claims)
+
+
 class MatchJudge:
     identity = "match/5"
     model = None
+    rules = RULES
+    hedge_words = _HEDGES
 
     def __init__(self, config=None, ctx=None):
         pass
@@ -182,31 +243,17 @@ class MatchJudge:
         cand = normalise(candidate)
         if not cand:
             return Verdict(False, "empty answer")
-        if set(cand) & _HEDGES:
-            return Verdict(False, f"hedges ({', '.join(sorted(set(cand) & _HEDGES))})")
+        if hedged := set(cand) & self.hedge_words:
+            return Verdict(False, f"hedges ({', '.join(sorted(hedged))})")
         forms = _forms(question)
         found = _locate(forms, cand, question)
         if found is None:
             return Verdict(False, "no accepted form found", certain=False)
-        form, rest = found.form, cand[:found.start] + cand[found.end:]
-        shown = repr(" ".join(form)) + ("" if found.exact else " in another order or inflection")
-        if set(cand[max(0, found.start - 2):found.end]) & _NEGATIONS and not set(form) & _NEGATIONS:
-            return Verdict(False, f"negates {shown}")
-        if _hedges(cand, form, question):
-            return Verdict(False, f"hedges between alternatives around {shown}")
-        named = _numbers(normalise(_PRONOUN_ONE.sub(" ", candidate.lower())))
-        extra_numbers = named - set().union(*(_numbers(f) for f in forms))
-        if extra_numbers:
-            # Decisive when the gold is a number; otherwise the number may be a true detail.
-            return Verdict(False, f"matches {shown} but also names {', '.join(sorted(extra_numbers))}",
-                           certain=bool(_numbers(form)))
-        if _contradicts(form, cand[found.end:], question):
-            return Verdict(False, f"says {shown} but gives a reason that says the opposite", certain=False)
-        unsupported = _unsupported(question, rest)
-        if len(unsupported) > _UNSUPPORTED:
-            return Verdict(False, f"matches {shown} but adds what the question's evidence does not say "
-                                  f"({', '.join(unsupported)})", certain=False)
-        return Verdict(True, f"matches {shown}", certain=found.exact and len(rest) <= _TIGHT)
+        reading = Reading(question, candidate, cand, forms, found)
+        for rule in self.rules:
+            if (verdict := rule(reading)) is not None:
+                return verdict
+        return Verdict(True, f"matches {reading.shown}", certain=found.exact and len(reading.rest) <= _TIGHT)
 
 
 from harness.judges import JUDGES, Verdict  # noqa: E402

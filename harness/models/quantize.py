@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import shutil
+import tempfile
 import time
 from pathlib import Path
 from typing import Sequence
@@ -44,8 +45,6 @@ def quantize(source: Path | str, source_identity: str, texts: Sequence[str], out
 
     tokenizer = AutoTokenizer.from_pretrained(source)
     config = GPTQConfig(bits=bits, group_size=group_size, dataset=list(texts), tokenizer=tokenizer)
-    tmp = out.with_name(f"{out.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
     start = time.perf_counter()
     with progress(f"quantizing {source_identity} to {bits}-bit GPTQ on {len(texts)} corpus chunks"):
         try:  # float32 on load: Gemma's activations overflow float16, and every CPU runs float32
@@ -54,8 +53,15 @@ def quantize(source: Path | str, source_identity: str, texts: Sequence[str], out
             raise HarnessError(f"GPTQ cannot quantize {source_identity}: {err}") from None
     record = {"source": source_identity, "bits": bits, "group_size": group_size, "calibration_texts": len(texts),
               "seconds": round(time.perf_counter() - start, 1)}
-    model.save_pretrained(tmp)
-    tokenizer.save_pretrained(tmp)
-    (tmp / RECORD).write_text(json.dumps(record, indent=2) + "\n")
-    tmp.rename(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))  # one per run: two runs never share it
+    try:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        (tmp / RECORD).write_text(json.dumps(record, indent=2) + "\n")
+        tmp.rename(out)
+    except OSError as err:  # another run wrote `out` first, or the disk is full: nothing half-written is kept
+        raise HarnessError(f"could not write {out}: {err}") from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return record

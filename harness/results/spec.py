@@ -5,13 +5,19 @@ from typing import Sequence
 
 from harness.core import environment
 from harness.results.model import CorpusInfo, Environment, EvalSpec, JudgeLimits, SystemInfo
+from harness.inputs.config import LoraSettings
 from harness.suite import Suite
+from harness.training.lora import resolve_dtype
 from systems import SystemSpec
 
 
-def system_info(spec: SystemSpec) -> SystemInfo:
+def system_info(spec: SystemSpec, generation_dtype: str | None = None) -> SystemInfo:
+    """A system's settings as it ran: a training ``dtype: auto`` as the generator's dtype resolved it."""
+    options = spec.options
+    if generation_dtype is not None and isinstance(options, LoraSettings):
+        options = resolve_dtype(options, generation_dtype)
     return SystemInfo(name=spec.name, kind=spec.kind, family=spec.family, retrieves=spec.retrieves,
-                      settings=spec.options.model_dump(mode="json"))
+                      settings=options.model_dump(mode="json"))
 
 
 def judge_limits(suite: Suite) -> list[JudgeLimits]:
@@ -30,13 +36,14 @@ def judge_limits(suite: Suite) -> list[JudgeLimits]:
 
 
 def spec_of(suite: Suite, systems: Sequence[SystemSpec], *, generator: str, judge: str, judge_model: str | None,
-            self_grading: bool, generation: str | None = None) -> EvalSpec:
-    """The spec of a run of ``systems`` on ``suite``, with the generator and judge it used."""
+            self_grading: bool, generation: str | None = None, generation_dtype: str | None = None) -> EvalSpec:
+    """The spec of a run of ``systems`` on ``suite``, with the generator and judge it used, and
+    ``generation_dtype`` the dtype a local generator computes in (None for a server's)."""
     return EvalSpec(
         suite=suite.name, suite_dir=str(suite.root.resolve()),
         corpus=CorpusInfo(documents=len(suite.documents), words=sum(len(d.text.split()) for d in suite.documents),
                           hash=suite.corpus_hash),
-        questions=list(suite.questions), systems=[system_info(s) for s in systems],
+        questions=list(suite.questions), systems=[system_info(s, generation_dtype) for s in systems],
         example_answers=[e.answer for e in suite.config.examples], thresholds=suite.config.thresholds,
         judge_checks=judge_limits(suite), generator=generator, judge=judge, judge_model=judge_model,
         self_grading=self_grading, environment=Environment(**environment.snapshot(), generation=generation))
