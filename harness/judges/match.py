@@ -136,41 +136,6 @@ def _locate(forms: list[list[str]], cand: list[str], question: Question) -> Matc
     return None
 
 
-def _unsupported(question: Question, tokens: list[str]) -> list[str]:
-    """What ``tokens`` claim that the question, its gold, accepted forms and evidence do not say.
-    Without evidence the judge cannot tell a true detail from a false one, so it asks nothing."""
-    if not question.evidence:
-        return []
-    said = normalise(" ".join([question.question, question.answer, *question.accept, *question.evidence]))
-    return sorted(_claims(tokens) - _claims(said))
-
-
-def _contradicts(form: list[str], reason: list[str], question: Question) -> bool:
-    """A bare "no" whose reason neither negates nor takes away ("No, they are still playing" for a player
-    who cannot be replaced; but "No, the team plays one short" agrees), or a bare "yes" whose reason opens
-    with a negation ("Yes, it is not allowed"; a negation inside a condition, "yes, if it does not bounce",
-    says nothing against it). A reason that claims only what the gold and its accepted forms say agrees
-    ("No, it continues until the next touch" for "No, play continues until the next touch")."""
-    if form not in (["yes"], ["no"]) or not reason:
-        return False
-    golds = normalise(" ".join([question.answer, *question.accept]))
-    if _claims(reason) <= _claims(golds):
-        return False
-    if form == ["no"]:
-        return not set(reason) & (_NEGATIONS | _LESS)
-    return bool(set(reason[:3]) & _NEGATIONS)
-
-
-def _hedges(cand: list[str], form: list[str], question: Question) -> bool:
-    """An "or" between alternatives ("6 or 7"); not one that the question's own texts say ("until the next
-    touch or dead ball" where the rule reads so), nor one inside the form found."""
-    if "or" not in cand or "or" in form:
-        return False
-    said = " " + " ".join(normalise(" ".join([question.question, question.answer, *question.accept,
-                                              *question.evidence]))) + " "
-    return any(" ".join(cand[max(0, i - 1):i + 2]) not in said for i, word in enumerate(cand) if word == "or")
-
-
 class Reading(NamedTuple):
     """A candidate as the rules read it: its text, its tokens, the forms and where one was found."""
     question: Question
@@ -196,7 +161,13 @@ def negation(r: Reading) -> Verdict | None:
 
 
 def alternatives(r: Reading) -> Verdict | None:
-    if _hedges(r.tokens, r.found.form, r.question):
+    """An "or" between alternatives ("6 or 7"); not one that the question's own texts say ("until the next
+    touch or dead ball" where the rule reads so), nor one inside the form found."""
+    cand, q = r.tokens, r.question
+    if "or" not in cand or "or" in r.found.form:
+        return None
+    said = " " + " ".join(normalise(" ".join([q.question, q.answer, *q.accept, *q.evidence]))) + " "
+    if any(" ".join(cand[max(0, i - 1):i + 2]) not in said for i, word in enumerate(cand) if word == "or"):
         return Verdict(False, f"hedges between alternatives around {r.shown}")
     return None
 
@@ -212,13 +183,30 @@ def other_numbers(r: Reading) -> Verdict | None:
 
 
 def opposite_reason(r: Reading) -> Verdict | None:
-    if _contradicts(r.found.form, r.tokens[r.found.end:], r.question):
+    """A bare "no" whose reason neither negates nor takes away ("No, they are still playing" for a player
+    who cannot be replaced; but "No, the team plays one short" agrees), or a bare "yes" whose reason opens
+    with a negation ("Yes, it is not allowed"; a negation inside a condition, "yes, if it does not bounce",
+    says nothing against it). A reason that claims only what the gold and its accepted forms say agrees
+    ("No, it continues until the next touch" for "No, play continues until the next touch")."""
+    form, reason = r.found.form, r.tokens[r.found.end:]
+    if form not in (["yes"], ["no"]) or not reason:
+        return None
+    if _claims(reason) <= _claims(normalise(" ".join([r.question.answer, *r.question.accept]))):
+        return None
+    against = not set(reason) & (_NEGATIONS | _LESS) if form == ["no"] else bool(set(reason[:3]) & _NEGATIONS)
+    if against:
         return Verdict(False, f"says {r.shown} but gives a reason that says the opposite", certain=False)
     return None
 
 
 def added_claims(r: Reading) -> Verdict | None:
-    unsupported = _unsupported(r.question, r.rest)
+    """Claims beyond the question, its gold, accepted forms and evidence. Without evidence the judge
+    cannot tell a true detail from a false one, so it asks nothing."""
+    q = r.question
+    if not q.evidence:
+        return None
+    said = normalise(" ".join([q.question, q.answer, *q.accept, *q.evidence]))
+    unsupported = sorted(_claims(r.rest) - _claims(said))
     if len(unsupported) > _UNSUPPORTED:
         return Verdict(False, f"matches {r.shown} but adds what the question's evidence does not say "
                               f"({', '.join(unsupported)})", certain=False)

@@ -4,8 +4,8 @@ from __future__ import annotations
 from typing import Sequence
 
 from harness.core import environment
-from harness.results.model import CorpusInfo, Environment, EvalSpec, JudgeLimits, SystemInfo
 from harness.inputs.config import LoraSettings
+from harness.results.model import CorpusInfo, Environment, EvalSpec, JudgeLimits, SystemInfo
 from harness.suite import Suite
 from harness.training.lora import resolve_dtype
 from systems import SystemSpec
