@@ -8,7 +8,7 @@ every seed's answer is right.
 
 
 def test_answer(answer_case, eval_run, record, check):
-    system, question = answer_case
+    system, question, _ = answer_case
     answer = eval_run.answer(answer_case)  # the first call answers the system's whole batch
     wrong = []
     for seed, one in answer.by_seed or ((None, answer),):

@@ -5,7 +5,7 @@ Passes when the chunks retrieved for the question cover one of its evidence span
 
 
 def test_evidence_in_top_k(retrieval_case, eval_run, record, check):
-    system, question = retrieval_case
+    system, question, _ = retrieval_case
     hits = eval_run.retrieve(retrieval_case)
     rank = record(retrieval_case, retrieved=hits)["evidence_rank"]
     sources = ", ".join(f"{h.source}@{h.start}" for h in hits)

@@ -1,6 +1,6 @@
 """``harness judge`` audits a judge on your labels; ``harness report`` re-renders reports from results.json;
 ``harness compare`` compares two runs; ``harness review`` records human verdicts; ``harness sweep``
-compares retrieval settings on a suite without generating."""
+compares retrieval settings on a suite without generating; ``harness changes`` drafts edits of the documents."""
 from __future__ import annotations
 
 import argparse
@@ -104,6 +104,8 @@ def _ask(row, question, position: str) -> str:
 def _review(args: argparse.Namespace) -> int:
     if args.drafts:
         return _review_drafts(args)
+    if args.changes:
+        return _review_changes(args)
     from harness.judges.reviews import REVIEWS_FILE, carry_over, load_reviews, record_review, review_queue
     from harness.results.migrate import read_results_file
     from harness.suite import load_suite
@@ -159,42 +161,114 @@ def _review_file(path: Path, target: Path, taken: set[str], counts: dict) -> boo
     import yaml
 
     from harness.core.cache import write_atomic
-    from harness.training.draft import PENDING, accepted, append_entry, load_drafts
+    from harness.training.draft import accepted, append_entry, load_drafts
 
     entries = load_drafts(path)
+
+    def keep(entry: dict, gold: str | None) -> bool:
+        kept = accepted(entry, gold, taken)
+        append_entry(target, kept)
+        taken.add(kept.get("id", ""))
+        return True
+
+    def save() -> None:
+        write_atomic(path, yaml.safe_dump(entries, sort_keys=False, allow_unicode=True, width=120))
+
+    return _review_entries(entries, path.name, keep, save, counts)
+
+
+def _review_entries(entries: list[dict], name: str, keep, save, counts: dict, ask=None) -> bool:
+    """The y / e / n loop over the pending entries of one draft file: ``keep(entry, edited)`` writes an
+    accepted one to its target (False: it did not fit, and stays pending), ``save()`` records each status so
+    that a review resumes. False when the reviewer quit."""
+    from harness.training.draft import PENDING
+
+    ask = ask or _ask_draft
     pending = [e for e in entries if e["status"] == PENDING]
     accept_rest = False
     for i, entry in enumerate(pending, 1):
-        word, _, gold = ("y" if accept_rest else _ask_draft(entry, f"{path.name} {i}/{len(pending)}")).partition(" ")
+        word, _, gold = ("y" if accept_rest else ask(entry, f"{name} {i}/{len(pending)}")).partition(" ")
         word, gold = word.lower(), gold.strip()
         if word in ("q", "quit"):
             return False
         accept_rest = word == "all"
         if word in ("y", "yes", "all") or (word == "e" and gold):
-            kept = accepted(entry, gold if word == "e" else None, taken)
-            append_entry(target, kept)
-            taken.add(kept.get("id", ""))
+            if not keep(entry, gold if word == "e" else None):
+                continue
             entry["status"] = "edited" if word == "e" else "accepted"
         elif word in ("n", "no"):
             entry["status"] = "rejected"
         else:  # skip: still pending
             continue
         counts[entry["status"]] += 1
-        write_atomic(path, yaml.safe_dump(entries, sort_keys=False, allow_unicode=True, width=120))
+        save()
     return True
 
 
-def _ask_draft(entry: dict, position: str) -> str:
-    """Show one draft with what a reviewer needs to judge it; the reply, or "quit" at end of input."""
-    flag = "  (the answer's words are not all in the evidence: check it)" if entry.get("uncertain") else ""
-    print(f"\n[{position}] {entry.get('id', 'pair')}: {entry['question']}\n  gold:     {entry['answer']}{flag}")
-    for span in entry.get("evidence", []):
-        print(f"  evidence: {span}")
-    print(f"  source:   {entry.get('source', '')}" + (f" ({entry['section']})" if entry.get("section") else ""))
+def _ask_draft(entry: dict, position: str, lines: list[str] | None = None, edit: str = "NEW GOLD") -> str:
+    """Show one draft with what a reviewer needs to judge it (``lines``, or a drafted question's); the
+    reply, or "quit" at end of input."""
+    if lines is None:
+        flag = "  (the answer's words are not all in the evidence: check it)" if entry.get("uncertain") else ""
+        lines = [f"{entry.get('id', 'pair')}: {entry['question']}", f"  gold:     {entry['answer']}{flag}"]
+        lines += [f"  evidence: {span}" for span in entry.get("evidence", [])]
+        lines.append(f"  source:   {entry.get('source', '')}" + (f" ({entry['section']})" if entry.get("section") else ""))
+    print(f"\n[{position}] " + "\n".join(lines))
     try:
-        return input("accept? y / e NEW GOLD / n / skip / all (accept the rest of this file) / quit: ").strip()
+        return input(f"accept? y / e {edit} / n / skip / all (accept the rest of this file) / quit: ").strip()
     except EOFError:
         return "quit"
+
+
+def _change_material(suite):
+    """What drafted edits are checked against: the suite as it reads before any change set."""
+    from harness.training.changes_draft import Material
+
+    return Material(suite.documents, suite.questions, suite.evidence, suite.train_pairs)
+
+
+def _review_changes(args: argparse.Namespace) -> int:
+    """Accept (with the drafted or another new value) or reject each drafted edit; accepted ones go to
+    changes/<name>.yaml at once, checked with those already there, so a run reads only reviewed edits."""
+    from harness.inputs.changes import DRAFT, FOLDER
+    from harness.suite import load_suite
+    from harness.training import changes_draft
+
+    suite = load_suite(args.suite)
+    path = suite.root / DRAFT
+    if not path.is_file():
+        raise HarnessError(f"no drafted changes: draft them with `harness changes --suite {suite.root}`", path=path)
+    top, entries = changes_draft.load_draft(path)
+    target, material = suite.root / FOLDER / f"{args.name}.yaml", _change_material(suite)
+    counts = {"accepted": 0, "edited": 0, "rejected": 0}
+
+    def keep(entry: dict, value: str | None) -> bool:
+        try:
+            changes_draft.accept(target, entry, value, material)
+        except HarnessError as err:
+            print(f"  not accepted, still pending: {err}")
+            return False
+        return True
+
+    _review_entries(entries, path.name, keep, lambda: changes_draft.save_draft(path, top, entries), counts,
+                    lambda e, pos: _ask_draft(e, pos, changes_draft.describe(e), "NEW VALUE"))
+    print(f"\n{counts['accepted']} accepted as drafted, {counts['edited']} accepted with another value, "
+          f"{counts['rejected']} rejected; accepted edits written to {target}")
+    return 0
+
+
+def _changes(args: argparse.Namespace) -> int:
+    from harness.suite import load_suite
+    from harness.training.changes_draft import write_draft
+
+    suite = load_suite(args.suite)
+    path, summary = write_draft(suite.root, _change_material(suite), args.count, args.seed)
+    print(summary.line())
+    if not summary.drafted:
+        raise HarnessError("no edit drafted; nothing written (see the line above)")
+    print(f"written to {path}; review it with `harness review --changes --suite {suite.root}`: accepted edits go "
+          f"to changes/drafted.yaml (--name)")
+    return 0
 
 
 def _merge(args: argparse.Namespace) -> int:
@@ -221,15 +295,17 @@ def _train(args: argparse.Namespace) -> int:
     suite = load_suite(args.suite)
     names = args.system or list(suite.default_systems)
     run = EvalRun(suite, [suite.system(n) for n in names], cache_dir=args.cache_dir)
-    for name in names:
+    # with a change set, the adapters brought up to date after the change too (the change study's refreshed)
+    conditions = (None, "refreshed") if suite.change else (None,)
+    for name, condition in ((n, c) for n in names for c in conditions):
         try:
-            built = run.system(name)
+            built = run.system(name, condition)
         except Unavailable as why:
             print(f"{name}: skipped: {why}")
             continue
         for seed, adapter, _ in getattr(built, "adapters", ()):  # one per seed; systems that do not train have none
             log = adapter.log
-            print(f"{name} (seed {seed}): adapter {adapter.path}\n  {log['examples']} pairs, "
+            print(f"{name}{', ' + condition if condition else ''} (seed {seed}): adapter {adapter.path}\n  {log['examples']} pairs, "
                   f"{log['settings']['epochs']:g} epochs, {log['seconds']} s ({log['examples_per_second']} examples/s); "
                   f"last train loss {log['train'][-1][1] if log['train'] else '-'}, "
                   f"last eval loss {log['eval'][-1][1] if log['eval'] else '-'}")
@@ -396,6 +472,10 @@ def main(argv: list[str] | None = None) -> int:
     review.add_argument("--drafts", action="store_true",
                         help="review what `harness draft` wrote: accept, edit the gold or reject each draft; "
                              "accepted ones are appended to questions.yaml and train.yaml")
+    review.add_argument("--changes", action="store_true",
+                        help="review what `harness changes` drafted: accept, give another new value or reject "
+                             "each edit; accepted ones go to changes/NAME.yaml")
+    review.add_argument("--name", default="drafted", help="the change set --changes writes (%(default)s)")
     review.set_defaults(func=_review)
     merge = sub.add_parser("merge", help="join the results.json of a sharded run (--shard I/N) and apply the gate")
     merge.add_argument("parts", nargs="+", metavar="PART.json")
@@ -428,6 +508,12 @@ def main(argv: list[str] | None = None) -> int:
                        help="questions in proportion to the documents' length, or evenly over documents")
     _writing_arguments(draft)
     draft.set_defaults(func=_draft)
+    changes = sub.add_parser("changes", help="draft counterfactual edits of the documents from the questions, "
+                                             "without a model, for review (changes.draft.yaml)")
+    changes.add_argument("--suite", required=True)
+    changes.add_argument("--count", type=int, default=10, help="edits to draft at most (%(default)s)")
+    changes.add_argument("--seed", type=int, default=0, help="the same seed drafts the same file")
+    changes.set_defaults(func=_changes)
     quant = sub.add_parser("quantize", help="write a 4-bit GPTQ checkpoint of the suite's generator, calibrated on "
                                             "its corpus (needs the gptq extra)")
     quant.add_argument("--suite", required=True)

@@ -37,7 +37,7 @@ RUN = pytest.StashKey[EvalRun]()
 RECORD = "harness"  # user_properties key carrying one record
 SYSTEM = "harness-system"  # user_properties key naming the system a test exercises
 WRONG = "harness-wrong"  # user_properties key: this test failed on a wrong result, not a crash
-CASE_ARGS = ("answer_case", "retrieval_case")
+CASE_ARGS = ("answer_case", "retrieval_case", "change_case")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -89,7 +89,8 @@ def start_eval_run(config: pytest.Config) -> None:
         raise pytest.UsageError(str(err)) from None
     if not _is_worker(config):  # the controller writes the reports, as junitxml does
         config.pluginmanager.register(ReportWriter(config, config.stash[RUN], previous), "harness-report-writer")
-    systems = {case_id(c): c.system for retrieval in (False, True) for c in config.stash[RUN].cases(retrieval)}
+    run = config.stash[RUN]
+    systems = {case_id(c): c.system for c in (*run.cases(False), *run.cases(True), *run.change_cases())}
     config.stash[SYSTEM_OF] = lambda nodeid: systems.get(nodeid.rpartition("[")[2].removesuffix("]"))
     position = {q.id: i for i, q in enumerate(config.stash[RUN].suite.questions)}
     config.stash[QUESTION_OF] = lambda item: next((position[c.question.id] for c in _cases(item)
@@ -97,7 +98,7 @@ def start_eval_run(config: pytest.Config) -> None:
 
 
 def case_id(case: Case) -> str:
-    return f"{case.system}-{case.question.id}"
+    return f"{case.system}-{case.question.id}" + (f"-{case.condition}" if case.condition else "")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -159,13 +160,15 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    for argname, retrieval in (("answer_case", False), ("retrieval_case", True)):
+    for argname, cases_of in (("answer_case", lambda run: run.cases(False)),
+                              ("retrieval_case", lambda run: run.cases(True)),
+                              ("change_case", lambda run: run.change_cases())):
         if argname not in metafunc.fixturenames:
             continue
         run = metafunc.config.stash.get(RUN, None)
         if run is None:
             raise pytest.UsageError("eval tests need evals/conftest.py to call harness.plugin.start_eval_run")
-        cases = list(run.cases(retrieval))
+        cases = list(cases_of(run))
         metafunc.parametrize(argname, cases, ids=[case_id(c) for c in cases], indirect=True)
 
 
@@ -191,8 +194,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         return
     for item in session.items:
         for case in _cases(item):
-            if case.question.id not in run.wanted.setdefault(case.system, []):
-                run.wanted[case.system].append(case.question.id)
+            wanted = run.wanted.setdefault((case.system, case.condition), [])
+            if case.question.id not in wanted:
+                wanted.append(case.question.id)
 
 
 def _case(request: pytest.FixtureRequest) -> Case:
@@ -200,15 +204,18 @@ def _case(request: pytest.FixtureRequest) -> Case:
     run = request.config.stash[RUN]
     request.node.user_properties.append((SYSTEM, case.system))  # a crash in this test is the system's
     try:
-        system = run.system(case.system)
+        system = run.system(case.system, case.condition)
     except Unavailable as why:
         request.node.user_properties.append((RECORD, {"system": case.system, "skipped": str(why)}))
         pytest.skip(f"{case.system}: {why}")
     adapter = getattr(system, "adapter", None)
-    if adapter is not None and case.system not in run.reported_training:  # once per system per process
-        run.reported_training.add(case.system)
-        log = system.training_log
-        request.node.user_properties.append((RECORD, {"system": case.system, "training": log}))
+    trained = (case.system, case.condition and case.condition != "stale")  # stale: the ordinary run's adapter
+    if adapter is not None and trained not in run.reported_training:  # once per system per process
+        run.reported_training.add(trained)
+        entry = {"system": case.system, "training": system.training_log}
+        if trained[1]:
+            entry["condition"] = "refreshed"
+        request.node.user_properties.append((RECORD, entry))
     return case
 
 
@@ -222,6 +229,11 @@ def retrieval_case(request: pytest.FixtureRequest) -> Case:
     return _case(request)
 
 
+@pytest.fixture
+def change_case(request: pytest.FixtureRequest) -> Case:
+    return _case(request)
+
+
 @pytest.fixture(scope="session")
 def eval_run(pytestconfig: pytest.Config) -> EvalRun:
     return pytestconfig.stash[RUN]
@@ -230,10 +242,14 @@ def eval_run(pytestconfig: pytest.Config) -> EvalRun:
 @pytest.fixture
 def record(request: pytest.FixtureRequest, eval_run: EvalRun):
     """Attach what this test learned about (system, question) to its report."""
-    def add(case: Case, *, answer=None, verdict=None, retrieved=None, seed=None) -> dict:
+    def add(case: Case, *, answer=None, verdict=None, retrieved=None, seed=None, change_class=None) -> dict:
         entry: dict = {"system": case.system, "id": case.question.id}
         if seed is not None:  # one of several adapters trained with different seeds
             entry["seed"] = seed
+        if case.condition is not None:  # the change study's
+            entry["condition"] = case.condition
+        if change_class is not None:
+            entry["change_class"] = change_class
         if answer is not None:
             entry.update(answer=answer.text, seconds=answer.seconds, cached=answer.cached, debris=answer.debris,
                          prompt_tokens=answer.prompt_tokens)
@@ -243,7 +259,7 @@ def record(request: pytest.FixtureRequest, eval_run: EvalRun):
         if retrieved is not None:
             entry["retrieved"] = [{"source": h.source, "text": h.text, "score": h.score} for h in retrieved]
             if case.question.evidence:
-                entry["evidence_rank"] = eval_run.evidence_rank(case.question, retrieved)
+                entry["evidence_rank"] = eval_run.evidence_rank(case.question, retrieved, case.condition)
         request.node.user_properties.append((RECORD, entry))
         # what this process measured of the system's cost so far; the controller keeps the last report
         request.node.user_properties.append((RECORD, {"system": case.system, "cost": eval_run.cost(case.system)}))
@@ -355,9 +371,10 @@ class ReportWriter:
                        judge_model=run.judge.model, self_grading=run.self_grading,
                        generation=getattr(generator, "dtype_decision", None),
                        generation_dtype=getattr(generator, "dtype", None))
-        rows, stale = current_samples(self.results.rows(), run.reviews)
+        rows = self.results.rows()
+        before, stale = current_samples([r for r in rows if r.condition is None], run.reviews)
         meta = self.results.meta(gate_enabled=config.getoption("gate"), stale_reviews=stale)
-        self.report = build_report(spec, rows, meta)
+        self.report = build_report(spec, before, meta, [r for r in rows if r.condition is not None])
         if self.previous:
             self.report = with_comparison(self.report, self.previous[1], self.previous[0])
         passed = publish(self.report, _path(config, "scorecard"), _path(config, "results_json"))

@@ -18,6 +18,7 @@ from harness.core.errors import HarnessError, PromptTooLong, Unavailable, did_yo
 from harness.inputs.config import Question
 from harness.inputs.evidence import Span, evidence_rank
 from harness.judges import Judge, Verdict, make_judge
+from harness.judges.changes import ChangeClass, change_class
 from harness.judges.calibration import Agreement, Gap, grade_candidates, system_gaps
 from harness.judges.replay import MissingVerdict, ReplayJudge
 from harness.judges.reviews import REVIEWS_FILE, load_reviews
@@ -26,14 +27,23 @@ from harness.models.answering import Answerer
 from harness.retrieval import Hit
 from harness.retrieval.embedders import Embedder, make_embedder
 from harness.suite import Suite
-from harness.training.adapters import Adapters
+from harness.training.adapters import Adapters, Updated
 from systems import KINDS, SystemSpec
 from systems.base import Answer, System
 
 
 class Case(NamedTuple):
     system: str
-    question: Question
+    question: Question  # as the condition has it: after a change, with its new gold
+    condition: str | None = None  # the change study's (CONDITIONS); None: the ordinary run
+
+
+# The change study (a suite with a reviewed change set): after the documents change, every system answers
+# the changed questions with the corpus re-indexed and its adapters as they were trained (stale); systems
+# that train answer them again with their adapters brought up to date (refreshed), and answer the other
+# questions too (control: did updating break what was right?).
+CONDITIONS = ("stale", "refreshed", "control")
+BUILT_IN = {"stale": "stale", "refreshed": "refreshed", "control": "refreshed"}  # condition -> its Context
 
 
 def select_systems(suite: Suite, names: str | None) -> list[SystemSpec]:
@@ -70,7 +80,7 @@ class SharedModels:
         self.suite = suite
         self.generator_spec = generator or suite.config.generator
         self.cache = DiskCache(cache_dir)
-        self.adapters = Adapters(lambda: self.generator, suite, self.cache, no_train, shard)
+        self.adapters = Adapters(self, self.cache, no_train, shard)
         self._generators: dict[str, Generator] = {}
         self._embedders: dict[str, Embedder] = {}
 
@@ -95,6 +105,42 @@ class SharedModels:
         return self._embedders[name]
 
 
+class ChangedModels:
+    """The Context after the documents changed: the changed corpus to retrieve from, the run's one
+    generator and embedders, and adapters as a condition has them (the old ones, or ``Updated``)."""
+
+    def __init__(self, before: SharedModels, suite: Suite, adapters=None):
+        self.suite = suite
+        self.cache = before.cache
+        self.adapters = adapters
+        self._before = before
+
+    @property
+    def generator(self) -> Generator:
+        return self._before.generator
+
+    @property
+    def answerer(self) -> Answerer:
+        return self._before.answerer  # the prompt is the suite's instructions and examples, not its corpus
+
+    def embedder(self, name: str) -> Embedder:
+        return self._before.embedder(name)
+
+
+def change_contexts(models: SharedModels, no_train: bool, shard: bool) -> dict[str | None, object]:
+    """The Context of each condition: None is the ordinary run's."""
+    contexts: dict[str | None, object] = {None: models}
+    change = models.suite.change
+    if change is None:
+        return contexts
+    contexts["stale"] = ChangedModels(models, change.after, models.adapters)  # exactly the old adapters
+    refreshed = ChangedModels(models, change.after)
+    refreshed.adapters = Updated(models.adapters, Adapters(refreshed, models.cache, no_train, shard),
+                                 change.applied.changed_pairs, models.suite.config.changes.refresh)
+    contexts["refreshed"] = refreshed
+    return contexts
+
+
 def make_run_judge(models: SharedModels, name: str | None = None, replay: str | Path | None = None) -> Judge:
     """The suite's judge (or the one named), or a replay of a results.json's verdicts."""
     if replay:
@@ -113,18 +159,21 @@ class EvalRun:
         self.suite = suite
         self.systems = list(systems)
         self.models = SharedModels(suite, generator, cache_dir, no_train, shard)
+        self.contexts = change_contexts(self.models, no_train, shard)
         self.judge = make_run_judge(self.models, judge, judge_replay)
         self.reviews = load_reviews(suite.root / REVIEWS_FILE, suite.questions)
-        self._built: dict[str, System | Exception] = {}
-        self._answers: dict[str, dict[str, Answer] | Exception] = {}
-        self.wanted: dict[str, list[str]] = {}  # system -> question ids selected in this session
-        self.reported_training: set[str] = set()  # systems whose training log this process reported
+        self._built: dict[tuple[str, str | None], System | Exception] = {}  # (system, Context) ->
+        self._answers: dict[tuple[str, str | None], dict[str, Answer] | Exception] = {}  # (system, condition) ->
+        self.wanted: dict[tuple[str, str | None], list[str]] = {}  # (system, condition) -> question ids selected
+        self.reported_training: set[tuple] = set()  # (system, refreshed) whose training log this process reported
         self.peak_mb: dict[str, float | None] = {}  # system -> peak memory while it built and answered
-        self.index_seconds: dict[str, float] = {}  # system -> seconds to chunk and index the corpus, first build
+        # (system, condition) -> seconds to chunk and index the corpus (after the change: the new one), first build
+        self.index_seconds: dict[tuple[str, str | None], float] = {}
 
     def cost(self, name: str) -> dict:
         """What this process measured of a system's cost (results.records.Results reads it)."""
-        return {"index_seconds": self.index_seconds.get(name), "peak_rss_mb": self.peak_mb.get(name)}
+        return {"index_seconds": self.index_seconds.get((name, None)), "peak_rss_mb": self.peak_mb.get(name),
+                "reindex_seconds": self.index_seconds.get((name, "stale"))}
 
     def _keep_peak(self, name: str, fresh: bool) -> None:
         """The peak memory of the run that generated a system's answers, kept in the cache: a rerun from
@@ -138,27 +187,32 @@ class EvalRun:
             entry = self.models.cache.get("cost", key)
             self.peak_mb[name] = entry["peak_rss_mb"] if entry else None
 
-    def _index(self, name: str, system: System) -> None:
+    def _index(self, name: str, system: System, condition: str | None = None) -> None:
         """Before a system's first retrieval: index the corpus now, timed, the first time these retrieval
         settings meet this corpus; the time is kept in the cache, so a rerun reports what a change to the
         documents costs. A failure surfaces in the test that retrieves, as it would without the timing."""
         retriever = getattr(system, "retriever", None)
-        if retriever is None or name in self.index_seconds:
+        condition = condition and "stale"  # every condition after the change retrieves from one new corpus
+        if retriever is None or (name, condition) in self.index_seconds:
             return
         key = cache_key("index-seconds", self.suite.system(name).options.model_dump(mode="json"),
-                        self.suite.corpus_hash)
+                        self.suite_of(condition).corpus_hash)
         entry = self.models.cache.get("cost", key)
         if entry is None:
             start = time.perf_counter()
             retriever.prepare()
             entry = {"seconds": round(time.perf_counter() - start, 3)}
             self.models.cache.put("cost", key, entry)
-        self.index_seconds[name] = entry["seconds"]
+        self.index_seconds[(name, condition)] = entry["seconds"]
 
     @property
     def self_grading(self) -> bool:
         """The judge's model is the model whose answers it grades."""
         return self.judge.model is not None and self.judge.model == self.models.generator.identity
+
+    def suite_of(self, condition: str | None) -> Suite:
+        """The suite as a condition reads it: after the change, its new documents and gold."""
+        return self.suite if condition is None else self.suite.change.after
 
     def cases(self, retrieval: bool) -> Iterable[Case]:
         for spec in self.systems:
@@ -168,19 +222,36 @@ class EvalRun:
                 if not retrieval or q.evidence:
                     yield Case(spec.name, q)
 
-    def system(self, name: str) -> System:
-        """The built system; raises Unavailable (remembered) when it cannot run here."""
-        if name not in self._built:
+    def change_cases(self) -> Iterable[Case]:
+        """The change study's cases, when the suite has a change set: see CONDITIONS."""
+        if self.suite.change is None:
+            return
+        changed = self.suite.change.changed
+        after = self.suite.change.after.questions
+        for condition in CONDITIONS:
+            for spec in self.systems:
+                if condition != "stale" and not KINDS.get(spec.kind).trains:
+                    continue  # re-indexing is all a system that does not train has to do
+                for q in after:
+                    if (q.id in changed) == (condition != "control"):
+                        yield Case(spec.name, q, condition)
+
+    def system(self, name: str, condition: str | None = None) -> System:
+        """The built system (as a condition of the change study has it); raises Unavailable (remembered)
+        when it cannot run here."""
+        built_in = BUILT_IN.get(condition)
+        if (name, built_in) not in self._built:
             spec = self.suite.system(name)
             try:
-                with progress.scope(name), peak_rss(self.peak_mb, name):
-                    self._built[name] = KINDS.get(spec.kind).build(name, spec.options, self.models)
+                with progress.scope(name if built_in is None else f"{name}, {built_in}"), peak_rss(self.peak_mb, name):
+                    self._built[name, built_in] = KINDS.get(spec.kind).build(name, spec.options,
+                                                                            self.contexts[built_in])
             except Unavailable as why:
-                self._built[name] = why
+                self._built[name, built_in] = why
             except Exception as err:  # remembered: built once, its traceback shown once
-                self._built[name] = err
+                self._built[name, built_in] = err
                 raise
-        built = self._built[name]
+        built = self._built[name, built_in]
         if isinstance(built, Unavailable):
             raise built
         if isinstance(built, Exception):
@@ -188,32 +259,35 @@ class EvalRun:
         return built
 
     def answer(self, case: Case) -> Answer:
-        if case.system not in self._answers:
-            ids = set(self.wanted.get(case.system) or [case.question.id])
-            questions = [q for q in self.suite.questions if q.id in ids]
+        at = (case.system, case.condition)
+        if at not in self._answers:
+            ids = set(self.wanted.get(at) or [case.question.id])
+            questions = [q for q in self.suite_of(case.condition).questions if q.id in ids]
+            scope = case.system if case.condition is None else f"{case.system}, {case.condition}"
             try:
-                system = self.system(case.system)
-                with progress.scope(case.system), peak_rss(self.peak_mb, case.system):
-                    self._index(case.system, system)
+                system = self.system(case.system, case.condition)
+                with progress.scope(scope), peak_rss(self.peak_mb, case.system):
+                    self._index(case.system, system, case.condition)
                     answers = system.answer(questions)
-                self._keep_peak(case.system, fresh=any(not a.cached for a in answers))
-                self._answers[case.system] = {q.id: a for q, a in zip(questions, answers)}
+                if case.condition is None:
+                    self._keep_peak(case.system, fresh=any(not a.cached for a in answers))
+                self._answers[at] = {q.id: a for q, a in zip(questions, answers)}
                 self._prefetch_verdicts(questions, answers)
             except PromptTooLong as err:
                 qid = next((q.id for q in questions if q.question == err.question), "?")
-                self._answers[case.system] = HarnessError(f"system {case.system}, question {qid}: {err}")
+                self._answers[at] = HarnessError(f"system {scope}, question {qid}: {err}")
             except HarnessError as err:
-                self._answers[case.system] = HarnessError(f"system {case.system}: {err}")
+                self._answers[at] = HarnessError(f"system {scope}: {err}")
             except Exception as err:  # remembered: one failing batch, not one retry per test
-                self._answers[case.system] = err
+                self._answers[at] = err
                 raise
-        batch = self._answers[case.system]
+        batch = self._answers[at]
         if isinstance(batch, HarnessError):
             raise batch
         if isinstance(batch, Exception):
             raise crashed_before(case.system, batch)
         if case.question.id not in batch:  # not foreseen at collection
-            batch[case.question.id] = self.system(case.system).answer([case.question])[0]
+            batch[case.question.id] = self.system(case.system, case.condition).answer([case.question])[0]
         return batch[case.question.id]
 
     def _prefetch_verdicts(self, questions: Sequence[Question], answers: Sequence[Answer]) -> None:
@@ -227,13 +301,27 @@ class EvalRun:
                 pass
 
     def grade(self, case: Case, answer: Answer) -> Verdict:
+        # A review was made against the gold of its day: where the change moved the gold, the judge decides.
+        moved = case.condition is not None and case.question.id in self.suite.change.changed
         try:
             judged = self.judge.grade(case.question, answer.text)
         except MissingVerdict as err:
-            if self.reviews.get(case.question.id, answer.text) is None:
+            if moved or self.reviews.get(case.question.id, answer.text) is None:
                 raise HarnessError(f"{err} (system {case.system})") from None
             judged = Verdict(None, f"no judge verdict: {err}")
-        return self.reviews.overrule(case.system, case.question.id, answer.text, judged)
+        return judged if moved else self.reviews.overrule(case.system, case.question.id, answer.text, judged)
+
+    def change_class(self, case: Case, answer: Answer, verdict: Verdict) -> ChangeClass:
+        """What an answer to a changed question states (harness.judges.changes): its verdict under the new
+        gold, the judge's under the old, and the edit's values."""
+        change = self.suite.change
+        edit = change.set.edit(change.changed[case.question.id])
+        before = next(q for q in self.suite.questions if q.id == case.question.id)
+        try:
+            right_before = self.judge.grade(before, answer.text).correct
+        except MissingVerdict:
+            right_before = None
+        return change_class(answer.text, verdict.correct, right_before, edit.old, edit.new)
 
     def _grade_labelled(self, labelled, file: str) -> tuple[list, Agreement]:
         if isinstance(self.judge, ReplayJudge):
@@ -253,15 +341,16 @@ class EvalRun:
         return agreement, system_gaps(answers, verdicts)
 
     def retrieve(self, case: Case) -> tuple[Hit, ...]:
-        system = self.system(case.system)
+        system = self.system(case.system, case.condition)
         retriever = getattr(system, "retriever", None)
         if retriever is None:
             raise HarnessError(f"system {case.system!r} does not retrieve")
         try:
-            self._index(case.system, system)
+            self._index(case.system, system, case.condition)
             return retriever.retrieve([case.question.question])[0]
         except HarnessError as err:
             raise HarnessError(f"system {case.system}: {err}") from None
 
-    def evidence_rank(self, question: Question, hits: Sequence[Hit]) -> int | None:
-        return evidence_rank(self.suite.evidence[question.id], [Span(h.source, h.start, h.end) for h in hits])
+    def evidence_rank(self, question: Question, hits: Sequence[Hit], condition: str | None = None) -> int | None:
+        evidence = self.suite_of(condition).evidence[question.id]
+        return evidence_rank(evidence, [Span(h.source, h.start, h.end) for h in hits])

@@ -7,6 +7,7 @@ from typing import Any
 
 from harness.core.errors import HarnessError, did_you_mean
 from harness.core.metrics import METRICS
+from harness.inputs.changes import Applied, ChangeSet, apply_changes, change_sets, load_change_set
 from harness.inputs.config import Question, SuiteConfig
 from harness.inputs.corpus import Document, corpus_hash, read_corpus
 from harness.inputs.evidence import Span, find_span
@@ -31,17 +32,61 @@ class Suite:
     calibration: tuple[Candidate, ...] | None  # human-labelled candidates for the judge, if any
     real_answers: tuple[RealAnswer, ...] | None  # answers the systems gave, labelled by hand, if any
     train_pairs: tuple[TrainPair, ...] | None  # question/answer pairs for fine-tuning, if any
+    change: "Change | None" = None  # a reviewed change set of the documents, if any: the change study
 
     def with_generation(self, **changes) -> "Suite":
         """The same suite with generation settings overridden (from the command line)."""
         generation = self.config.generation.model_copy(update=changes)
-        return replace(self, config=self.config.model_copy(update={"generation": generation}))
+        change = self.change and replace(self.change, after=self.change.after.with_generation(**changes))
+        return replace(self, config=self.config.model_copy(update={"generation": generation}), change=change)
 
     def system(self, name: str) -> SystemSpec:
         for spec in self.systems:
             if spec.name == name:
                 return spec
         raise HarnessError(f"unknown system {name!r}{did_you_mean(name, [s.name for s in self.systems])}")
+
+
+@dataclass(frozen=True)
+class Change:
+    """A reviewed change set and the suite as it reads after it (its own ``change`` is None)."""
+
+    set: ChangeSet
+    applied: Applied
+    after: Suite
+
+    @property
+    def changed(self) -> dict[str, str]:
+        """Changed question id -> the edit that moves its gold."""
+        return self.applied.changed
+
+
+def _change_file(root: Path, config: SuiteConfig, path: Path) -> Path | None:
+    files = change_sets(root)
+    if config.changes.file is None:
+        if len(files) > 1:
+            raise HarnessError(f"{len(files)} change sets in {root / 'changes'}: name one with changes: {{file: ...}}",
+                               path=path)
+        return files[0] if files else None
+    chosen = root / "changes" / config.changes.file
+    if not chosen.is_file():
+        raise HarnessError(f"changes.file: no change set {config.changes.file!r}"
+                           f"{did_you_mean(config.changes.file, [f.name for f in files])}", path=path)
+    return chosen
+
+
+def _load_change(suite: Suite, config_path: Path) -> Suite:
+    """The suite with its change set, validated against its documents, questions and pairs."""
+    file = _change_file(suite.root, suite.config, config_path)
+    if file is None:
+        return suite
+    changes = load_change_set(file)
+    applied = apply_changes(changes, suite.documents, suite.questions, suite.evidence, suite.train_pairs)
+    lines = {q.id: 0 for q in applied.questions}
+    after = replace(suite, documents=applied.documents, questions=applied.questions, train_pairs=applied.train_pairs,
+                    evidence=_locate_evidence(applied.questions, lines, applied.documents, file),
+                    corpus_hash=corpus_hash(applied.documents))
+    return replace(suite, change=Change(changes, applied, after))
 
 
 def _load_questions(path: Path, required: bool = True) -> tuple[list[Question], dict[str, int]]:
@@ -168,7 +213,7 @@ def load_suite(root: str | Path, questions_required: bool = True) -> Suite:
     real_path = root / config.real_answers.file
     real_answers = (load_real_answers(real_path, questions, {s.name for s in systems}) if real_path.is_file()
                     else None)
-    return Suite(
+    suite = Suite(
         root=root,
         name=config.name or root.name,
         config=config,
@@ -182,3 +227,4 @@ def load_suite(root: str | Path, questions_required: bool = True) -> Suite:
         real_answers=real_answers,
         train_pairs=train_pairs,
     )
+    return _load_change(suite, config_path)

@@ -106,18 +106,20 @@ class RaftPlanner:
         self.name, self.options, self.ctx = name, options, ctx
         self.retriever_options = retriever_options
 
-    def examples(self, pairs: Sequence[TrainPair], seed: int) -> list[RaftExample]:
-        docs = self.ctx.suite.documents
+    def examples(self, pairs: Sequence[TrainPair], seed: int, ctx=None) -> list[RaftExample]:
+        """Drawn from ``ctx``'s corpus (the material an adapter learns from), by default the system's own."""
+        ctx = ctx or self.ctx
+        docs = ctx.suite.documents
         for pair in pairs:
             if not pair.source:
                 raise HarnessError(f"system {self.name}: training pair {pair.question!r} has no source; RAFT needs "
                                    "it to find the oracle chunk")
-        chunks = make_retriever(self.retriever_options, self.ctx).chunks.spans
+        chunks = make_retriever(self.retriever_options, ctx).chunks.spans
         if self.options.distractors >= len(chunks):
             raise HarnessError(f"system {self.name}: distractors {self.options.distractors} but the corpus has "
                                f"{len(chunks)} chunks with {self.options.retriever}'s chunking; at most "
                                f"{len(chunks) - 1}")
-        ranking = make_retriever(self.retriever_options.model_copy(update={"k": len(chunks)}), self.ctx)
+        ranking = make_retriever(self.retriever_options.model_copy(update={"k": len(chunks)}), ctx)
         ranked = ranking.retrieve([p.question for p in pairs])
         passages = [resolve_source(docs, p.source) for p in pairs]
         try:
@@ -126,8 +128,8 @@ class RaftPlanner:
         except HarnessError as err:
             raise HarnessError(f"system {self.name}: {err}") from None
 
-    def __call__(self, pairs: Sequence[TrainPair], seed: int) -> list[tuple[str, ...]]:
-        return [e.context for e in self.examples(pairs, seed)]
+    def __call__(self, pairs: Sequence[TrainPair], seed: int, ctx=None) -> list[tuple[str, ...]]:
+        return [e.context for e in self.examples(pairs, seed, ctx)]
 
 
 @system_kind("raft", options=RaftOptions, retrieves=True, trains=True, defaults=_defaults, check=_check)

@@ -50,7 +50,7 @@ def test_results_contract_and_scorecard(project):
     outcome = run(project)
     outcome.assert_outcomes(passed=13, failed=5)  # rag-bow, both judge tests, decontamination pass; baseline fails
     data = results(project)
-    assert data["schema_version"] == 3 and data["spec"]["suite"] == "tiny"
+    assert data["schema_version"] == 4 and data["spec"]["suite"] == "tiny"
     first_question = data["spec"]["questions"][0]  # the file holds each question with its gold answer
     assert (first_question["id"], first_question["question"], first_question["answer"]) == (
         "t1", "How many players does a quollball team field?", "Nine")

@@ -142,6 +142,15 @@ class Training(Strict):
     lora: LoraSettings = LoraSettings()
 
 
+class Changes(Strict):
+    """The change study (harness/inputs/changes.py): which reviewed change set, and how adapters catch up."""
+
+    file: str | None = None  # a file of changes/; None: the only one there (none there: no study)
+    # update: the old adapter trained further on the changed material alone (TemporalWiki, 2204.14211);
+    # full: a new adapter trained on all the material as it reads after the change
+    refresh: Literal["update", "full"] = "update"
+
+
 class SuiteConfig(Strict):
     """``suite.yaml``. Systems are names of built-in systems or mappings ``{name, kind, ...options}``."""
 
@@ -156,6 +165,7 @@ class SuiteConfig(Strict):
     calibration: Calibration = Calibration()
     real_answers: RealAnswers = RealAnswers()
     training: Training = Training()
+    changes: Changes = Changes()
     systems: list[str | dict] | None = None
     thresholds: dict[str, dict[str, float]] = {}
 

@@ -10,7 +10,7 @@ import json
 import os
 import shutil
 from contextlib import contextmanager
-from functools import cached_property
+from functools import cache, cached_property
 from itertools import groupby
 from pathlib import Path
 from typing import Sequence
@@ -30,6 +30,10 @@ from harness.models.quantize import require_runtime
 
 PAD_MULTIPLE = 64  # tokens; a prompt's padded length, hence its arithmetic, is fixed by its own length
 HEAD_CACHE = "head-kv/1"  # in the identity: answers computed on the shared head's cached keys and values
+# In every answer's cache key (answering.Answerer._key): where a reply stops. 2: at EOS, or at a line break
+# once the reply holds text (line breaks before any text pass); 1 stopped at the first line break, so a
+# reply that opened with one was empty.
+STOP_RULE = 2
 
 
 def model_shapes(config, batch_size: int, max_new_tokens: int) -> list[Shape]:
@@ -290,12 +294,28 @@ class HFGenerator:
         return self._loaded[1]
 
     @cached_property
-    def _stop_ids(self) -> list[int]:
-        """EOS plus every token that contains a line break (SentencePiece, byte-level and byte-fallback
-        spellings): a completion's answer is its first line, so generating past one is waste."""
-        newline = ("\n", "Ċ", "<0x0A>")
-        ids = [i for token, i in self.tokenizer.get_vocab().items() if any(n in token for n in newline)]
-        return sorted({self.tokenizer.eos_token_id, *ids} - {None})
+    def _line_tokens(self):
+        """Per token id, as the tokenizer decodes it alone (so SentencePiece, byte-level and byte-fallback
+        spellings of a line break all count): (holds a line break, holds text, holds a line break after
+        its text). Special tokens decode to nothing, as they do in an answer; ids past the tokenizer's
+        vocabulary (an output layer padded wider) are neither."""
+        import torch
+
+        config = self.model.config
+        config = getattr(config, "text_config", None) or config
+        known = len(self.tokenizer)
+        size = max(known, getattr(config, "vocab_size", 0) or 0)
+        pieces = self.tokenizer.batch_decode([[i] for i in range(known)], skip_special_tokens=True)
+        pieces += [""] * (size - known)
+        kinds = [[("\n" in p), bool(p.strip()), ("\n" in p.lstrip())] for p in pieces]
+        return torch.tensor(kinds, dtype=torch.bool, device=self.model.device).unbind(1)
+
+    def _first_line(self, start: int):
+        """The stopping rule of a batch whose replies begin at column ``start``: a row stops at a token
+        holding a line break once the reply holds text (before it, or in that token ahead of its break).
+        A completion's answer is its first line, so generating past it is waste; but a reply that opens
+        with a line break (a model's habit after "Answer:") goes on to its answer instead of ending empty."""
+        return _first_line_criteria()(start, *self._line_tokens)
 
     @cached_property
     def chat(self) -> bool:
@@ -414,6 +434,7 @@ class HFGenerator:
     def _run_batch(self, rows: list[tuple[tuple[int, ...], list[int]]], max_new_tokens: int) -> list[Reply]:
         """One batch of (head, rest) rows: [head | left padding | rest], the head's part from its cache."""
         import torch
+        from transformers import StoppingCriteriaList
 
         n, head = len(rows), rows[0][0]
         rows = rows + rows[-1:] * (self.settings.batch_size - n)
@@ -428,6 +449,31 @@ class HFGenerator:
             with self._cpu_turn():
                 generated = self.model.generate(
                     input_ids=ids, attention_mask=mask, past_key_values=cache, max_new_tokens=max_new_tokens,
-                    do_sample=False, eos_token_id=self._stop_ids, pad_token_id=pad)
+                    do_sample=False, eos_token_id=self.tokenizer.eos_token_id, pad_token_id=pad,
+                    stopping_criteria=StoppingCriteriaList([self._first_line(ids.shape[1])]))
         return [clean_reply(self.tokenizer.decode(out, skip_special_tokens=True))
                 for out in generated[:n, ids.shape[1]:]]
+
+
+@cache
+def _first_line_criteria():
+    """The StoppingCriteria class of HFGenerator._first_line (transformers is imported only when used)."""
+    import torch
+    from transformers import StoppingCriteria
+
+    class FirstLine(StoppingCriteria):
+        """Per row: stop at a line break once the reply holds text. Computed from the reply's tokens alone
+        at every step (no state), so a deferred or repeated check gives the same answer."""
+
+        def __init__(self, start: int, breaks, text, ends_line):
+            self.start, self.breaks, self.text, self.ends_line = start, breaks, text, ends_line
+
+        def __call__(self, input_ids, scores, **kwargs):
+            reply = input_ids[:, self.start:].to(self.breaks.device)
+            if reply.shape[1] == 0:
+                return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
+            last = reply[:, -1]
+            wrote = self.text[reply[:, :-1]].any(dim=1)
+            return ((self.breaks[last] & wrote) | self.ends_line[last]).to(input_ids.device)
+
+    return FirstLine

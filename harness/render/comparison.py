@@ -24,6 +24,12 @@ def render_comparison(c: Comparison) -> list[str]:
         pval = "–" if p.p_value is None else f"{p.p_value:.3g}"
         lines.append(f"| {s.system} | {s.old[0]}/{s.old[1]} | {s.new[0]}/{s.new[1]} | {diff} | {p.only_a} | "
                      f"{p.only_b} | {pval} | {status} |")
+    if c.after_change:
+        lines += ["", "After the documents change (the changed questions):", "",
+                  "| system | condition | before | after | wrong → right | right → wrong | p |", "|---|---|---|---|---|---|---|"]
+        lines += [f"| {a.system} | {a.condition} | {a.old[0]}/{a.old[1]} | {a.new[0]}/{a.new[1]} | {a.paired.only_a} | "
+                  f"{a.paired.only_b} | {'–' if a.paired.p_value is None else f'{a.paired.p_value:.3g}'} |"
+                  for a in c.after_change]
     if c.only_old or c.only_new:
         lines += ["", f"- only in the old run: {', '.join(c.only_old) or '–'}; only in the new: "
                       f"{', '.join(c.only_new) or '–'}"]

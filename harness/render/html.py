@@ -23,6 +23,7 @@ from harness.inputs.config import Question
 from harness.inputs.corpus import Document
 from harness.inputs.evidence import find_span
 from harness.judges.reviews import uncertain
+from harness.render import changes
 from harness.render.comparison import render_comparison
 from harness.render.text import cost_cells, judge_cell, real_answers_line
 from harness.results.model import FAMILY_NAMES, Row, RunReport
@@ -50,8 +51,27 @@ def _verdict(report: RunReport) -> str:
     body = "".join(f"<tr><td>{escape(name)}</td><td>{escape(FAMILY_NAMES[s.family])}</td><td>{_pct(s.accuracy)}</td>"
                    + "".join(f"<td>{cell}</td>" for cell in cost_cells(s.cost)) + "</tr>"
                    for name, s in report.analysis.systems.items())
-    return (f'<section id="verdict"><h2>Verdict</h2><p class="headline"><strong>{_code(v.headline)}</strong></p>'
+    lines = report.analysis.changes.lines if report.analysis.changes else []
+    change = (f'<p class="headline"><strong>{_code(lines[0])}</strong></p>'
+              + "<ul>" + "".join(f"<li>{_code(line)}</li>" for line in lines[1:]) + "</ul>") if lines else ""
+    return (f'<section id="verdict"><h2>Verdict</h2>{change}<p class="headline"><strong>{_code(v.headline)}</strong></p>'
             f'<ul>{details}</ul><table class="summary">{head}{body}</table></section>')
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    return ('<table class="summary"><tr>' + "".join(f"<th>{escape(h)}</th>" for h in header) + "</tr>"
+            + "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in rows) + "</table>")
+
+
+def _changes(report: RunReport) -> str:
+    """The change study: per system, then each changed question with every system's answers and their class."""
+    if report.analysis.changes is None:
+        return ""
+    change = report.spec.change
+    header, facts = changes.fact_rows(report)
+    return (f'<section id="changes"><h2>When the documents change</h2><p>Change set <code>{escape(change.name)}</code>: '
+            f"{len(change.edits)} facts, {len(change.changed)} questions. {escape(change.description)}</p>"
+            f"{_table(changes.HEADER, changes.system_rows(report))}{_table(header, facts)}</section>")
 
 
 def _summary(report: RunReport) -> str:
@@ -200,7 +220,7 @@ script-src 'unsafe-inline'">
 <style>{STYLE}</style></head><body>
 <h1>{escape(name)}: every answer</h1>{_verdict(report)}{_header(report)}
 {"".join(f'<p class="warning">warning: {escape(line)}</p>' for line in report.analysis.warnings)}
-<h2>Summary</h2>{_summary(report)}{images}{_comparison(report)}
+<h2>Summary</h2>{_summary(report)}{images}{_comparison(report)}{_changes(report)}
 {f"<h2>Skipped systems</h2><ul>{skipped}</ul>" if skipped else ""}
 <h2>Answers</h2>
 <div class="filters"><label><input type="checkbox" id="f-wrong"> only wrong</label>

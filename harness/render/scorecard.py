@@ -3,6 +3,7 @@ the figures the report holds and computes none."""
 from __future__ import annotations
 
 from harness.render.text import cost_cells, judge_cell, real_answers_line
+from harness.render import changes
 from harness.render.comparison import render_comparison
 from harness.results.model import FAMILY_NAMES, GateRow, Paired, RunReport, SeedResult
 from harness.results.ppi import NO_SAMPLE
@@ -22,7 +23,9 @@ def _ci(ci: tuple[float, float] | None) -> str:
 
 def _verdict(report: RunReport) -> list[str]:
     v, systems = report.analysis.verdict, report.analysis.systems
-    lines = [f"**{v.headline}**", "", *[f"- {line}" for line in v.details], f"- {report.analysis.judge_status}", "",
+    change = [f"**{line}**" if i == 0 else f"- {line}" for i, line in enumerate(report.analysis.changes.lines)
+              ] + [""] if report.analysis.changes else []
+    lines = [*change, f"**{v.headline}**", "", *[f"- {line}" for line in v.details], f"- {report.analysis.judge_status}", "",
              "| system | family | accuracy [95% CI] | training (s) | indexing (s) | s per answer | prompt tokens "
              "| peak memory (MB) |", "|---|---|---|---|---|---|---|---|"]
     for name, s in systems.items():
@@ -225,6 +228,8 @@ def render_scorecard(report: RunReport) -> str:
            "## Gate", "", *_gate(analysis.gate, run.gate_enabled), ""]
     if analysis.comparison:
         out += ["## Against the previous run", "", *render_comparison(analysis.comparison), ""]
+    if analysis.changes:
+        out += ["## When the documents change", "", *changes.markdown(report), ""]
     if any(r.verdict_source == "human" for r in report.first_seed):
         out += ["## Human reviews", "", *_human_reviews(report), ""]
     if run.training:

@@ -17,7 +17,9 @@ def _cost(report: RunReport, name: str) -> str:
 def summary_lines(report: RunReport, cached: dict[bool, int]) -> list[str]:
     """The verdict, then accuracy, retrieval and cost per system, skips and crashes, the judge, paired tests, the gate."""
     analysis, run, spec = report.analysis, report.run, report.spec
-    lines = [f"verdict: {analysis.verdict.headline}", *[f"  {line}" for line in analysis.verdict.details],
+    change = analysis.changes.lines if analysis.changes else []
+    lines = [*(f"verdict: {line}" if i == 0 else f"  {line}" for i, line in enumerate(change)),
+             f"verdict: {analysis.verdict.headline}", *[f"  {line}" for line in analysis.verdict.details],
              f"  {analysis.judge_status}"]
     for name, s in analysis.systems.items():
         ci = f" [{s.accuracy_ci[0]:.0%}-{s.accuracy_ci[1]:.0%}]" if s.accuracy_ci else ""

@@ -10,6 +10,8 @@ from collections import Counter
 from typing import Sequence
 
 from harness.core.metrics import METRICS
+from harness.results.empty import empty_answer_warnings
+from harness.results.changes import change_study
 from harness.results.gate import JudgeCheck, evaluate_gate
 from harness.results.model import (
     Analysis,
@@ -215,9 +217,10 @@ def judge_status(spec: EvalSpec, run: RunMeta, reviewed) -> str:
             "carries the judge's error into its interval.")
 
 
-def build_report(spec: EvalSpec, rows: Sequence[Row], run: RunMeta) -> RunReport:
-    """The one place where results are computed."""
+def build_report(spec: EvalSpec, rows: Sequence[Row], run: RunMeta, changes: Sequence[Row] = ()) -> RunReport:
+    """The one place where results are computed: ``rows`` the ordinary run's, ``changes`` the change study's."""
     rows = order_rows(rows, spec)
+    changes = order_rows(changes, spec)
     firsts = first_seed(rows)
     systems = _systems(spec, rows, run)
     gate = evaluate_gate(spec.thresholds, systems, run.skipped, _judge_checks(spec, run), run.failed)
@@ -228,14 +231,17 @@ def build_report(spec: EvalSpec, rows: Sequence[Row], run: RunMeta) -> RunReport
     bias = answer_bias(spec.questions)
     warnings = [s.template_debris.line(name) for name, s in systems.items() if s.template_debris]
     warnings += bias_warnings(firsts, spec.questions, spec.example_answers) + list(run.stale_reviews.values())
+    warnings += empty_answer_warnings([*rows, *changes])  # counted apart: a failure to answer, not a wrong fact
     analysis = Analysis(systems=systems, verdict=decide(spec, systems, rows, firsts, bias, run.skipped), gate=gate, paired=paired,
                         seeds=_seeds(rows, firsts, systems, paired), reviewed=reviewed,
                         attribution=_attribution(spec, firsts, systems), answer_bias=bias[0],
-                        judge_status=judge_status(spec, run, reviewed[""]), warnings=warnings)
-    return RunReport(spec=spec, run=run, results=rows, analysis=analysis)
+                        judge_status=judge_status(spec, run, reviewed[""]), warnings=warnings,
+                        changes=change_study(spec, rows, changes, run))
+    return RunReport(spec=spec, run=run, results=rows, analysis=analysis, changes=changes)
 
 
 def order_rows(rows: Sequence[Row], spec: EvalSpec) -> list[Row]:
     """The spec's order: systems as the suite lists them, then questions, then seeds."""
     order = {(s.name, q.id): (i, j) for i, s in enumerate(spec.systems) for j, q in enumerate(spec.questions)}
-    return sorted(rows, key=lambda r: (*order.get((r.system, r.id), (1e9, 1e9)), r.seed or 0))
+    conditions = {None: 0, "stale": 1, "refreshed": 2, "control": 3}
+    return sorted(rows, key=lambda r: (*order.get((r.system, r.id), (1e9, 1e9)), conditions[r.condition], r.seed or 0))

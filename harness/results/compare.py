@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.core.errors import HarnessError
-from harness.results.model import Comparison, Flip, GateRow, RunReport, SystemChange
+from harness.results.model import Comparison, ConditionChange, Flip, GateRow, RunReport, SystemChange
 from harness.results.stats import mcnemar
 
 
@@ -54,6 +54,22 @@ def _system(name: str, old: RunReport, new: RunReport, failing: dict[str, str]) 
                         settings=_diff(old.spec.system(name).settings, new.spec.system(name).settings), regression=why)
 
 
+def _after_change(old: RunReport, new: RunReport) -> list[ConditionChange]:
+    """Each system's answers after the documents change, in both runs (the changed questions, first seed)."""
+    def outcomes(report: RunReport) -> dict[tuple[str, str], dict[str, bool]]:
+        out: dict[tuple[str, str], dict[str, bool]] = {}
+        for r in report.first_changes:
+            if r.condition in ("stale", "refreshed") and r.correct is not None:
+                out.setdefault((r.system, r.condition), {})[r.id] = r.correct
+        return out
+
+    before, after = outcomes(old), outcomes(new)
+    return [ConditionChange(system=key[0], condition=key[1], old=(sum(before[key].values()), len(before[key])),
+                            new=(sum(after[key].values()), len(after[key])),
+                            paired=mcnemar("new", "old", after[key], before[key]))
+            for key in after if key in before]
+
+
 def compare(old: RunReport, new: RunReport, old_label: str, new_label: str) -> Comparison:
     """``new`` against ``old``; a HarnessError in one line when they are not runs of one suite."""
     if old.spec.suite != new.spec.suite:
@@ -76,7 +92,8 @@ def compare(old: RunReport, new: RunReport, old_label: str, new_label: str) -> C
                       != (questions[1][q].answer, questions[1][q].accept)],
         run_changes=_run_changes(old, new), systems=[_system(s, old, new, failing) for s in both],
         only_old=[s for s in old.analysis.systems if s not in new.analysis.systems],
-        only_new=[s for s in new.analysis.systems if s not in old.analysis.systems])
+        only_new=[s for s in new.analysis.systems if s not in old.analysis.systems],
+        after_change=_after_change(old, new))
 
 
 def gate_rows(comparison: Comparison) -> list[GateRow]:

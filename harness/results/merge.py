@@ -28,14 +28,15 @@ def merge_parts(parts: Sequence[tuple[Path, RunReport]]) -> RunReport:
             if getattr(part.spec, name) != getattr(first.spec, name):
                 raise HarnessError(f"its {name} is {getattr(part.spec, name)!r}, {first_path}'s is "
                                    f"{getattr(first.spec, name)!r}: parts of one run only", path=path)
-        for row in part.results:
-            key = (row.system, row.id, row.seed)
+        for row in (*part.results, *part.changes):
+            key = (row.system, row.id, row.condition, row.seed)
             if key in seen:
                 raise HarnessError(f"{row.system} {row.id} is in {seen[key]} too: were the parts run with "
                                    "different --shard counts, or one part twice?", path=path)
             seen[key] = path
             rows.append(row)
-    return build_report(first.spec, rows, _merged_meta([part.run for _, part in parts]))
+    return build_report(first.spec, [r for r in rows if r.condition is None], _merged_meta([part.run for _, part in parts]),
+                        [r for r in rows if r.condition is not None])
 
 
 def _merged_meta(runs: Sequence[RunMeta]) -> RunMeta:
@@ -44,5 +45,5 @@ def _merged_meta(runs: Sequence[RunMeta]) -> RunMeta:
     union = lambda field: {k: v for run in runs for k, v in getattr(run, field).items()}  # noqa: E731
     measured = lambda field: next((getattr(r, field) for r in runs if getattr(r, field) is not None), None)  # noqa: E731
     return runs[0].model_copy(update={
-        "gate_enabled": True, "skipped": union("skipped"), "failed": union("failed"), "training": union("training"),
+        "gate_enabled": True, "skipped": union("skipped"), "failed": union("failed"), "training": union("training"), "refreshed": union("refreshed"),
         "costs": union("costs"), "calibration": measured("calibration"), "real_answers": measured("real_answers")})

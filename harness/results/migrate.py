@@ -51,6 +51,9 @@ def read_results_file(path: Path) -> RunReport:
         version = data.get("schema_version", 1)
         if version == SCHEMA_VERSION:
             return RunReport.model_validate(data)
+        if version == 3:  # 4 added the change study, all of it optional: a version 3 report is one without it
+            return RunReport.model_validate({**data, "schema_version": SCHEMA_VERSION}).model_copy(
+                update={"migrated_from": 3})
         if version in (1, 2):
             return _from_v2(data, version)
         if isinstance(version, int) and version > SCHEMA_VERSION:

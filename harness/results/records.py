@@ -25,13 +25,14 @@ def verdict_fields(verdict: Verdict) -> dict[str, Any]:
 
 @dataclass
 class Results:
-    """What the eval tests recorded, merged per (system, question id)."""
+    """What the eval tests recorded, merged per (system, question id, condition, seed)."""
 
-    records: dict[tuple[str, str], dict] = field(default_factory=dict)
+    records: dict[tuple, dict] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)  # system -> reason
     calibration: dict | None = None  # the judge's agreement with human labels, when measured
     real_answers: dict | None = None  # the same on answers the systems gave, with each system's gap
     training: dict[str, dict] = field(default_factory=dict)  # system -> its adapter's training log
+    refreshed: dict[str, dict] = field(default_factory=dict)  # system -> its adapter's, brought up to date
     failed: dict[str, str] = field(default_factory=dict)  # system -> why a test of it crashed
     costs: dict[str, dict] = field(default_factory=dict)  # system -> what its process measured of its cost
 
@@ -39,7 +40,7 @@ class Results:
         if "cost" in entry:
             self.costs[entry["system"]] = entry["cost"]
         elif "training" in entry:
-            self.training[entry["system"]] = entry["training"]
+            (self.refreshed if entry.get("condition") else self.training)[entry["system"]] = entry["training"]
         elif "calibration" in entry:
             self.calibration = entry["calibration"]
         elif "real_answers" in entry:
@@ -47,16 +48,18 @@ class Results:
         elif "skipped" in entry:
             self.skipped[entry["system"]] = entry["skipped"]
         else:
-            self.records.setdefault((entry["system"], entry["id"], entry.get("seed")), {}).update(entry)
+            key = (entry["system"], entry["id"], entry.get("condition"), entry.get("seed"))
+            self.records.setdefault(key, {}).update(entry)
 
     def __bool__(self) -> bool:
         return bool(self.records or self.skipped or self.calibration or self.real_answers or self.failed)
 
     def _merged(self) -> dict[tuple, dict]:
-        """Records per (system, id, seed); a seedless record (a retrieval test's) folds into that question's seeds."""
-        seeded = {key[:2] for key in self.records if key[2] is not None}
-        return {key: {**self.records.get((*key[:2], None), {}), **r} for key, r in self.records.items()
-                if key[2] is not None or key[:2] not in seeded}
+        """Records per (system, id, condition, seed); a seedless record (a retrieval test's) folds into that
+        question's seeds."""
+        seeded = {key[:3] for key in self.records if key[3] is not None}
+        return {key: {**self.records.get((*key[:3], None), {}), **r} for key, r in self.records.items()
+                if key[3] is not None or key[:3] not in seeded}
 
     def rows(self) -> list[Row]:
         return [Row(system=r["system"], id=r["id"], answer=r.get("answer"), correct=r.get("correct"),
@@ -64,7 +67,8 @@ class Results:
                     explanation=r.get("explanation"), seconds=r.get("seconds"),
                     verdict_source=r.get("verdict_source"), certain=r.get("certain"), judge=r.get("judge"),
                     sampled=r.get("sampled"), seed=r.get("seed"), debris=r.get("debris"),
-                    prompt_tokens=r.get("prompt_tokens"))
+                    prompt_tokens=r.get("prompt_tokens"), condition=r.get("condition"),
+                    change_class=r.get("change_class"))
                 for r in self._merged().values()]
 
     def meta(self, **run: Any) -> RunMeta:
@@ -72,4 +76,5 @@ class Results:
         return RunMeta(**run, skipped=dict(self.skipped), failed=dict(self.failed), calibration=self.calibration,
                        real_answers=self.real_answers,
                        training={name: self.training[name] for name in sorted(self.training)},
+                       refreshed={name: self.refreshed[name] for name in sorted(self.refreshed)},
                        costs={name: SystemCost(**self.costs[name]) for name in sorted(self.costs)})

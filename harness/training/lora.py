@@ -171,8 +171,10 @@ def answer_only_loss(model, inputs):
 
 
 def sft_trainer(model, tokenizer, pairs: Sequence[TrainPair], settings: LoraSettings, output_dir: Path,
-                answer_only: bool = True, contexts: Contexts = None, phase: str = "training"):
-    """TRL's SFTTrainer with a PEFT LoRA adapter; loss on the answer tokens only."""
+                answer_only: bool = True, contexts: Contexts = None, phase: str = "training",
+                start: Path | None = None):
+    """TRL's SFTTrainer with a PEFT LoRA adapter (a new one, or the one at ``start`` trained further);
+    loss on the answer tokens only."""
     import torch
     from datasets import Dataset
     from peft import LoraConfig
@@ -201,6 +203,10 @@ def sft_trainer(model, tokenizer, pairs: Sequence[TrainPair], settings: LoraSett
         dataset_kwargs={"skip_prepare_dataset": True})  # see tokenized()
     lora = LoraConfig(r=settings.rank, lora_alpha=settings.alpha, lora_dropout=settings.dropout,
                       target_modules=lora_targets(model, settings.target_modules), task_type="CAUSAL_LM")
+    if start is not None:
+        from peft import PeftModel
+
+        model, lora = PeftModel.from_pretrained(model, str(start), is_trainable=True), None
     trainer = AnswerOnlySFTTrainer if answer_only else SFTTrainer
     train = tokenized(train_rows, tokenizer, settings.max_length)
     held = tokenized(eval_rows, tokenizer, settings.max_length)
@@ -211,26 +217,31 @@ def sft_trainer(model, tokenizer, pairs: Sequence[TrainPair], settings: LoraSett
 
 
 def train_adapter(generator, pairs: Sequence[TrainPair], settings: LoraSettings, target: Path,
-                  key: str, contexts: Contexts = None) -> Adapter:
+                  key: str, contexts: Contexts = None, start: Adapter | None = None) -> Adapter:
+    """A LoRA adapter trained on ``pairs`` into ``target`` (atomically); from ``start``'s weights when given."""
     tmp = target.with_name(f"{target.name}.tmp{os.getpid()}")
     with progress(f"preparing to train LoRA adapter {key[:8]} (a copy of the base model, tokenized pairs)"):
         model, tokenizer = generator.fresh_copy()
         check_fits(settings, model, generator.model_name)
+        what = "passages of the corpus" if settings.train_on == "corpus" else "pairs"
+        phase = (f"updating LoRA adapter {start.key[:8]} on {len(pairs)} changed {what}" if start else
+                 f"training LoRA adapter {key[:8]} on {len(pairs)} {what}")
         trainer, n_train = sft_trainer(model, tokenizer, pairs, settings, tmp / "trainer", contexts=contexts,
-                                       phase=f"training LoRA adapter {key[:8]} on {len(pairs)} "
-                                             + ("passages of the corpus" if settings.train_on == "corpus" else "pairs"))
-    start = time.perf_counter()
+                                       phase=phase, start=start.path if start else None)
+    began = time.perf_counter()
     trainer.train()
     history = trainer.state.log_history
     if trainer.eval_dataset is not None and not any(h.get("step") == trainer.state.global_step and "eval_loss" in h
                                                     for h in history):
         trainer.evaluate()  # the last eval loss is the scorecard's overfitting figure: take it at the end
-    seconds = time.perf_counter() - start
+    seconds = time.perf_counter() - began
     log = {"train": [[h["step"], h["loss"]] for h in history if "loss" in h],
            "eval": [[h["step"], h["eval_loss"]] for h in history if "eval_loss" in h],
            "seconds": round(seconds, 1), "examples": n_train,
            "examples_per_second": round(n_train * settings.epochs / seconds, 3),
            "settings": settings.model_dump()}
+    if start is not None:
+        log["updated_from"] = start.key[:16]
     trainer.model.save_pretrained(tmp)
     shutil.rmtree(tmp / "trainer", ignore_errors=True)
     (tmp / "training_log.json").write_text(json.dumps(log))
