@@ -28,6 +28,8 @@ from harness.run import Case, EvalRun, select_systems
 from harness.suite import load_suite
 from harness.shards import QUESTION_OF, shard_of
 from harness.workers import SYSTEM_OF
+from harness.models.base import ChoosesDtype
+from systems.base import Trained
 
 # The plugin's parts (harness.workers: under -n, a system's tests on one worker, cores shared out;
 # harness.shards: --shard, this machine's part of the run) are pytest11 entry points of their own,
@@ -150,8 +152,8 @@ def _dtype_line(config: pytest.Config) -> str | None:
     """The generator's dtype and why, when already decided on this machine: reading it imports no
     torch; a first run measures when the generator loads and says it in a progress line instead."""
     run = config.stash.get(RUN, None)
-    decided = getattr(run.models.generator, "cached_dtype_decision", None) if run else None
-    line = decided() if decided else None
+    generator = run.models.generator if run else None
+    line = generator.cached_dtype_decision() if isinstance(generator, ChoosesDtype) else None
     return f"generation: {line}" if line else None
 
 
@@ -208,9 +210,8 @@ def _case(request: pytest.FixtureRequest) -> Case:
     except Unavailable as why:
         request.node.user_properties.append((RECORD, {"system": case.system, "skipped": str(why)}))
         pytest.skip(f"{case.system}: {why}")
-    adapter = getattr(system, "adapter", None)
     trained = (case.system, case.condition and case.condition != "stale")  # stale: the ordinary run's adapter
-    if adapter is not None and trained not in run.reported_training:  # once per system per process
+    if isinstance(system, Trained) and trained not in run.reported_training:  # once per system per process
         run.reported_training.add(trained)
         entry = {"system": case.system, "training": system.training_log}
         if trained[1]:
@@ -367,10 +368,10 @@ class ReportWriter:
             return
         run, config = self.run, self.config
         generator = run.models.generator
+        dtype, why = generator.chosen_dtype() if isinstance(generator, ChoosesDtype) else (None, None)
         spec = spec_of(run.suite, run.systems, generator=generator.identity, judge=run.judge.identity,
-                       judge_model=run.judge.model, self_grading=run.self_grading,
-                       generation=getattr(generator, "dtype_decision", None),
-                       generation_dtype=getattr(generator, "dtype", None))
+                       judge_model=run.judge.model, self_grading=run.self_grading, generation=why,
+                       generation_dtype=dtype)
         rows = self.results.rows()
         before, stale = current_samples([r for r in rows if r.condition is None], run.reviews)
         meta = self.results.meta(gate_enabled=config.getoption("gate"), stale_reviews=stale)

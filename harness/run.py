@@ -17,8 +17,8 @@ from harness.core.memory import peak_rss
 from harness.core.errors import HarnessError, PromptTooLong, Unavailable, did_you_mean
 from harness.inputs.config import Question
 from harness.inputs.evidence import Span, evidence_rank
-from harness.judges import Judge, Verdict, make_judge
-from harness.judges.changes import ChangeClass, change_class
+from harness.judges import Judge, Prefetching, Verdict, make_judge
+from harness.judges.changes import ChangeClass, change_class, question_values
 from harness.judges.calibration import Agreement, Gap, grade_candidates, system_gaps
 from harness.judges.replay import MissingVerdict, ReplayJudge
 from harness.judges.reviews import REVIEWS_FILE, load_reviews
@@ -29,7 +29,7 @@ from harness.retrieval.embedders import Embedder, make_embedder
 from harness.suite import Suite
 from harness.training.adapters import Adapters, Updated
 from systems import KINDS, SystemSpec
-from systems.base import Answer, System
+from systems.base import Answer, System, retriever_of
 
 
 class Case(NamedTuple):
@@ -191,7 +191,7 @@ class EvalRun:
         """Before a system's first retrieval: index the corpus now, timed, the first time these retrieval
         settings meet this corpus; the time is kept in the cache, so a rerun reports what a change to the
         documents costs. A failure surfaces in the test that retrieves, as it would without the timing."""
-        retriever = getattr(system, "retriever", None)
+        retriever = retriever_of(system)
         condition = condition and "stale"  # every condition after the change retrieves from one new corpus
         if retriever is None or (name, condition) in self.index_seconds:
             return
@@ -293,10 +293,9 @@ class EvalRun:
     def _prefetch_verdicts(self, questions: Sequence[Question], answers: Sequence[Answer]) -> None:
         """Let a judge on a server grade the batch with requests in flight together. A failure is
         left for grade() to report, test by test."""
-        prefetch = getattr(self.judge, "prefetch", None)
-        if prefetch is not None:
+        if isinstance(self.judge, Prefetching):
             try:
-                prefetch([(q, a.text) for q, a in zip(questions, answers) if a.text is not None])
+                self.judge.prefetch([(q, a.text) for q, a in zip(questions, answers) if a.text is not None])
             except HarnessError:
                 pass
 
@@ -321,7 +320,8 @@ class EvalRun:
             right_before = self.judge.grade(before, answer.text).correct
         except MissingVerdict:
             right_before = None
-        return change_class(answer.text, verdict.correct, right_before, edit.old, edit.new)
+        return change_class(answer.text, verdict.correct, right_before, question_values(edit.old, before),
+                            question_values(edit.new, case.question))
 
     def _grade_labelled(self, labelled, file: str) -> tuple[list, Agreement]:
         if isinstance(self.judge, ReplayJudge):
@@ -342,7 +342,7 @@ class EvalRun:
 
     def retrieve(self, case: Case) -> tuple[Hit, ...]:
         system = self.system(case.system, case.condition)
-        retriever = getattr(system, "retriever", None)
+        retriever = retriever_of(system)
         if retriever is None:
             raise HarnessError(f"system {case.system!r} does not retrieve")
         try:

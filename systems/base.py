@@ -3,7 +3,7 @@ and the Context a system kind is built with."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol, Sequence
+from typing import Any, Protocol, Sequence, runtime_checkable
 
 from harness.core.cache import DiskCache
 from harness.inputs.config import Question
@@ -35,6 +35,31 @@ class System(Protocol):
     name: str
 
     def answer(self, questions: Sequence[Question]) -> list[Answer]: ...
+
+
+# What a system may also be: each checked with isinstance by the run that uses it.
+
+@runtime_checkable
+class Retrieving(Protocol):
+    """A system that retrieves before it answers: the run indexes its corpus first (timed) and grades its
+    recall. ``retriever`` may be None (a LoRA system asked without context)."""
+
+    retriever: Any  # harness.retrieval.Pipeline | None
+
+
+@runtime_checkable
+class Trained(Protocol):
+    """A system fine-tuned on the suite's material: its adapters (one per seed) and their training log."""
+
+    adapters: list  # [(seed, Adapter, Answerer)]
+
+    @property
+    def training_log(self) -> dict: ...
+
+
+def retriever_of(system: System):
+    """The system's retriever, or None when it does not retrieve."""
+    return system.retriever if isinstance(system, Retrieving) else None
 
 
 class Context(Protocol):

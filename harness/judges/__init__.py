@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib.metadata import entry_points
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Protocol, Sequence, runtime_checkable
 
 from harness.core.errors import HarnessError
 from harness.core.registry import Registry
@@ -37,6 +37,13 @@ class Judge(Protocol):
     model: str | None  # the model behind the judge, to detect self-grading
 
     def grade(self, question: Question, candidate: str) -> Verdict: ...
+
+
+@runtime_checkable
+class Prefetching(Protocol):
+    """A judge that may grade a batch at once (requests in flight together); grade() then reads its cache."""
+
+    def prefetch(self, answers: Sequence[tuple[Question, str]]) -> None: ...
 
 
 class JudgeContext(Protocol):

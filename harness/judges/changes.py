@@ -9,8 +9,17 @@ from __future__ import annotations
 from typing import Literal, Sequence
 
 from harness.inputs.changes import states
+from harness.inputs.config import Question
 
 ChangeClass = Literal["NEW", "OLD", "BOTH", "OTHER", "EMPTY"]
+
+
+def question_values(values: Sequence[str], gold: Question) -> list[str]:
+    """The edit's values that this question's gold states: an edit also moves derived values (a total, a
+    half), and "50 minutes" is the new match length, not the new half-time break. All of them where the
+    gold states none."""
+    said = [v for v in values if states(" ; ".join([gold.answer, *gold.accept]), [v])]
+    return said or list(values)
 
 
 def change_class(answer: str | None, right_now: bool | None, right_before: bool | None,

@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 
 from harness.core.cache import DiskCache, cache_key
 from harness.inputs.config import Example, Generation
-from harness.models.base import Generator
+from harness.models.base import CountsTokens, Generator, Loads
 from harness.models.hf import STOP_RULE
 from harness.models.prompts import PROMPT_VERSION, PromptParts, Reply, clean_reply
 
@@ -88,9 +88,10 @@ class Answerer:
         if not todo:
             return
         generator = self._generator()
-        getattr(generator, "load", lambda: None)()  # answer times leave the one-time load out
+        if isinstance(generator, Loads):  # answer times leave the one-time load out
+            generator.load()
         prompt_of = dict(zip(keys, parts))
-        count = getattr(generator, "prompt_tokens", None)  # optional: backends that tokenize locally
+        count = generator.prompt_tokens if isinstance(generator, CountsTokens) else None
         fresh: dict[str, Generated] = {}
         clock = [perf_counter()]
 

@@ -6,7 +6,7 @@ path for the ``hf`` backend. Backends register in ``BACKENDS`` (new ones too: se
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Optional, Protocol, Sequence
+from typing import Callable, Optional, Protocol, Sequence, runtime_checkable
 
 from harness.core.registry import Registry
 from harness.inputs.config import Generation
@@ -29,7 +29,29 @@ class Generator(Protocol):
 
     def complete(self, texts: Sequence[str], max_new_tokens: int | None = None) -> list[str]: ...
 
-    # Optional: ``load()`` loads the weights now, so that answer times leave the one-time load out.
+
+# What a generator may also do: each optional, checked with isinstance where it is used.
+
+@runtime_checkable
+class Loads(Protocol):
+    def load(self) -> None:
+        """Load the weights now, so that answer times leave the one-time load out."""
+
+
+@runtime_checkable
+class CountsTokens(Protocol):
+    def prompt_tokens(self, parts: PromptParts) -> int:
+        """The prompt's length in the model's own tokens (the scorecard's cost per answer)."""
+
+
+@runtime_checkable
+class ChoosesDtype(Protocol):
+    """A local model that computes in a dtype it chose (harness/core/dtype.py), and says why. Methods
+    only: on Python 3.11 isinstance() reads every member, and reading ``dtype`` measures it."""
+
+    def cached_dtype_decision(self) -> str | None: ...  # the decision already made on this machine, else None
+
+    def chosen_dtype(self) -> tuple[str, str]: ...  # (dtype, why): measured on first use
 
 
 BACKENDS: Registry[type] = Registry("generator backend")

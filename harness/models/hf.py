@@ -149,6 +149,10 @@ class HFGenerator:
         """The dtype answers are generated in, and why, in words (run header, results.json, scorecard)."""
         return str(self._decision)
 
+    def chosen_dtype(self) -> tuple[str, str]:
+        """(dtype, why) as the report records them (models.base.ChoosesDtype)."""
+        return self.dtype, self.dtype_decision
+
     @cached_property
     def dtype(self) -> str:
         return self._decision.dtype

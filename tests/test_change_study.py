@@ -101,6 +101,19 @@ def test_an_answer_to_a_changed_question_is_classed(answer, now, before, expecte
     assert change_class(answer, now, before, ["nine", "9"], ["eleven", "11"]) == expected
 
 
+def test_only_the_values_a_question_asks_for_class_its_answer():
+    from harness.inputs.config import Question
+    from harness.judges.changes import question_values
+
+    half_time = Question(id="q05", question="How long is half-time?", answer="10 minutes", accept=["ten minutes"])
+    values = ["10 minutes", "ten minutes", "50 minutes"]  # the edit moves the match length too
+    assert question_values(values, half_time) == ["10 minutes", "ten minutes"]
+    assert change_class("50 minutes.", False, False, ["5 minutes", "45 minutes"],
+                        question_values(values, half_time)) == "OTHER"
+    unrelated = half_time.model_copy(update={"answer": "Longer", "accept": []})
+    assert question_values(values, unrelated) == values  # the gold states none: every value counts
+
+
 LORA = ("  - {name: lora, kind: lora}\n  - {name: lora-rag, kind: lora-rag, embedder: bow}\n"
         "  - {name: raft, kind: raft, retriever: rag-bow, distractors: 0, max_length: 128}\n")
 
