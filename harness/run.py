@@ -43,7 +43,7 @@ class Case(NamedTuple):
 # that train answer them again with their adapters brought up to date (refreshed), and answer the other
 # questions too (control: did updating break what was right?).
 CONDITIONS = ("stale", "refreshed", "control")
-BUILT_IN = {"stale": "stale", "refreshed": "refreshed", "control": "refreshed"}  # condition -> its Context
+CONTEXT_OF = {"stale": "stale", "refreshed": "refreshed", "control": "refreshed"}  # condition -> its Context
 
 
 def select_systems(suite: Suite, names: str | None) -> list[SystemSpec]:
@@ -53,7 +53,7 @@ def select_systems(suite: Suite, names: str | None) -> list[SystemSpec]:
         return [suite.system(name) for name in suite.default_systems]
     known = [s.name for s in suite.systems]
     chosen = []
-    for name in (n.strip() for n in names.split(",") if n.strip()):
+    for name in dict.fromkeys(n.strip() for n in names.split(",") if n.strip()):  # a repeated name runs once
         if name not in known:
             raise HarnessError(f"--systems: unknown system {name!r}{did_you_mean(name, known)}")
         chosen.append(suite.system(name))
@@ -236,10 +236,17 @@ class EvalRun:
                     if (q.id in changed) == (condition != "control"):
                         yield Case(spec.name, q, condition)
 
+    def prepare(self, name: str, condition: str | None = None) -> System:
+        """The system built, and its corpus indexed (timed) when it retrieves: what `harness train` leaves
+        in the cache for the shards of a run."""
+        system = self.system(name, condition)
+        self._index(name, system, condition)
+        return system
+
     def system(self, name: str, condition: str | None = None) -> System:
         """The built system (as a condition of the change study has it); raises Unavailable (remembered)
         when it cannot run here."""
-        built_in = BUILT_IN.get(condition)
+        built_in = CONTEXT_OF.get(condition)
         if (name, built_in) not in self._built:
             spec = self.suite.system(name)
             try:

@@ -155,6 +155,7 @@ def test_a_damaged_converted_model_is_converted_again(tiny_lm, tmp_path, notices
     """The packaged GGUF's conversion, with tiny_lm standing in for what transformers reads from the GGUF."""
     transformers = pytest.importorskip("transformers")
     import harness.models.hf
+    import harness.models.hf_gguf
     from harness.core.cache import intact
     from harness.inputs.config import Generation
 
@@ -171,7 +172,7 @@ def test_a_damaged_converted_model_is_converted_again(tiny_lm, tmp_path, notices
 
     from_gguf(transformers.AutoModelForCausalLM)
     from_gguf(transformers.AutoTokenizer)
-    monkeypatch.setattr(harness.models.hf, "embedded_gguf", lambda root: tmp_path / "stand-in.gguf")
+    monkeypatch.setattr(harness.models.hf_gguf, "embedded_gguf", lambda root: tmp_path / "stand-in.gguf")
 
     def load():
         generator = harness.models.hf.HFGenerator(harness.models.hf.EMBEDDED, Generation(dtype="float32"),

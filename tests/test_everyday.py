@@ -9,6 +9,7 @@ from test_plugin import project, results, run  # noqa: F401  (the throwaway proj
     ("baseline", {"failed": 5}),  # no system retrieves: the retrieval tests are deselected, not NOTSET
     ("rag-bow", {"passed": 10}),
     ("baseline,rag-bow", {"passed": 10, "failed": 5}),
+    ("rag-bow,baseline,rag-bow", {"passed": 10, "failed": 5}),  # a repeated name runs once
 ])
 def test_any_selection_of_systems_collects_and_runs(project, systems, expected):
     outcome = run(project, "--systems", systems, "-p", "no:randomly", "--deselect", "evals/test_judge.py",
@@ -16,7 +17,7 @@ def test_any_selection_of_systems_collects_and_runs(project, systems, expected):
     assert "INTERNALERROR" not in outcome.stdout.str() + outcome.stderr.str()
     outcome.assert_outcomes(**expected)
     data = results(project)
-    assert set(data["analysis"]["systems"]) == set(systems.split(","))
+    assert sorted(data["analysis"]["systems"]) == sorted(set(systems.split(",")))
     assert data["run"]["failed"] == {}  # wrong answers fail their tests, but no system crashed
     assert "CRASHED" not in outcome.stdout.str()
 

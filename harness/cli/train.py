@@ -16,12 +16,12 @@ def run(args: argparse.Namespace) -> int:
 
     suite = load_suite(args.suite)
     names = args.system or list(suite.default_systems)
-    run = EvalRun(suite, [suite.system(n) for n in names], cache_dir=args.cache_dir)
+    run = EvalRun(suite, [suite.system(n) for n in names], generator=args.generator, cache_dir=args.cache_dir)
     # with a change set, the adapters brought up to date after the change too (the change study's refreshed)
     conditions = (None, "refreshed") if suite.change else (None,)
     for name, condition in ((n, c) for n in names for c in conditions):
         try:
-            built = run.system(name, condition)
+            built = run.prepare(name, condition)
         except Unavailable as why:
             print(f"{name}: skipped: {why}")
             continue
@@ -40,5 +40,7 @@ def register(sub) -> None:
     train.add_argument("--suite", required=True)
     train.add_argument("--system", action="append", default=None,
                        help="a system to build (repeatable); default: every system of the suite")
+    train.add_argument("--generator", default=None,
+                       help="generator model, as the run's --generator (default: the suite's)")
     train.add_argument("--cache-dir", default=DEFAULT_DIR)
     train.set_defaults(func=run)

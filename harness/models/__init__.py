@@ -1,7 +1,8 @@
 """Models: the generator backends and what answers with them.
 
 ``base`` (the Generator protocol, the ``BACKENDS`` registry, ``make_generator``), one module per
-backend (``hf``, ``openai``, ``llamacpp``; ``adapter`` puts a LoRA adapter on ``hf``), the
+backend (``hf``, ``openai``, ``llamacpp``; ``adapter`` puts a LoRA adapter on ``hf``; ``hf_dtype``,
+``hf_gguf``, ``padding`` and ``stopping`` are ``hf``'s dtype choice, GGUF conversion, batches and stop), the
 packaged default (``embedded``), ``hub`` (is a model available offline), ``prompts`` and
 ``answering`` (prompts in, cached answers out). May import harness.core and harness.inputs only.
 No module here imports torch at import time.

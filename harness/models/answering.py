@@ -14,8 +14,8 @@ from typing import Callable, Sequence
 from harness.core.cache import DiskCache, cache_key
 from harness.inputs.config import Example, Generation
 from harness.models.base import CountsTokens, Generator, Loads
-from harness.models.hf import STOP_RULE
 from harness.models.prompts import PROMPT_VERSION, PromptParts, Reply, clean_reply
+from harness.models.stopping import STOP_RULE
 
 
 @dataclass(frozen=True)

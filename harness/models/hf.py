@@ -1,5 +1,7 @@
 """``hf``: any transformers causal LM, batched greedy generation, on a GPU when torch sees one.
 
+Beside it: ``hf_dtype`` (the dtype it generates in), ``hf_gguf`` (the packaged GGUF as a checkpoint),
+``padding`` (its batches' shapes), ``stopping`` (where a reply stops).
 torch and transformers are imported only when a model is actually loaded.
 """
 from __future__ import annotations
@@ -7,78 +9,30 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import os
-import shutil
 from contextlib import contextmanager
-from functools import cache, cached_property
-from itertools import groupby
+from functools import cached_property
 from pathlib import Path
 from typing import Sequence
 
-from harness.core.cache import intact, seal
-from harness.core.dtype import Decision, Shape, cached_decision, measured_decision
+from harness.core.dtype import Decision
 from harness.core.errors import PromptTooLong, Unavailable
-from harness.core.threads import generation_threads
-from harness.core.progress import notice, progress
+from harness.core.progress import progress
 from harness.inputs.config import Generation
 from harness.models.base import BACKENDS, Done
-from harness.models.embedded import EMBEDDED, embedded_gguf, embedded_sha, parsed_once_gguf
+from harness.models.embedded import EMBEDDED, embedded_sha
+from harness.models.hf_dtype import (contiguous_output_layer, cpu_turn, decide, device_turn, kept_decision,
+                                     model_shapes, workload)
+from harness.models.hf_gguf import converted_path, embedded_path, embedded_tokenizer
 from harness.models.hub import hub_unavailable_reason
+from harness.models.padding import PAD_MULTIPLE, Row, padded_batches, padded_rows
 from harness.models.prompts import (PromptParts, Reply, chat_messages, clean_reply, completion_head,
                                     completion_prompt)
-from harness.models.quantize import require_runtime
+from harness.models.quantize import quantization_config, require_runtime
+from harness.models.stopping import first_line_criteria, line_tokens
 
-PAD_MULTIPLE = 64  # tokens; a prompt's padded length, hence its arithmetic, is fixed by its own length
+__all__ = ["HEAD_CACHE", "PAD_MULTIPLE", "HFGenerator", "cpu_turn", "model_shapes", "quantization_config"]
+
 HEAD_CACHE = "head-kv/1"  # in the identity: answers computed on the shared head's cached keys and values
-# In every answer's cache key (answering.Answerer._key): where a reply stops. 2: at EOS, or at a line break
-# once the reply holds text (line breaks before any text pass); 1 stopped at the first line break, so a
-# reply that opened with one was empty.
-STOP_RULE = 2
-
-
-def model_shapes(config, batch_size: int, max_new_tokens: int) -> list[Shape]:
-    """The linears of one batch of answers, per layer (the layer count scales both dtypes alike):
-    the prefill of one padded block (batch_size x PAD_MULTIPLE tokens), then ``max_new_tokens``
-    decoding steps of batch_size rows each, and the output layer on batch_size rows at every step."""
-    config = getattr(config, "text_config", None) or config
-    hidden, inner = config.hidden_size, config.intermediate_size
-    heads = config.num_attention_heads
-    head_dim = getattr(config, "head_dim", None) or hidden // heads
-    attn, kv = heads * head_dim, getattr(config, "num_key_value_heads", heads) * head_dim
-    layer = [(hidden, inner, 2), (inner, hidden, 1), (hidden, attn, 1), (attn, hidden, 1), (hidden, kv, 2)]
-    steps = [(batch_size * PAD_MULTIPLE, 1), (batch_size, max_new_tokens)]
-    return [Shape(rows, n_in, n_out, count * times) for rows, times in steps for n_in, n_out, count in layer] + [
-        Shape(batch_size, hidden, config.vocab_size, max_new_tokens + 1)]
-
-
-def quantization_config(model: str) -> dict:
-    """The ``quantization_config`` a checkpoint's config.json holds (local folder or local HF cache), unloaded."""
-    config = Path(model) / "config.json"
-    if not config.exists():
-        from huggingface_hub import try_to_load_from_cache
-
-        cached = try_to_load_from_cache(model, "config.json")
-        if not isinstance(cached, str):
-            return {}
-        config = Path(cached)
-    return json.loads(config.read_text()).get("quantization_config") or {}
-
-
-@contextmanager
-def cpu_turn(cache_root: Path):
-    """The run's thread count, and one process at a time on the CPU (harness/core/threads.py)."""
-    import torch
-    from filelock import FileLock
-
-    lock = Path(cache_root) / "locks" / "cpu-generation.lock"
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(lock):
-        before = torch.get_num_threads()
-        torch.set_num_threads(generation_threads())
-        try:
-            yield
-        finally:
-            torch.set_num_threads(before)
 
 
 @BACKENDS.register("hf")
@@ -107,42 +61,16 @@ class HFGenerator:
     @property
     def _workload(self) -> str:
         """What the dtype probe measures: this model's shapes at this batch size and answer length."""
-        return f"{self.weights_identity}|batch {self.settings.batch_size}|new {self.settings.max_new_tokens}"
+        return workload(self.weights_identity, self.settings)
 
     def cached_dtype_decision(self) -> str | None:
         """The kept `auto` choice on this CPU, or None: for the pytest header, which imports no torch."""
-        if self.settings.dtype != "auto":
-            return str(Decision(self.settings.dtype, "set"))
-        try:
-            workload = self._workload
-        except ImportError:  # the embedded model's package is missing: check_available says so later
-            return None
-        decision = cached_decision(self.cache_root, workload)
-        return None if decision is None else str(decision)
+        return kept_decision(self.settings, self.cache_root, lambda: self._workload)
 
     @cached_property
     def _decision(self) -> Decision:
         """`auto`: bfloat16 on a GPU that supports it; on a CPU, bfloat16 only where measured faster."""
-        if self.settings.dtype != "auto":
-            return Decision(self.settings.dtype, "set")
-        import torch
-
-        if torch.cuda.is_available():
-            return Decision("bfloat16" if torch.cuda.is_bf16_supported() else "float32", "gpu")
-        decision = cached_decision(self.cache_root, self._workload)
-        if decision is not None:
-            return decision
-        from transformers import AutoConfig
-
-        shapes = model_shapes(AutoConfig.from_pretrained(self.weights_path()), self.settings.batch_size,
-                              self.settings.max_new_tokens)
-        with cpu_turn(self.cache_root):  # one process measures, alone on the CPU; the others read its choice
-            decision = cached_decision(self.cache_root, self._workload)
-            if decision is None:
-                with progress("measuring float32 against bfloat16 matrix products (once per machine)"):
-                    decision = measured_decision(self.cache_root, self._workload, shapes)
-                notice(f"generation: {decision}")
-        return decision
+        return decide(self.settings, self.cache_root, lambda: self._workload, self.weights_path)
 
     @property
     def dtype_decision(self) -> str:
@@ -182,35 +110,7 @@ class HFGenerator:
             require_runtime(f"generator {self.model_name} is a GPTQ checkpoint, which")
 
     def _converted_path(self) -> Path:
-        return self.cache_root / "models" / f"{EMBEDDED}-{embedded_sha()[:16]}"
-
-    def _embedded_path(self) -> Path:
-        """The safetensors copy of the packaged GGUF, converted on first use."""
-        target = self._converted_path()
-        if intact(target):
-            return target
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-
-        tmp = target.with_name(target.name + f".tmp{os.getpid()}")
-        with progress("converting the packaged Gemma GGUF to safetensors (once; about 30 s)", total=2,
-                      unit="steps") as bar:
-            gguf = embedded_gguf(self.cache_root)
-            with parsed_once_gguf():
-                tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-                model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
-            bar.update(1)
-            # The weights are dequantized to float32 on load; drop the GGUF marker so they save plainly.
-            model.hf_quantizer = None
-            model.config.__dict__.pop("quantization_config", None)
-            model.save_pretrained(tmp)
-            tokenizer.save_pretrained(tmp)
-            seal(tmp)
-            bar.update(1)
-        try:
-            tmp.rename(target)
-        except OSError:  # another worker finished first
-            shutil.rmtree(tmp, ignore_errors=True)
-        return target
+        return converted_path(self.cache_root)
 
     def load_tokenizer(self):
         """The tokenizer alone, without the weights (to count tokens)."""
@@ -218,24 +118,10 @@ class HFGenerator:
 
         if self.model_name != EMBEDDED:
             return AutoTokenizer.from_pretrained(self.model_name)
-        converted = self._converted_path()
-        alone = converted.with_name(converted.name + "-tokenizer")  # read from the GGUF once, then kept
-        for folder in (converted, alone):
-            if (folder / "tokenizer.json").exists():
-                return AutoTokenizer.from_pretrained(folder)
-        gguf = embedded_gguf(self.cache_root)
-        with parsed_once_gguf():
-            tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-        tmp = alone.with_name(f"{alone.name}.tmp{os.getpid()}")
-        tokenizer.save_pretrained(tmp)
-        try:
-            tmp.rename(alone)
-        except OSError:  # another process kept it first
-            shutil.rmtree(tmp, ignore_errors=True)
-        return tokenizer
+        return embedded_tokenizer(self.cache_root)
 
     def weights_path(self) -> Path | str:
-        return self._embedded_path() if self.model_name == EMBEDDED else self.model_name
+        return embedded_path(self.cache_root) if self.model_name == EMBEDDED else self.model_name
 
     def _load(self, dtype: str):
         import torch
@@ -254,11 +140,7 @@ class HFGenerator:
         model, tokenizer = self._load(self.dtype)
         model.eval()
         if self.dtype == "bfloat16" and model.device.type == "cpu":
-            # torch runs a CPU bfloat16 linear over a non-contiguous 3-D input (the last position that
-            # generate() keeps) as a batched matmul that first copies the weight once per row of the
-            # batch: 18 s instead of 0.06 s for Gemma's 262k-row output layer (benchmarks/answer_speed.py).
-            model.get_output_embeddings().register_forward_pre_hook(
-                lambda module, args: tuple(a.contiguous() for a in args))
+            contiguous_output_layer(model)
         self._adapters: set[str] = set()
         self._active: str | None = None  # the adapter switched on: the head's keys and values depend on it
         self._heads: dict = {}
@@ -299,27 +181,15 @@ class HFGenerator:
 
     @cached_property
     def _line_tokens(self):
-        """Per token id, as the tokenizer decodes it alone (so SentencePiece, byte-level and byte-fallback
-        spellings of a line break all count): (holds a line break, holds text, holds a line break after
-        its text). Special tokens decode to nothing, as they do in an answer; ids past the tokenizer's
-        vocabulary (an output layer padded wider) are neither."""
-        import torch
-
-        config = self.model.config
-        config = getattr(config, "text_config", None) or config
-        known = len(self.tokenizer)
-        size = max(known, getattr(config, "vocab_size", 0) or 0)
-        pieces = self.tokenizer.batch_decode([[i] for i in range(known)], skip_special_tokens=True)
-        pieces += [""] * (size - known)
-        kinds = [[("\n" in p), bool(p.strip()), ("\n" in p.lstrip())] for p in pieces]
-        return torch.tensor(kinds, dtype=torch.bool, device=self.model.device).unbind(1)
+        """Per token id: (holds a line break, holds text, holds a line break after its text) (stopping.line_tokens)."""
+        return line_tokens(self.model, self.tokenizer)
 
     def _first_line(self, start: int):
         """The stopping rule of a batch whose replies begin at column ``start``: a row stops at a token
         holding a line break once the reply holds text (before it, or in that token ahead of its break).
         A completion's answer is its first line, so generating past it is waste; but a reply that opens
         with a line break (a model's habit after "Answer:") goes on to its answer instead of ending empty."""
-        return _first_line_criteria()(start, *self._line_tokens)
+        return first_line_criteria()(start, *self._line_tokens)
 
     @cached_property
     def chat(self) -> bool:
@@ -376,7 +246,7 @@ class HFGenerator:
                 bar.update(len(batch))
         return out
 
-    def _split(self, text: str, head: str | None) -> tuple[tuple[int, ...], list[int]]:
+    def _split(self, text: str, head: str | None) -> Row:
         """A prompt's tokens as (its shared head, the rest); the head is () where there is none, or
         where the prompt's tokens do not begin with the head's own (a merge across the boundary)."""
         ids = self._tokens(text)
@@ -391,28 +261,13 @@ class HFGenerator:
             self._head_ids[head] = tuple(self._tokens(head))
         return self._head_ids[head]
 
-    def _batches(self, rows: Sequence[tuple[tuple[int, ...], list[int]]]) -> list[list[int]]:
-        """Greedy answers come in batches of one fixed shape: ``batch_size`` rows (a short batch is
-        filled with copies, in _run_batch), each prompt's shared head (computed once, _head_cache)
-        and its rest padded to the rest's own length rounded up to PAD_MULTIPLE tokens. A row's
-        arithmetic then depends on its own prompt alone, not on which prompts share its batch (what
-        the cache missed, ``--systems``, the order of questions, shards), which changed up to 9 of
-        58 bfloat16 answers with batches padded to their longest. The indices of ``rows``, batched:
-        prompts of one head and one padded length together."""
-        shape = [(head, -(-len(rest) // PAD_MULTIPLE) * PAD_MULTIPLE) for head, rest in rows]
-        order = sorted(range(len(rows)), key=lambda i: (shape[i], i))
-        size = self.settings.batch_size
-        groups = [list(group) for _, group in groupby(order, key=shape.__getitem__)]
-        return [group[start:start + size] for group in groups for start in range(0, len(group), size)]
+    def _batches(self, rows: Sequence[Row]) -> list[list[int]]:
+        """The indices of ``rows`` in batches of one fixed shape (padding.padded_batches)."""
+        return padded_batches(rows, self.settings.batch_size)
 
-    @contextmanager
     def _cpu_turn(self):
-        """On a CPU: the run's thread count, and one process at a time (harness/core/threads.py)."""
-        if self.model.device.type != "cpu":
-            yield
-            return
-        with cpu_turn(self.cache_root):
-            yield
+        """On a CPU: the run's thread count, and one process at a time (hf_dtype.device_turn)."""
+        return device_turn(self.model.device, self.cache_root)
 
     def prompt_tokens(self, parts: PromptParts) -> int:
         """The length of the prompt as the model reads it (the scorecard's cost per answer)."""
@@ -435,19 +290,14 @@ class HFGenerator:
         cache.batch_repeat_interleave(self.settings.batch_size)
         return cache
 
-    def _run_batch(self, rows: list[tuple[tuple[int, ...], list[int]]], max_new_tokens: int) -> list[Reply]:
+    def _run_batch(self, rows: list[Row], max_new_tokens: int) -> list[Reply]:
         """One batch of (head, rest) rows: [head | left padding | rest], the head's part from its cache."""
         import torch
         from transformers import StoppingCriteriaList
 
-        n, head = len(rows), rows[0][0]
-        rows = rows + rows[-1:] * (self.settings.batch_size - n)
-        width = -(-max(len(rest) for _, rest in rows) // PAD_MULTIPLE) * PAD_MULTIPLE
-        pad = self.tokenizer.pad_token_id
-        device = self.model.device
-        ids = torch.tensor([[*head, *[pad] * (width - len(rest)), *rest] for _, rest in rows], device=device)
-        mask = torch.tensor([[1] * len(head) + [0] * (width - len(rest)) + [1] * len(rest) for _, rest in rows],
-                            device=device)
+        n, head, pad = len(rows), rows[0][0], self.tokenizer.pad_token_id
+        ids, mask = (torch.tensor(t, device=self.model.device)
+                     for t in padded_rows(rows, self.settings.batch_size, pad))
         with torch.inference_mode():
             cache = self._head_cache(head) if head else None
             with self._cpu_turn():
@@ -457,27 +307,3 @@ class HFGenerator:
                     stopping_criteria=StoppingCriteriaList([self._first_line(ids.shape[1])]))
         return [clean_reply(self.tokenizer.decode(out, skip_special_tokens=True))
                 for out in generated[:n, ids.shape[1]:]]
-
-
-@cache
-def _first_line_criteria():
-    """The StoppingCriteria class of HFGenerator._first_line (transformers is imported only when used)."""
-    import torch
-    from transformers import StoppingCriteria
-
-    class FirstLine(StoppingCriteria):
-        """Per row: stop at a line break once the reply holds text. Computed from the reply's tokens alone
-        at every step (no state), so a deferred or repeated check gives the same answer."""
-
-        def __init__(self, start: int, breaks, text, ends_line):
-            self.start, self.breaks, self.text, self.ends_line = start, breaks, text, ends_line
-
-        def __call__(self, input_ids, scores, **kwargs):
-            reply = input_ids[:, self.start:].to(self.breaks.device)
-            if reply.shape[1] == 0:
-                return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
-            last = reply[:, -1]
-            wrote = self.text[reply[:, :-1]].any(dim=1)
-            return ((self.breaks[last] & wrote) | self.ends_line[last]).to(input_ids.device)
-
-    return FirstLine

@@ -32,6 +32,19 @@ def require_runtime(what: str) -> None:
         raise Unavailable(f"{what} needs {' and '.join(missing)}: {INSTALL}")
 
 
+def quantization_config(model: str) -> dict:
+    """The ``quantization_config`` a checkpoint's config.json holds (local folder or local HF cache), unloaded."""
+    config = Path(model) / "config.json"
+    if not config.exists():
+        from huggingface_hub import try_to_load_from_cache
+
+        cached = try_to_load_from_cache(model, "config.json")
+        if not isinstance(cached, str):
+            return {}
+        config = Path(cached)
+    return json.loads(config.read_text()).get("quantization_config") or {}
+
+
 def quantize(source: Path | str, source_identity: str, texts: Sequence[str], out: Path, bits: int = 4,
              group_size: int = 128) -> dict:
     """Quantize ``source`` (a transformers checkpoint) into ``out``, written whole or not at all."""
