@@ -17,12 +17,10 @@ from harness.core.cache import DEFAULT_DIR
 from harness.core.errors import HarnessError, Unavailable
 from harness.render.publish import publish
 from harness.render.terminal import summary_lines
-from harness.results.analysis import build_report
 from harness.results.compare import with_comparison
 from harness.results.migrate import read_results_file
 from harness.results.model import RunReport
-from harness.results.ppi import current_samples
-from harness.results.records import Results, verdict_fields
+from harness.results.records import Results, assemble, verdict_fields
 from harness.results.spec import spec_of
 from harness.run import Case, EvalRun, select_systems
 from harness.suite import load_suite
@@ -372,10 +370,8 @@ class ReportWriter:
         spec = spec_of(run.suite, run.systems, generator=generator.identity, judge=run.judge.identity,
                        judge_model=run.judge.model, self_grading=run.self_grading, generation=why,
                        generation_dtype=dtype)
-        rows = self.results.rows()
-        before, stale = current_samples([r for r in rows if r.condition is None], run.reviews)
-        meta = self.results.meta(gate_enabled=config.getoption("gate"), stale_reviews=stale)
-        self.report = build_report(spec, before, meta, [r for r in rows if r.condition is not None])
+        self.report = assemble(spec, self.results.rows(), run.reviews, gate_enabled=config.getoption("gate"),
+                               **self.results.meta())
         if self.previous:
             self.report = with_comparison(self.report, self.previous[1], self.previous[0])
         passed = publish(self.report, _path(config, "scorecard"), _path(config, "results_json"))

@@ -16,12 +16,20 @@ from pathlib import Path
 from typing import Callable
 
 from harness.judges import Verdict
-from harness.judges.reviews import Reviews, carry_over, load_reviews, record_review, review_queue
-from harness.results.analysis import build_report
-from harness.results.model import Row, RunMeta, RunReport
+from harness.judges.reviews import (
+    REVIEWS_FILE,
+    Reviews,
+    carry_over,
+    load_reviews,
+    normalise,
+    population_digests,
+    record_review,
+    review_queue,
+)
+from harness.results.model import Row, RunReport
 from harness.results.spec import spec_of
 from harness.results.ppi import corrected_accuracy
-from harness.results.records import verdict_fields
+from harness.results.records import assemble, verdict_fields
 from harness.suite import Suite, load_suite
 
 SYSTEMS = ["baseline", "rag-minilm", "rag-llama", "lora", "lora-rag"]  # the default suite's
@@ -105,13 +113,22 @@ def regrade(rows: list[Row], reviews: Reviews) -> list[Row]:
     return out
 
 
-def run_report(suite: Suite, rows: list[Row], **run) -> RunReport:
-    """The RunReport the harness builds around ``rows``, for the suite's systems that answered them."""
+def run_report(suite: Suite, rows: list[Row], reviews: Reviews | None = None, **run) -> RunReport:
+    """The RunReport the harness builds around ``rows`` (the plugin's path, harness.results.records.assemble),
+    for the suite's systems that answered them; ``reviews``: those the rows were graded with (none by default)."""
     answered = {r.system for r in rows}
     spec = spec_of(suite, [s for s in suite.systems if s.name in answered], generator="synthetic", judge="match/5",
                    judge_model=None, self_grading=False)
-    meta = RunMeta(**{"gate_enabled": False, "skipped": {}, "failed": {}, "calibration": None, "training": {}, **run})
-    return build_report(spec, rows, meta)
+    reviews = reviews if reviews is not None else Reviews(suite.root / REVIEWS_FILE, {}, {})
+    return assemble(spec, rows, reviews, **{"gate_enabled": False, **run})
+
+
+def sampled_reviews(rows: list[Row]) -> Reviews:
+    """The reviews behind rows marked as random-sample reviews, as `harness review --sample` records them:
+    each drawn from its system's answers as they are in ``rows``."""
+    digests = population_digests(rows)
+    drawn = {(r.system, r.id, normalise(r.answer)): frozenset({digests[r.system]}) for r in rows if r.sampled}
+    return Reviews(Path(REVIEWS_FILE), {}, drawn)
 
 
 def ppi_intervals(rows: list[Row]) -> dict[str, tuple[float, float]]:

@@ -8,7 +8,15 @@ import browser
 import pytest
 from synthetic_run import SYSTEMS, made_up_suite, regrade, run_report, synthetic_rows
 
-from harness.judges.reviews import REVIEWS_FILE, Draw, append_review, load_reviews, review_line, uncertain
+from harness.judges.reviews import (
+    REVIEWS_FILE,
+    Draw,
+    append_review,
+    load_reviews,
+    population_digests,
+    review_line,
+    uncertain,
+)
 from harness.render.html import write_html
 from harness.render.publish import publish
 from harness.suite import load_suite
@@ -34,12 +42,13 @@ def page_data(tagged_suite, tmp_path):
     rows[3].correct = None  # unscored: neither wrong nor right, and an uncertain verdict
     for hit in (h for r in rows for h in r.retrieved):  # offsets of the evidence counted past a non-BMP character
         hit.text = "🏉 " + hit.text
+    drawn_from = population_digests(rows)["rag-bow"]  # a sample of rag-bow's answers as they are in this run
     for system, draw in [("baseline", None),  # a hand pick
-                         ("rag-bow", Draw(seed=0, size=1, system="rag-bow", population="0123456789ab"))]:
+                         ("rag-bow", Draw(seed=0, size=1, system="rag-bow", population=drawn_from))]:
         t2 = next(r for r in rows if (r.system, r.id) == (system, "t2"))
         append_review(tmp_path / REVIEWS_FILE, review_line("t2", t2.answer, truth[system, "t2"], "", draw))
-    rows = regrade(rows, load_reviews(tmp_path / REVIEWS_FILE, tagged_suite.questions))
-    data = run_report(tagged_suite, rows)
+    reviews = load_reviews(tmp_path / REVIEWS_FILE, tagged_suite.questions)
+    data = run_report(tagged_suite, regrade(rows, reviews), reviews)
     publish(data, tmp_path / "out" / "scorecard.md")
     return data, tmp_path / "out" / "report.html"
 

@@ -246,7 +246,8 @@ def test_with_hand_picks_only_the_scorecard_says_why_there_is_no_corrected_accur
     suite = load_suite(tiny_suite)
     rows = _rows(suite)
     path = reviews_file(tiny_suite, review_line(rows[0].id, rows[0].answer, not rows[0].correct) + "\n")
-    report = run_report(suite, regrade(rows, load_reviews(path, suite.questions)))
+    reviews = load_reviews(path, suite.questions)
+    report = run_report(suite, regrade(rows, reviews), reviews)
     assert all(s.corrected is None for s in report.analysis.systems.values())
     card = render_scorecard(report)
     assert "| baseline | 1 | 0 | 0/1 | – | – (no random-sample reviews: run `harness review --sample N`) |" in card

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from synthetic_run import run_report
+from synthetic_run import run_report, sampled_reviews
 from statsmodels.stats.contingency_tables import mcnemar as statsmodels_mcnemar
 
 from harness.render.html import render_html
@@ -208,11 +208,12 @@ def test_with_random_sample_reviews_the_verdict_is_computed_again_on_corrected_a
     assert run_report(suite, rows).analysis.verdict.corrected is None  # no reviews, no corrected verdict
     for name in ("rag-minilm", "lora", "raft"):
         rows = _reviewed(rows, name, every=2)
-    v = run_report(suite, rows).analysis.verdict  # the baseline has no reviews: that margin is not confirmed
+    v = run_report(suite, rows, sampled_reviews(rows)).analysis.verdict  # the baseline has no reviews: not confirmed
     assert (v.corrected.winner, v.corrected.agreement, v.corrected.uncorrected) == ("raft", "unconfirmed", ["baseline"])
     assert "its margin over baseline is not confirmed" in v.corrected.line
     assert "Not corrected, no random-sample reviews: baseline" in v.corrected.line
-    v = run_report(suite, _reviewed(rows, "baseline", every=2)).analysis.verdict
+    rows = _reviewed(rows, "baseline", every=2)
+    v = run_report(suite, rows, sampled_reviews(rows)).analysis.verdict
     assert (v.corrected.winner, v.corrected.agreement, v.corrected.uncorrected) == ("raft", "agrees", [])
     assert v.corrected.line in v.details and v.corrected.line.endswith("The judged verdict agrees.")
     assert "above rag-minilm's" in v.corrected.line and "above lora's" in v.corrected.line
@@ -227,7 +228,7 @@ def test_a_judge_that_passed_wrong_answers_of_the_winner_turns_the_corrected_ver
     # rag-minilm's it should have passed. Only the reviewed half is overruled in the judged accuracy.
     rows = _reviewed(_reviewed(rows, "raft", every=2, judge_wrong_on=passed), "rag-minilm", every=2,
                      judge_wrong_on=failed)
-    report = run_report(suite, rows)
+    report = run_report(suite, rows, sampled_reviews(rows))
     v = report.analysis.verdict
     assert v.winner == "raft"
     assert (v.corrected.winner, v.corrected.family, v.corrected.agreement) == ("rag-minilm", "retrieval", "disagrees")
@@ -240,7 +241,7 @@ def test_a_judge_that_passed_wrong_answers_of_the_winner_turns_the_corrected_ver
 def test_a_margin_the_reviews_cannot_confirm_is_unconfirmed(suite):
     rows = _rows(suite, {"rag-minilm": 0.3, "raft": 0.62}, seed=5)
     rows = _reviewed(_reviewed(rows, "raft", every=29), "rag-minilm", every=29)  # two reviews each: wide bounds
-    v = run_report(suite, rows).analysis.verdict
+    v = run_report(suite, rows, sampled_reviews(rows)).analysis.verdict
     assert [m.other for m in v.margins if m.holds][:1] == ["rag-minilm"]
     assert (v.corrected.winner, v.corrected.agreement) == ("raft", "unconfirmed")
     assert "cannot be told from rag-minilm's" in v.corrected.line

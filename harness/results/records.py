@@ -6,10 +6,13 @@ answer test and its retrieval test for one question merge into one :class:`Row`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 from harness.judges import Verdict
-from harness.results.model import Row, RunMeta, SystemCost
+from harness.judges.reviews import Reviews
+from harness.results.analysis import build_report
+from harness.results.model import EvalSpec, Row, RunMeta, RunReport, SystemCost
+from harness.results.ppi import current_samples
 
 
 def verdict_fields(verdict: Verdict) -> dict[str, Any]:
@@ -71,10 +74,18 @@ class Results:
                     change_class=r.get("change_class"))
                 for r in self._merged().values()]
 
-    def meta(self, **run: Any) -> RunMeta:
-        """The run block: what the caller knows (the gate, a comparison) and what the tests recorded."""
-        return RunMeta(**run, skipped=dict(self.skipped), failed=dict(self.failed), calibration=self.calibration,
-                       real_answers=self.real_answers,
-                       training={name: self.training[name] for name in sorted(self.training)},
-                       refreshed={name: self.refreshed[name] for name in sorted(self.refreshed)},
-                       costs={name: SystemCost(**self.costs[name]) for name in sorted(self.costs)})
+    def meta(self) -> dict[str, Any]:
+        """The run block's fields that the tests recorded."""
+        return dict(skipped=dict(self.skipped), failed=dict(self.failed), calibration=self.calibration,
+                    real_answers=self.real_answers, training={name: self.training[name] for name in sorted(self.training)},
+                    refreshed={name: self.refreshed[name] for name in sorted(self.refreshed)},
+                    costs={name: SystemCost(**self.costs[name]) for name in sorted(self.costs)})
+
+
+def assemble(spec: EvalSpec, rows: Sequence[Row], reviews: Reviews, **run: Any) -> RunReport:
+    """The one path from recorded rows to a RunReport, the plugin's and the tests': random-sample reviews
+    drawn from other answers than these unmarked (they still overrule the judge), the change study's rows
+    apart, the run block (``run``: what the caller knows, such as the gate, and what the tests recorded)."""
+    before, stale = current_samples([r for r in rows if r.condition is None], reviews)
+    meta = RunMeta(**{"skipped": {}, "failed": {}, "calibration": None, "training": {}, **run}, stale_reviews=stale)
+    return build_report(spec, before, meta, [r for r in rows if r.condition is not None])
