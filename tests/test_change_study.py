@@ -250,3 +250,18 @@ def test_compare_shows_the_change_study_of_both_runs(tiny_suite):
     assert (stale.old, stale.new, stale.paired.only_a) == ((0, 2), (2, 2), 2)
     from harness.render.comparison import render_comparison
     assert "| lora-rag | stale | 0/2 | 2/2 | 2 | 0 | 0.5 |" in render_comparison(diff)
+
+
+def test_the_change_study_leaves_each_systems_peak_memory_alone(tiny_suite, tmp_path, monkeypatch):
+    """The study runs after every system, in a process grown with all of them: its memory is no system's cost."""
+    import contextlib
+
+    import harness.run
+
+    suite = with_changes(tiny_suite)
+    run = EvalRun(suite, [suite.system(n) for n in suite.default_systems], generator="fake:copy", cache_dir=tmp_path)
+    measured = []
+    monkeypatch.setattr(harness.run, "peak_rss", lambda record, name: measured.append(name) or contextlib.nullcontext())
+    for case in [*run.cases(False), *run.change_cases()]:
+        run.answer(case)
+    assert sorted(measured) == ["baseline", "baseline", "rag-bow", "rag-bow"]  # built and answered, ordinary run only
