@@ -64,19 +64,22 @@ def fact_rows(report: RunReport) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header),
+            *["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]]
+
+
 def markdown(report: RunReport) -> list[str]:
     study, change = report.analysis.changes, report.spec.change
-    table = lambda header, rows: ["| " + " | ".join(header) + " |", "|" + "---|" * len(header),  # noqa: E731
-                                  *["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]]
     header, facts = fact_rows(report)
     return [f"Change set `{change.name}`: {len(change.edits)} facts, {len(change.changed)} questions; adapters "
             f"{'trained further on the changed material alone' if change.refresh == 'update' else 'retrained in full'}"
             f". {change.description}".rstrip(), "", *[f"- {line}" for line in study.lines], "",
-            *table(HEADER, system_rows(report)), "",
+            *_table(HEADER, system_rows(report)), "",
             "Accuracy on the changed questions is against their new gold; an answer that states the old value too "
             "is wrong (counted under \"both said\"). Conflict: a system that retrieves and was trained, with its "
             "old adapter, saying the old value though its retrieval brought the new evidence. Locality: the "
             "unchanged questions answered by the refreshed adapter against the same system before the change "
             "(McNemar).", "",
             "Each changed question: the stale answer, then the refreshed one, with its class (NEW, OLD, BOTH, "
-            "OTHER, EMPTY).", "", *table(header, facts)]
+            "OTHER, EMPTY).", "", *_table(header, facts)]

@@ -86,13 +86,8 @@ def change_study(spec: EvalSpec, before: Sequence[Row], after: Sequence[Row], ru
     return ChangeStudy(systems=systems, paired=paired, lines=change_lines(spec, systems, paired, after))
 
 
-def _kept_up_outcomes(name: str, result: AfterChange, after: Sequence[Row]) -> dict[str, bool]:
-    condition = "refreshed" if result.refreshed else "stale"
+def _outcomes_in(name: str, condition: str, after: Sequence[Row]) -> dict[str, bool]:
     return _outcomes([r for r in after if r.system == name and r.condition == condition])
-
-
-def _stale_outcomes(name: str, after: Sequence[Row]) -> dict[str, bool]:
-    return _outcomes([r for r in after if r.system == name and r.condition == "stale"])
 
 
 def best_of_families(systems: dict[str, AfterChange]) -> dict[str, str]:
@@ -119,9 +114,10 @@ def _paired(systems: dict[str, AfterChange], after: Sequence[Row]) -> list[Paire
         name = best.get(family)
         if name is None:
             continue
-        theirs = _stale_outcomes(rag, after)
-        out.append(mcnemar(f"{name} (refreshed)", rag, _kept_up_outcomes(name, systems[name], after), theirs))
-        out.append(mcnemar(f"{name} (stale)", rag, _stale_outcomes(name, after), theirs))
+        theirs = _outcomes_in(rag, "stale", after)  # re-indexing is how retrieval keeps up
+        kept = "refreshed" if systems[name].refreshed else "stale"
+        out.append(mcnemar(f"{name} (refreshed)", rag, _outcomes_in(name, kept, after), theirs))
+        out.append(mcnemar(f"{name} (stale)", rag, _outcomes_in(name, "stale", after), theirs))
     return out
 
 

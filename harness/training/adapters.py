@@ -117,10 +117,6 @@ class Updated:
         self.changed_pairs = changed_pairs
         self.refresh = refresh
 
-    @property
-    def material(self):
-        return self.new.material
-
     def get(self, settings: LoraSettings, contexts=None) -> tuple[Adapter, Answerer]:
         if self.refresh == "full":
             return self.new.get(settings, contexts)
