@@ -192,6 +192,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     run = session.config.stash.get(RUN, None)
     if run is None:
         return
+    run.together = not _is_worker(session.config)  # a worker does not know which systems it will be sent
     for item in session.items:
         for case in _cases(item):
             wanted = run.wanted.setdefault((case.system, case.condition), [])

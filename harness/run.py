@@ -24,7 +24,7 @@ from harness.judges.calibration import Agreement, Gap, grade_candidates, system_
 from harness.judges.replay import MissingVerdict, ReplayJudge
 from harness.judges.reviews import REVIEWS_FILE, load_reviews
 from harness.models import Generator, make_generator
-from harness.models.answering import Answerer
+from harness.models.answering import Answerer, Pool, asking
 from harness.retrieval import Hit
 from harness.retrieval.embedders import Embedder, make_embedder
 from harness.suite import Suite
@@ -59,6 +59,18 @@ def select_systems(suite: Suite, names: str | None) -> list[SystemSpec]:
             raise HarnessError(f"--systems: unknown system {name!r}{did_you_mean(name, known)}")
         chosen.append(suite.system(name))
     return chosen
+
+
+def _label(system: str, condition: str | None) -> str:
+    return system if condition is None else f"{system}, {condition}"
+
+
+def _together_label(askers: Sequence[tuple[str, str | None]]) -> str:
+    """"raft (refreshed, control), together": the systems and conditions whose answers one call generates."""
+    names = list(dict.fromkeys(name for name, _ in askers))
+    conditions = list(dict.fromkeys("ordinary" if c is None else c for _, c in askers))
+    who = ", ".join(names) if len(names) <= 3 else f"{', '.join(names[:2])} and {len(names) - 2} more"
+    return f"{who} ({', '.join(conditions)}), together" if len(askers) > 1 else _label(*askers[0])
 
 
 def crashed_before(system: str, err: Exception) -> HarnessError:
@@ -170,6 +182,9 @@ class EvalRun:
         self.peak_mb: dict[str, float | None] = {}  # system -> peak memory while it built and answered
         # (system, condition) -> seconds to chunk and index the corpus (after the change: the new one), first build
         self.index_seconds: dict[tuple[str, str | None], float] = {}
+        self.pool = Pool()  # the answers of the selected systems, generated together (answer_together)
+        self.together = True  # False: each system's conditions together, but each system alone (xdist workers)
+        self._together: set[str] = set()  # systems whose answers were asked together
 
     def cost(self, name: str) -> dict:
         """What this process measured of a system's cost (results.records.Results reads it)."""
@@ -201,8 +216,7 @@ class EvalRun:
         condition = condition and "stale"  # every condition after the change retrieves from one new corpus
         if retriever is None or (name, condition) in self.index_seconds:
             return
-        key = cache_key("index-seconds", self.suite.system(name).options.model_dump(mode="json"),
-                        self.suite_of(condition).corpus_hash)
+        key = cache_key("index-seconds", retriever.identity)
         entry = self.models.cache.get("cost", key)
         if entry is None:
             start = time.perf_counter()
@@ -256,7 +270,7 @@ class EvalRun:
         if (name, built_in) not in self._built:
             spec = self.suite.system(name)
             try:
-                with progress.scope(name if built_in is None else f"{name}, {built_in}"), self._measured(name, built_in):
+                with progress.scope(_label(name, built_in)), self._measured(name, built_in):
                     self._built[name, built_in] = KINDS.get(spec.kind).build(name, spec.options,
                                                                             self.contexts[built_in])
             except Unavailable as why:
@@ -271,26 +285,78 @@ class EvalRun:
             raise crashed_before(name, built)
         return built
 
+    def answer_together(self, system: str) -> None:
+        """Before a system's first answer: each selected system (or with ``together`` off, each condition
+        of this one) asks for its missing answers, and each model generates what was asked of it in one
+        call (answering.Pool). A system that fails here fails again in its own tests, which report it."""
+        if system in self._together:
+            return
+        asking_now = [at for at in self.wanted if self.together or at[0] == system]
+        self._together.update(name for name, _ in asking_now)
+        self.pool.deferring = True
+        with asking(self.pool):
+            for at in asking_now:
+                self.pool.asker = at
+                questions = self._questions(at, self.wanted[at])
+                try:
+                    with progress.scope(_label(*at)):
+                        self._answers_of(*at, questions)
+                except Exception as err:  # kept as its tests will report it
+                    self._keep_failure(at, questions, err)
+        self.pool.deferring = False
+        with asking(self.pool):
+            for identity in list(self.pool.asked):
+                self._generate_pooled(identity)
+
+    def _generate_pooled(self, identity: str) -> None:
+        askers = self.pool.askers.pop(identity)
+        peak: dict[str, float] = {}
+        try:
+            with progress.scope(_together_label(askers)), peak_rss(peak, "pool"):
+                self.pool.generate(identity)
+        except Exception:  # each system generates what is still missing itself, and reports the failure
+            return
+        for name, condition in askers:  # the memory of the generation a system's answers came from
+            if condition is None and peak.get("pool") is not None:
+                self.peak_mb[name] = max(self.peak_mb.get(name) or 0.0, peak["pool"])
+
+    def _questions(self, at: tuple[str, str | None], ids: Sequence[str]) -> list[Question]:
+        return [q for q in self.suite_of(at[1]).questions if q.id in set(ids)]
+
+    def _answers_of(self, name: str, condition: str | None, questions: Sequence[Question]) -> list[Answer]:
+        system = self.system(name, condition)
+        with self._measured(name, condition):
+            self._index(name, system, condition)
+            return system.answer(questions)
+
+    def _keep_failure(self, at: tuple[str, str | None], questions: Sequence[Question], err: Exception) -> None:
+        """A failure as each test of ``at`` reports it: one line for what the user can act on; a crash is
+        left to happen again in the first test, with its traceback (what could not run stays remembered)."""
+        scope = _label(*at)
+        if isinstance(err, PromptTooLong):
+            qid = next((q.id for q in questions if q.question == err.question), "?")
+            self._answers[at] = HarnessError(f"system {scope}, question {qid}: {err}")
+        elif isinstance(err, HarnessError):
+            self._answers[at] = HarnessError(f"system {scope}: {err}")
+        else:
+            built = (at[0], CONTEXT_OF.get(at[1]))
+            if isinstance(self._built.get(built), Exception) and not isinstance(self._built[built], Unavailable):
+                del self._built[built]
+
     def answer(self, case: Case) -> Answer:
         at = (case.system, case.condition)
+        self.answer_together(case.system)
         if at not in self._answers:
-            ids = set(self.wanted.get(at) or [case.question.id])
-            questions = [q for q in self.suite_of(case.condition).questions if q.id in ids]
-            scope = case.system if case.condition is None else f"{case.system}, {case.condition}"
+            questions = self._questions(at, self.wanted.get(at) or [case.question.id])
             try:
-                system = self.system(case.system, case.condition)
-                with progress.scope(scope), self._measured(case.system, case.condition):
-                    self._index(case.system, system, case.condition)
-                    answers = system.answer(questions)
+                with progress.scope(_label(*at)), asking(self.pool):
+                    answers = self._answers_of(case.system, case.condition, questions)
                 if case.condition is None:
                     self._keep_peak(case.system, fresh=any(not a.cached for a in answers))
                 self._answers[at] = {q.id: a for q, a in zip(questions, answers)}
                 self._prefetch_verdicts(questions, answers)
-            except PromptTooLong as err:
-                qid = next((q.id for q in questions if q.question == err.question), "?")
-                self._answers[at] = HarnessError(f"system {scope}, question {qid}: {err}")
             except HarnessError as err:
-                self._answers[at] = HarnessError(f"system {scope}: {err}")
+                self._keep_failure(at, questions, err)
             except Exception as err:  # remembered: one failing batch, not one retry per test
                 self._answers[at] = err
                 raise

@@ -76,7 +76,7 @@ BUILTIN: dict[str, dict] = {
     "rag-marco": {"kind": "rag", "embedder": "sentence-transformers/msmarco-distilbert-base-tas-b",
                   "similarity": "dot"},
     "rag-llama": {"kind": "rag", "embedder": "generator", "similarity": "dot"},
-    # Chosen by `harness sweep` on a real rulebook (README, "Retrieval"; benchmarks/grids/dev_tuning.yaml):
+    # Chosen by `harness sweep` on a real rulebook (docs/models.md, "Retrieval"; benchmarks/grids/dev_tuning.yaml):
     # each is its retriever's best within 300 context tokens there. Section size and k set that budget
     # together, so these keep their own chunking and k whatever the suite's.
     "rag-bm25": {"kind": "rag", "retriever": "bm25", **SECTIONS, "chunk_tokens": 110, "k": 3},

@@ -14,19 +14,22 @@ from typing import Sequence
 
 from pydantic import Field
 
+from harness.core.cache import cache_key
 from harness.core.errors import HarnessError, did_you_mean
 from harness.inputs.config import LoraSettings
 from harness.inputs.evidence import Span
 from harness.inputs.trainset import TrainPair, resolve_source
 from harness.retrieval import Hit, make_retriever
+from harness.retrieval.build import retrieval_identity
 from systems import system_kind
 from systems.base import Context
 from systems.lora import Lora, build_lora_family, lora_defaults
 
-# Budget defaults (see README "RAFT"): a prompt with two chunks is about 240 tokens against about 30
+# Budget defaults: a prompt with two chunks is about 240 tokens against about 30
 # for a bare pair. One epoch, one distractor and one phrasing per fact (75 pairs here) keep the default
 # suite's cold run within its time budget; max_length is only a ceiling (batches pad to their longest row).
 BUDGET = {"epochs": 1, "phrasings": 1, "max_length": 512}
+PLAN_VERSION = 1  # plan_examples: how a pair's context is drawn from the ranking
 
 
 class RaftOptions(LoraSettings):
@@ -100,7 +103,9 @@ def plan_examples(pairs: Sequence[TrainPair], passages: Sequence[Span], ranked: 
 
 
 class RaftPlanner:
-    """``planner(pairs, seed)``: the context of each training pair (what the adapter is trained with)."""
+    """``planner(pairs, seed)``: the context of each training pair (what the adapter is trained with);
+    ``planner.identity(pairs, seed)``: what those contexts depend on besides the pairs, for the adapter's
+    key, without ranking every chunk for every pair as drawing them does."""
 
     def __init__(self, name: str, options: RaftOptions, retriever_options, ctx):
         self.name, self.options, self.ctx = name, options, ctx
@@ -130,6 +135,11 @@ class RaftPlanner:
 
     def __call__(self, pairs: Sequence[TrainPair], seed: int, ctx=None) -> list[tuple[str, ...]]:
         return [e.context for e in self.examples(pairs, seed, ctx)]
+
+    def identity(self, pairs: Sequence[TrainPair], seed: int, ctx=None) -> str:
+        # the pairs, sources included, are in the adapter's key already; the ranking covers every chunk
+        return cache_key("raft-plan", PLAN_VERSION, retrieval_identity(self.retriever_options, ctx or self.ctx),
+                         self.options.distractors, self.options.oracle_fraction, seed)
 
 
 @system_kind("raft", options=RaftOptions, retrieves=True, trains=True, defaults=_defaults, check=_check)

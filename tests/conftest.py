@@ -26,6 +26,32 @@ def tiny_suite(tmp_path) -> Path:
     return Path(shutil.copytree(TINY, tmp_path / "tiny"))
 
 
+@pytest.fixture
+def project(pytester, monkeypatch):
+    """A throwaway project holding the real eval tests, the fakes and a copy of the tiny suite."""
+    shutil.copytree(ROOT / "evals", pytester.path / "evals", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "tests" / "fakes.py", pytester.path / "fakes.py")
+    shutil.copytree(TINY, pytester.path / "suite")
+    pytester.makeconftest("""
+import os
+
+import fakes
+import harness.plugin
+import harness.render.scorecard
+pytest_plugins = ["harness.plugin"]
+
+# Count report writes in every process, to prove only the controller writes.
+_write = harness.core.cache.write_atomic
+def counting_write(path, text):
+    with open(os.path.join(os.path.dirname(__file__), "writes.log"), "a") as log:  # not the cwd: it outlives the run
+        log.write(str(path.name) + "\\n")
+    _write(path, text)
+harness.render.publish.write_atomic = counting_write
+""")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), str(pytester.path)]))
+    return pytester
+
+
 MUST_RUN_IN_CI = "must_run_in_ci"
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from harness.models import BACKENDS
 from harness.retrieval.embedders import EMBEDDERS
 
-CALLS = {"generate": 0}
+CALLS = {"generate": 0, "sizes": []}  # prompts generated; prompts per generate() call
 
 
 @BACKENDS.register("fake")
@@ -28,6 +28,7 @@ class CopyGenerator:
 
     def generate(self, prompts, done=None):
         CALLS["generate"] += len(prompts)
+        CALLS["sizes"].append(len(prompts))
         if os.environ.get("FAKE_GENERATIONS"):  # counted across xdist workers, one line per prompt
             with open(os.environ["FAKE_GENERATIONS"], "a") as log:
                 log.writelines(f"{p.question}|{p.context}\n" for p in prompts)

@@ -79,13 +79,19 @@ def test_answer_time_leaves_the_model_load_out(tmp_path, monkeypatch):
     assert [a.seconds for a in answers] == [5, 5]  # 10 s on the clock, shared by the two answers
 
 
-def test_workers_sharing_a_cache_generate_each_prompt_once(tmp_path):
+def test_workers_sharing_a_cache_generate_each_prompt_once(tmp_path, monkeypatch):
     """Two workers (threads here; processes under -n) ask for the same prompts at the same time."""
     import threading
 
+    from harness.core.cache import DiskCache
+
+    other_asked = threading.Event()  # a worker found a prompt claimed by the other
+    try_lock = DiskCache._try_lock
+    monkeypatch.setattr(DiskCache, "_try_lock", lambda *a: try_lock(*a) or other_asked.set())
+
     class Slow(Counting):
         def generate(self, prompts, done=None):
-            threading.Event().wait(0.3)  # long enough for the other worker to ask meanwhile
+            assert other_asked.wait(timeout=60)  # generating until the other worker has asked meanwhile
             return super().generate(prompts, done)
 
     generators = [Slow(), Slow()]

@@ -30,3 +30,31 @@ def test_a_contender_too_noisy_to_compare_is_named():
     assert len(warnings) == 1
     assert "ref varied by 258% of its median over 3 rounds (limit 25%)" in warnings[0]
     assert "1.33x ref [0.77-4.27]" in lines[1]  # the range straddles 1: which is faster is not settled
+
+
+def test_phase_flops_count_the_padding_rows_and_columns_of_fixed_shape_batches():
+    from types import SimpleNamespace
+
+    from benchmarks.phases import Weights, generation_work
+    from harness.models.prompts import PromptParts, Reply
+
+    weights = SimpleNamespace(body=10, head=100, forward=lambda t, p: Weights.forward(weights, t, p))
+
+    class Generator:  # prompts of 10, 70 and 20 tokens; batches of 2 rows, padded to 64-token multiples
+        settings = SimpleNamespace(batch_size=2)
+
+        def render(self, parts):
+            return parts.question
+
+        def _split(self, text, head):
+            return (), list(range(int(text)))
+
+        def _tokens(self, text):
+            return list(text)
+
+    parts = [PromptParts("", (), None, n) for n in ("10", "70", "20")]
+    prefill, decode = generation_work(Generator(), parts, [Reply("ab"), Reply("a"), Reply("abc")], weights)
+    # prefill: 100 prompt tokens and 3 picks, of 2x64 + 2x128 rows run with 4 picks
+    assert (prefill.useful, prefill.computed) == (2 * 10 * 100 + 2 * 100 * 3, 2 * 10 * 384 + 2 * 100 * 4)
+    # decode: 3 + 2 + 4 tokens (each answer's and its stop); a batch runs until its longest row stops: 2x4 + 2x2
+    assert (decode.useful, decode.computed) == (2 * 10 * 9 + 2 * 100 * 9, 2 * 10 * 12 + 2 * 100 * 12)

@@ -137,7 +137,19 @@ def test_stale_adapters_are_the_old_ones_and_refreshed_ones_are_updated(tiny_sui
         assert fresh.adapter.key != before[name].adapter.key
         assert fresh.adapter.log["updated_from"] == before[name].adapter.key[:16]
     assert [k["start"].key for k in trained] == [before["lora"].adapter.key, before["raft"].adapter.key]
+    assert [k["contexts"] is None for k in trained] == [True, False]  # raft's update is trained with contexts
     assert run.system("lora", "control") is run.system("lora", "refreshed")
+
+
+def test_a_cached_raft_adapter_is_found_without_ranking_the_corpus(tiny_suite, tiny_lm, tmp_path, monkeypatch):
+    from systems.raft import RaftPlanner
+
+    suite = with_changes(tiny_suite, systems=LORA)
+    first = {c: EvalRun(suite, suite.systems, generator=str(tiny_lm), cache_dir=tmp_path).system("raft", c)
+             for c in (None, "refreshed")}
+    monkeypatch.setattr(RaftPlanner, "examples", lambda *a, **k: pytest.fail("ranked every chunk for a cached adapter"))
+    again = EvalRun(suite, suite.systems, generator=str(tiny_lm), cache_dir=tmp_path)
+    assert [again.system("raft", c).adapter.key for c in first] == [a.adapter.key for a in first.values()]
 
 
 def test_a_review_made_against_the_old_gold_does_not_overrule_the_judge_under_the_new(tiny_suite, tmp_path):

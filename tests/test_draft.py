@@ -8,7 +8,7 @@ import json
 import pytest
 import yaml
 from fakes import DraftingGenerator
-from test_plugin import project, results, run  # noqa: F401  (the throwaway project with the tiny suite)
+from throwaway import results, run
 
 from harness import cli
 from harness.training import writing

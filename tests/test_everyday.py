@@ -2,7 +2,7 @@
 import json
 
 import pytest
-from test_plugin import project, results, run  # noqa: F401  (the throwaway project fixture)
+from throwaway import results, run
 
 
 @pytest.mark.parametrize("systems, expected", [
@@ -92,7 +92,8 @@ EMBEDDERS.register("nan")(lambda generator: Nan())
 """)
     suite = project.path / "suite" / "suite.yaml"
     suite.write_text(suite.read_text().replace("embedder: bow", "embedder: nan"))
-    run(project)
+    outcome = run(project)
+    outcome.stdout.fnmatch_lines(["*system rag-bow: the embedding came out with NaN or infinite values; it was not cached*"])
     text = (project.path / "reports" / "results.json").read_text()
     json.loads(text, parse_constant=lambda name: pytest.fail(f"results.json holds {name}"))
 

@@ -246,7 +246,7 @@ def test_the_raft_adapter_key_covers_distractors_and_chunking(tiny_suite, tmp_pa
         yaml.write_text(original.replace("chunking: {tokens: 10, overlap: 2}", f"chunking: {chunking}"))
         suite, _, plan = planner(tiny_suite, tmp_path, **options)
         pairs = suite.train_pairs[:5]
-        return adapter_key("base", pairs, settings_of(suite.system("raft").options), plan(pairs, 0))
+        return adapter_key("base", pairs, settings_of(suite.system("raft").options), plan.identity(pairs, 0))
 
     assert len({key(distractors=1), key(distractors=1), key(distractors=2),
                 key("{tokens: 12, overlap: 2}", distractors=1)}) == 3

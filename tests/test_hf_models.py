@@ -145,6 +145,18 @@ def test_auto_dtype_is_measured_once_per_machine_and_kept(tiny_lm, tmp_path, mon
     assert len(list((tmp_path / "dtype").glob("*.json"))) == 2
 
 
+def test_an_emulated_avx2_cpu_keeps_float32_unmeasured_and_says_so(tiny_lm, tmp_path, monkeypatch):
+    calls = fake_timings(monkeypatch, {"float32": 3.4, "bfloat16": 1.0})  # the probe would choose bfloat16
+    monkeypatch.setenv("ATEN_CPU_CAPABILITY", "avx2")
+    held = make_generator(str(tiny_lm), Generation(max_new_tokens=6), tmp_path)
+    assert held.dtype == "float32" and not calls
+    assert held.dtype_decision == held.cached_dtype_decision() == (
+        "float32 (emulated CPU without bfloat16 arithmetic: ATEN_CPU_CAPABILITY=avx2; such CPUs measured and kept "
+        "float32)")
+    monkeypatch.setenv("ATEN_CPU_CAPABILITY", "avx512")  # held to AVX512 kernels: measured as usual
+    assert make_generator(str(tiny_lm), Generation(max_new_tokens=6), tmp_path).dtype == "bfloat16" and calls
+
+
 def test_bfloat16_barely_faster_stays_float32_and_a_setting_is_not_measured(tiny_lm, tmp_path, monkeypatch):
     calls = fake_timings(monkeypatch, {"float32": 1.1, "bfloat16": 1.0})  # within noise: not worth changed answers
     assert make_generator(str(tiny_lm), Generation(), tmp_path).dtype == "float32"

@@ -15,7 +15,6 @@ from harness.models import make_generator
 from harness.models.answering import Answerer
 from harness.models.prompts import PromptParts
 
-from test_plugin import project  # noqa: F401  (the fixture)
 
 WORDS = "how many players field six seven ten metres penalty team the a is of quollball ball hat orange".split()
 

@@ -1,7 +1,6 @@
 from pathlib import Path
 
 import pytest
-from test_plugin import project  # noqa: F401  (the pytester project fixture)
 
 from harness.core.errors import HarnessError
 from harness.inputs.config import Question
@@ -175,8 +174,7 @@ def test_match_on_real_answers_to_a_rulebook_it_was_not_written_for(tmp_path):
     """The default systems' answers to the FIT development questions (../shared/corpora), labelled by hand.
     The goal is 95% on the check half and no system's judged accuracy over 3 points off; with the later
     runs' answers (lora, lora-docs, lora-docs-rag, rag-hybrid3, rag-hybrid) match/5 measures 93.6% and
-    5.0 points (two of 40 answers, both strict), so these floors hold what it reaches (README, "Is the
-    judge right?")."""
+    5.0 points (two of 40 answers, both strict), so these floors hold what it reaches (docs/judge.md)."""
     from fit_answers import ABSENT, fit_labels, fit_suite
 
     from harness.judges.calibration import grade_candidates, split, system_gaps
@@ -224,7 +222,7 @@ def test_a_suite_judged_by_an_llm_on_an_openai_compatible_server_end_to_end(proj
     import json
 
     from openai_standin import StandIn
-    from test_plugin import results, run
+    from throwaway import results, run
 
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_plugin import project, results, run  # noqa: F401  (the throwaway project with the tiny suite)
+from throwaway import results, run
 
 import harness.models.openai
 from harness.inputs.config import Example, Generation
@@ -47,7 +47,10 @@ def test_a_server_dies_with_the_process_that_started_it(tmp_path):
               "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'], "
               f"preexec_fn=die_with_parent); open({str(pid_file)!r}, 'w').write(str(child.pid)); time.sleep(120)")
     proc = subprocess.Popen([sys.executable, "-c", parent], cwd=ROOT)
+    deadline = time.monotonic() + 60
     while not pid_file.exists() or not pid_file.read_text():
+        assert proc.poll() is None, "the parent died before starting its child"
+        assert time.monotonic() < deadline, "the parent never wrote its child's pid"
         time.sleep(0.1)
     child = int(pid_file.read_text())
     proc.kill()  # no cleanup code runs in the parent

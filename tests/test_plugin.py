@@ -9,41 +9,8 @@ import sys
 import fakes
 import pytest
 
-from conftest import ROOT, TINY
-
-
-@pytest.fixture
-def project(pytester, monkeypatch):
-    """A throwaway project holding the real eval tests, the fakes and a copy of the tiny suite."""
-    shutil.copytree(ROOT / "evals", pytester.path / "evals", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(ROOT / "tests" / "fakes.py", pytester.path / "fakes.py")
-    shutil.copytree(TINY, pytester.path / "suite")
-    pytester.makeconftest("""
-import os
-
-import fakes
-import harness.plugin
-import harness.render.scorecard
-pytest_plugins = ["harness.plugin"]
-
-# Count report writes in every process, to prove only the controller writes.
-_write = harness.core.cache.write_atomic
-def counting_write(path, text):
-    with open(os.path.join(os.path.dirname(__file__), "writes.log"), "a") as log:  # not the cwd: it outlives the run
-        log.write(str(path.name) + "\\n")
-    _write(path, text)
-harness.render.publish.write_atomic = counting_write
-""")
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), str(pytester.path)]))
-    return pytester
-
-
-def run(project, *args):
-    return project.runpytest("evals", "--suite", "suite", "-p", "no:cacheprovider", "-rs", *args)
-
-
-def results(project):
-    return json.loads((project.path / "reports" / "results.json").read_text())
+from conftest import ROOT
+from throwaway import results, run
 
 
 def test_results_contract_and_scorecard(project):
@@ -114,13 +81,24 @@ def test_k_rag_runs_only_rag_systems(project):
 
 
 def test_identical_rerun_makes_no_model_calls(project):
+    before = fakes.CALLS["generate"]
     run(project)
     calls = fakes.CALLS["generate"]
+    assert calls - before == 10  # the first run generated every answer: 5 questions x 2 systems
     first = results(project)
     outcome = run(project)
     assert fakes.CALLS["generate"] == calls
     outcome.stdout.fnmatch_lines(["answers generated now: 0, from cache: 10"])
     assert results(project) == first
+
+
+def test_systems_sharing_a_model_generate_together(project):
+    before = len(fakes.CALLS["sizes"])
+    run(project)
+    assert fakes.CALLS["sizes"][before:] == [10]  # baseline's 5 prompts and rag-bow's 5, in one call
+    before = len(fakes.CALLS["sizes"])
+    run(project, "--cache-dir", str(project.path / "other-cache"), "--systems", "rag-bow")
+    assert fakes.CALLS["sizes"][before:] == [5]
 
 
 def test_xdist_matches_serial_and_writes_once(project):

@@ -26,7 +26,7 @@ def clock(monkeypatch):
     return clock
 
 
-def test_plain_lines_say_phase_count_and_time_left_and_end_once(monkeypatch):
+def test_plain_lines_say_phase_count_and_time_left_and_end_once(monkeypatch, clock):  # the clock stands still
     def run():
         with progress.scope("rag-x"), progress.progress("generating", total=4, unit="answers") as bar:
             bar.update(2, loss=1.23456)
@@ -38,7 +38,7 @@ def test_plain_lines_say_phase_count_and_time_left_and_end_once(monkeypatch):
     assert sum("4/4" in line for line in lines) == 1  # the last update leaves the closing line to close()
 
 
-def test_a_phase_without_a_count_says_started_then_done(monkeypatch):
+def test_a_phase_without_a_count_says_started_then_done(monkeypatch, clock):
     def run():
         with progress.progress("preparing"):
             pass

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from synthetic_run import regrade, run_report, synthetic_rows
-from test_plugin import project, results, run  # noqa: F401  (the pytester project fixture)
+from throwaway import results, run
 
 from harness.cli import main
 from harness.core.errors import HarnessError

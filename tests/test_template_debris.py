@@ -5,7 +5,7 @@ from html import escape
 
 import pytest
 from synthetic_run import run_report, synthetic_rows
-from test_plugin import project, results, run  # noqa: F401  (the throwaway project with the tiny suite)
+from throwaway import results, run
 
 from conftest import ROOT
 from harness.core.cache import DiskCache

@@ -69,8 +69,7 @@ def test_a_wrong_answer_costs_what_a_right_one_costs(project, gate):
     right.assert_outcomes(passed=QUESTIONS - 1, **{failed: 1})
     wrong.assert_outcomes(passed=1, **{failed: QUESTIONS - 1})
     print(f"{QUESTIONS} answers: all but one right {right_s:.2f} s, all but one wrong {wrong_s:.2f} s")
-    assert wrong_made == right_made  # not one traceback per wrong answer
-    assert wrong_s < 2 * right_s, (wrong_s, right_s)  # measured in the same test; before: 3-6x
+    assert wrong_made == right_made  # not one traceback per wrong answer: before, a wrong answer cost 3-6x
     shown = wrong.stdout.str()
     line = "baseline answered 'unknown'; gold '"
     assert line in shown if not gate else "XFAIL" not in shown  # the one line; -rx would list xfails

@@ -126,7 +126,7 @@ class DiskCache:
 
         array = np.asarray(array)
         if not np.isfinite(array).all():
-            raise HarnessError(f"a {namespace} came out with NaN or infinite values; it was not cached")
+            raise HarnessError(f"the {namespace} came out with NaN or infinite values; it was not cached")
         buffer = io.BytesIO()
         np.save(buffer, array, allow_pickle=False)
         self._put_bytes(self._path(namespace, key, ".npy"), buffer.getvalue())

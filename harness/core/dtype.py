@@ -22,6 +22,12 @@ from typing import Sequence
 from harness.core.cache import cache_key, write_atomic
 from harness.core.threads import generation_threads
 
+# What holds torch (ATen, oneDNN, MKL) to an older CPU's kernels, and the values that leave no bfloat16
+# arithmetic. Under them the probe misleads: on an AVX512-BF16 EPYC held to AVX2 it measured bfloat16 at
+# 1.4x float32, where real AVX2-only EPYCs measured 0.9-1.2x and kept float32.
+WITHOUT_BF16 = {"ATEN_CPU_CAPABILITY": {"default", "avx2"},
+                "ONEDNN_MAX_CPU_ISA": {"SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2"},
+                "MKL_ENABLE_INSTRUCTIONS": {"SSE4_2", "AVX", "AVX2"}}
 FASTER_BY = 1.25  # bfloat16 changes a few answers: it is chosen only when clearly faster, not within noise
 ROUNDS = 3  # interleaved float32/bfloat16 rounds; the median of each dtype's rounds is compared
 
@@ -44,10 +50,13 @@ class Shape:
 @dataclass(frozen=True)
 class Decision:
     dtype: str
-    why: str  # "measured", "set", "gpu"
+    why: str  # "measured", "set", "gpu", "emulated"
     ratio: float | None = None  # float32 time over bfloat16 time, when measured
+    held: str = ""  # emulated: the environment that holds torch to older kernels
 
     def __str__(self) -> str:
+        if self.why == "emulated":
+            return f"float32 (emulated CPU without bfloat16 arithmetic: {self.held}; such CPUs measured and kept float32)"
         if self.why == "set":
             return f"{self.dtype} (generation.dtype: {self.dtype})"
         if self.why == "gpu":
@@ -55,6 +64,13 @@ class Decision:
         if self.dtype == "bfloat16":
             return f"bfloat16 (measured {self.ratio:.1f}× float32 on this CPU)"
         return f"float32 (bfloat16 measured {self.ratio:.1f}× float32 on this CPU, below {FASTER_BY}×)"
+
+
+def emulated() -> Decision | None:
+    """float32 when the environment holds torch to kernels without bfloat16 arithmetic (WITHOUT_BF16)."""
+    held = [f"{name}={os.environ[name]}" for name, values in WITHOUT_BF16.items()
+            if os.environ.get(name, "").strip().upper() in {v.upper() for v in values}]
+    return Decision("float32", "emulated", held=" ".join(held)) if held else None
 
 
 def cpu_model() -> str:

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
-from harness.core.dtype import Decision, Shape, cached_decision, measured_decision
+from harness.core.dtype import Decision, Shape, cached_decision, emulated, measured_decision
 from harness.core.progress import notice, progress
 from harness.core.threads import generation_threads
 from harness.inputs.config import Generation
@@ -75,6 +75,8 @@ def kept_decision(settings: Generation, cache_root: Path, workload: Callable[[],
     """The kept `auto` choice on this CPU, or None: for the pytest header, which imports no torch."""
     if settings.dtype != "auto":
         return str(Decision(settings.dtype, "set"))
+    if emulated() is not None:
+        return str(emulated())
     try:
         key = workload()
     except ImportError:  # the embedded model's package is missing: check_available says so later
@@ -92,6 +94,8 @@ def decide(settings: Generation, cache_root: Path, workload: Callable[[], str],
 
     if torch.cuda.is_available():
         return Decision("bfloat16" if torch.cuda.is_bf16_supported() else "float32", "gpu")
+    if emulated() is not None:
+        return emulated()
     key = workload()
     decision = cached_decision(cache_root, key)
     if decision is not None:

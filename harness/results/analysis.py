@@ -35,7 +35,7 @@ from harness.results.verdict import answer_bias, bias_warnings, decide
 RETRIEVAL_METRICS = [m for m in map(METRICS.get, METRICS.names()) if m.retrieval]
 
 # What the packaged judges were measured to agree with human labels on answers they were not tuned on:
-# quoted where a suite has no labels of its own (README, "Is the judge right?").
+# quoted where a suite has no labels of its own (docs/judge.md).
 MEASURED_ELSEWHERE = {
     "match": "96.7% (58 of 60, kappa 0.880) on real answers to another sport's rulebook, and 83.3% (40 of 48) on "
              "adversarial answers in other words: the check halves, which no rule was tuned on",

@@ -29,6 +29,14 @@ def _chunks_key(options: RetrievalOptions, ctx: RetrievalContext) -> str:
                      options.chunk_tokens, options.chunk_overlap, options.section_titles, ctx.suite.corpus_hash)
 
 
+def retrieval_identity(options: RetrievalOptions, ctx: RetrievalContext) -> str:
+    """Everything a retrieval's results depend on: its options, the identity of each embedder they name (a
+    name may stand for other weights elsewhere, or for the generator's table in another dtype) and the corpus."""
+    names = sorted(options.embedders() | {options.embedder})
+    return cache_key("retrieval", options.model_dump(mode="json"), [ctx.embedder(n).identity for n in names],
+                     ctx.suite.corpus_hash)
+
+
 def check_chunk_size(options: RetrievalOptions, ctx: RetrievalContext) -> None:
     """Chunks must fit what every embedder involved reads (its model is loaded to know)."""
     for name in sorted(options.embedders()):
@@ -64,4 +72,5 @@ def make_retriever(options: RetrievalOptions, ctx: RetrievalContext) -> Pipeline
     chunks = functools.cache(lambda: chunk_suite(options, ctx))
     ranker = build_ranker(options, Env(chunks, ctx.embedder, ctx.cache))
     reranker = RERANKERS.get(options.rerank.kind)(options.rerank.model, ctx.cache) if options.rerank else None
-    return Pipeline(chunks, ranker, options.k, reranker, options.rerank.candidates if options.rerank else 0)
+    return Pipeline(chunks, ranker, options.k, reranker, options.rerank.candidates if options.rerank else 0,
+                    retrieval_identity(options, ctx))

@@ -9,9 +9,11 @@ from harness.retrieval.base import Chunks, Hit, Ranker
 
 
 class Pipeline:
-    def __init__(self, chunks: Callable[[], Chunks], ranker: Ranker, k: int, reranker=None, candidates: int = 0):
+    def __init__(self, chunks: Callable[[], Chunks], ranker: Ranker, k: int, reranker=None, candidates: int = 0,
+                 identity: str = ""):
         self._chunks, self.ranker, self.k = chunks, ranker, k
         self.reranker, self.candidates = reranker, candidates
+        self.identity = identity  # everything its results depend on (build.retrieval_identity)
 
     @cached_property
     def chunks(self) -> Chunks:

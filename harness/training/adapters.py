@@ -35,13 +35,18 @@ class Adapters:
         """The adapter for these settings and an Answerer that uses it.
 
         ``contexts(pairs, seed, material)``, for RAFT, gives the chunk texts each pair is trained with,
-        drawn from the material's corpus.
+        drawn from the material's corpus, and ``contexts.identity(pairs, seed, material)`` what they depend
+        on: the key is made of that, and the contexts are drawn only when the adapter is trained.
         """
         base, settings = self._base(settings)
         pairs = self._pairs(base, settings)
-        context = contexts(pairs, settings.seed, self.material) if contexts else None
-        return self._made_once(base, adapter_key(base.weights_identity, pairs, settings, context), pairs, settings,
-                               context)
+        plan = contexts.identity(pairs, settings.seed, self.material) if contexts else None
+        return self._made_once(base, adapter_key(base.weights_identity, pairs, settings, plan), pairs, settings,
+                               self._drawn(contexts, pairs, settings.seed))
+
+    def _drawn(self, contexts, pairs, seed: int):
+        """RAFT's training contexts, drawn when called (training needs them; a cached adapter does not)."""
+        return (lambda: contexts(pairs, seed, self.material)) if contexts else None
 
     @property
     def suite(self):
@@ -74,10 +79,9 @@ class Adapters:
         if not pairs:  # nothing this adapter learned has changed
             return stale
         start = stale[0]
-        context = contexts(pairs, settings.seed, self.material) if contexts else None
         key = cache_key("update", UPDATE_VERSION, start.key, [p.model_dump(exclude_none=True) for p in pairs],
-                        [list(c) for c in context] if context else None)
-        return self._made_once(base, key, pairs, settings, context, start)
+                        contexts.identity(pairs, settings.seed, self.material) if contexts else None)
+        return self._made_once(base, key, pairs, settings, self._drawn(contexts, pairs, settings.seed), start)
 
     def _pairs(self, base: HFGenerator, settings: LoraSettings):
         if settings.train_on == "corpus":
@@ -98,7 +102,8 @@ class Adapters:
             raise Unavailable(f"--no-train and no cached adapter; train it first with "
                               f"`harness train --suite {self.suite.root}`")
         if adapter is None:
-            adapter = train_adapter(base, pairs, settings, path, key, contexts=context, start=start)
+            adapter = train_adapter(base, pairs, settings, path, key, contexts=context() if context else None,
+                                    start=start)
         view = AdapterGenerator(base, key[:16], adapter.path)
         # Trained on pairs, it is asked as it was trained: the question alone. Trained on the documents,
         # it is asked as the base model is: the suite's instructions and worked examples.

@@ -40,7 +40,8 @@ Contexts = Sequence[Sequence[str]] | None
 
 
 def adapter_key(base_identity: str, pairs: Sequence[TrainPair], settings: LoraSettings,
-                contexts: Contexts = None) -> str:
+                plan: str | None = None) -> str:
+    """The adapter's cache key; ``plan``: what RAFT's training contexts depend on (RaftPlanner.identity)."""
     # phrasings acts through `pairs` and seeds through `seed`, and the defaults of train_on and dtype add
     # nothing: left out, a plain lora key is unchanged. ``settings.dtype`` is resolved (resolve_dtype).
     parts = ["adapter", TRAIN_VERSION, base_identity, [p.model_dump(exclude_none=True) for p in pairs],
@@ -48,15 +49,15 @@ def adapter_key(base_identity: str, pairs: Sequence[TrainPair], settings: LoraSe
              {lib: version(lib) for lib in LIBRARIES}]
     parts += [value for value, default in ((settings.train_on, "pairs"), (settings.dtype, "float32"))
               if value != default]
-    if contexts is not None:
-        parts.append([list(c) for c in contexts])
+    if plan is not None:
+        parts.append(plan)
     return cache_key(*parts)
 
 
 def resolve_dtype(settings: LoraSettings, generation_dtype: str) -> LoraSettings:
     """``dtype: auto`` made concrete: bfloat16 autocast where generation chose bfloat16 (a GPU that
     supports it, or a CPU where it measured faster), float32 elsewhere. On the default suite bfloat16
-    training changed no accuracy significantly and no eval loss beyond 0.002 (README, "How it scales")."""
+    training changed no accuracy significantly and no eval loss beyond 0.002 (docs/scaling.md)."""
     if settings.dtype != "auto":
         return settings
     return settings.model_copy(update={"dtype": "bfloat16" if generation_dtype == "bfloat16" else "float32"})
