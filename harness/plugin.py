@@ -143,7 +143,16 @@ def _indexed_teardown_reports(reporter) -> None:
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     # `pytest tests` still runs on a wrong environment: the canary reads what breaks
-    return [line for line in (environment.check_line(), _dtype_line(config)) if line]
+    return [line for line in (environment.check_line(), _dtype_line(config), *_preset_lines(config)) if line]
+
+
+def _preset_lines(config: pytest.Config) -> list[str]:
+    """Said once, where the run starts: a selected system whose preset overrides suite.yaml's training.lora."""
+    from harness.render.text import preset_line
+
+    run = config.stash.get(RUN, None)
+    return [preset_line(s.name, {k: (v, stated) for k, v, stated in s.preset}) for s in (run.systems if run else [])
+            if s.preset]
 
 
 def _dtype_line(config: pytest.Config) -> str | None:

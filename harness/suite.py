@@ -142,6 +142,7 @@ def _system_specs(config: SuiteConfig, raw: Any, path: Path, others: tuple[Syste
             name = entry.get("name")
             if not name:
                 raise HarnessError("a system mapping needs a 'name'", path=path, line=line)
+        own = set(entry) if not isinstance(raw_entry, str) else set()  # the options the user's own entry sets
         options = dict(entry)
         options.pop("name", None)
         kind_name = options.pop("kind", None)
@@ -156,7 +157,7 @@ def _system_specs(config: SuiteConfig, raw: Any, path: Path, others: tuple[Syste
         options = validate(kind.options, merged, path, item=f"system {name}")
         if any(s.name == name for s in specs):
             raise HarnessError("duplicate system name", path=path, line=line, item=f"system {name}")
-        specs.append(SystemSpec(name, kind_name, options))
+        specs.append(SystemSpec(name, kind_name, options, _preset(config, raw, options, own)))
         lines.append(line)
     for spec, line in zip(specs, lines):  # options that name other systems (raft's retriever)
         try:
@@ -166,11 +167,24 @@ def _system_specs(config: SuiteConfig, raw: Any, path: Path, others: tuple[Syste
     return tuple(specs)
 
 
-def _unlisted_builtins(config: SuiteConfig, listed: tuple[SystemSpec, ...], path: Path) -> tuple[SystemSpec, ...]:
+def _preset(config: SuiteConfig, raw: Any, options, own: set[str]) -> tuple[tuple[str, Any, Any], ...]:
+    """The values a preset (raft's budget, lora-docs' corpus training) sets over what training.lora states."""
+    training = raw.get("training") if isinstance(raw, dict) else None
+    stated = training.get("lora") if isinstance(training, dict) else None
+    if not isinstance(stated, dict):
+        return ()
+    suite = config.training.lora
+    return tuple((key, getattr(options, key), getattr(suite, key)) for key in stated
+                 if key not in own and hasattr(options, key) and getattr(options, key) != getattr(suite, key))
+
+
+def _unlisted_builtins(config: SuiteConfig, listed: tuple[SystemSpec, ...], path: Path, raw: Any
+                       ) -> tuple[SystemSpec, ...]:
     """The built-in systems a suite does not list, so that ``--systems rag-bm25`` works on any suite."""
     names = {s.name for s in listed}
     unlisted = [name for name in BUILTIN if name not in names]
-    return _system_specs(config.model_copy(update={"systems": unlisted}), None, path, listed) if unlisted else ()
+    training = {"training": raw.get("training")} if isinstance(raw, dict) else None  # its presets are said too
+    return _system_specs(config.model_copy(update={"systems": unlisted}), training, path, listed) if unlisted else ()
 
 
 def _check_thresholds(config: SuiteConfig, specs, raw: Any, path: Path) -> None:
@@ -209,7 +223,7 @@ def load_suite(root: str | Path, questions_required: bool = True) -> Suite:
     specs = _system_specs(config, raw, config_path)
     _check_thresholds(config, specs, raw, config_path)
     default = tuple(s.name for s in specs)
-    systems = specs + _unlisted_builtins(config, specs, config_path)
+    systems = specs + _unlisted_builtins(config, specs, config_path, raw)
     real_path = root / config.real_answers.file
     real_answers = (load_real_answers(real_path, questions, {s.name for s in systems}) if real_path.is_file()
                     else None)

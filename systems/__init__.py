@@ -47,6 +47,9 @@ class SystemSpec:
     name: str
     kind: str
     options: Any  # the kind's validated options model
+    # (option, its value, training.lora's): what the kind's or the built-in's preset sets over a value that
+    # suite.yaml's training.lora states, when the system's own entry does not set it (the preset wins)
+    preset: tuple[tuple[str, Any, Any], ...] = ()
 
     @property
     def retrieves(self) -> bool:

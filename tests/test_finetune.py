@@ -279,3 +279,18 @@ def test_training_dtype_bfloat16_autocasts_and_trains_its_own_adapter(tiny_suite
     suite = load_suite(tiny_suite)
     rerun = EvalRun(suite, suite.systems, generator=str(tiny_lm), cache_dir=tmp_path)
     assert rerun.system("lora-auto").adapter.key == bf16.adapter.key and len(args) == 2  # from the cache
+
+
+def test_a_preset_over_a_stated_training_setting_is_said_once_and_a_systems_own_value_is_not(tiny_suite):
+    from harness.render.text import preset_line
+
+    suite = add_systems(tiny_suite, "  - {name: raft, kind: raft, retriever: rag-bow}\n"
+                                    "  - {name: raft-2, kind: raft, retriever: rag-bow, epochs: 3}\n")
+    # raft's budget sets epochs 1 and max_length 512 over the 2 and 32 that training.lora states
+    assert suite.system("raft").preset == (("epochs", 1, 2), ("max_length", 512, 32))
+    assert suite.system("raft-2").preset == (("max_length", 512, 32),)  # its own epochs is its entry's
+    assert suite.system("lora-docs").preset == (("epochs", 1, 2), ("eval_fraction", 0, 0.34))  # a built-in's
+    assert suite.system("lora").preset == ()  # no preset: training.lora as stated
+    assert preset_line("raft", dict((k, (v, s)) for k, v, s in suite.system("raft").preset)) == (
+        "raft: its preset sets epochs 1 and max_length 512 over training.lora's 2 and 32; set them on the "
+        "system to choose")

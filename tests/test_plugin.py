@@ -330,7 +330,7 @@ def test_seeds_record_each_seed_and_report_accuracy_per_seed(project, tiny_lm):
     assert next(s for s in data["spec"]["systems"] if s["name"] == "lora-s")["settings"]["dtype"] == "float32"
     card = (project.path / "reports" / "scorecard.md").read_text()
     assert "| lora-s | 0: 0.0%, 1: 0.0% | 0.0% ± 0.0 | baseline | not significant in any of 2 seeds |" in card
-    assert "| lora-s (seed 1) | all-linear |" in card
+    assert "| lora-s (seed 1) | pairs | all-linear |" in card
     assert (project.path / "reports" / "lora_loss.png").is_file()
 
 
@@ -442,3 +442,15 @@ def pytest_sessionfinish(session):
     for flags in ((), ("--log-cli-level", "INFO")):
         run(project, "--systems", "baseline", "--gate", *flags)
     assert (project.path / "logging.log").read_text().split() == ["False", "True"]
+
+
+def test_a_preset_is_said_in_the_header_and_the_training_table_shows_every_setting(project, tiny_lm):
+    suite_yaml = project.path / "suite" / "suite.yaml"
+    suite_yaml.write_text(suite_yaml.read_text().replace(
+        "  - baseline\n", "  - baseline\n  - {name: raft, kind: raft, retriever: rag-bow, distractors: 0, max_length: 128}\n"))
+    line = "raft: its preset sets epochs 1 over training.lora's 2; set them on the system to choose"
+    outcome = run(project, "evals/test_answers.py", "-k", "raft", f"--generator={tiny_lm}", "--gate")
+    outcome.stdout.fnmatch_lines([line])
+    card = (project.path / "reports" / "scorecard.md").read_text()
+    assert "| raft | pairs | all-linear | 8 | 16 | 0 | 0.01 | 1 | 2 | 128 | 0.34 | float32 |" in card
+    assert f"- {line}" in card

@@ -2,7 +2,7 @@
 the figures the report holds and computes none."""
 from __future__ import annotations
 
-from harness.render.text import cost_cells, judge_cell, real_answers_line
+from harness.render.text import cost_cells, judge_cell, preset_line, real_answers_line, setting_text
 from harness.render import changes
 from harness.render.comparison import render_comparison
 from harness.results.model import FAMILY_NAMES, GateRow, Paired, RunReport, SeedResult
@@ -130,19 +130,25 @@ def _grid(report: RunReport) -> list[str]:
 def _training(report: RunReport) -> list[str]:
     lines = [f"![train and eval loss]({LOSS_CHART})", "",
              "Pairs: the training pairs used (after the held-out eval pairs), and the cap on pairs per source "
-             "(`phrasings`) where one is set.", "",
-             "| system | target modules | rank | epochs | pairs | train time (s) | examples/s | last train loss "
-             "| last eval loss |", "|---|---|---|---|---|---|---|---|---|"]
+             "(`phrasings`) where one is set. lr: the learning rate; batch: pairs per step; length: tokens kept "
+             "per pair (or passage); held out: the share kept for the eval loss.", "",
+             "| system | trained on | target modules | rank | alpha | dropout | lr | epochs | batch | length "
+             "| held out | dtype | pairs | train time (s) | examples/s | last train loss | last eval loss |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, first in report.run.training.items():
         for log in first.runs():
             st = log.settings
-            targets = st["target_modules"] if isinstance(st["target_modules"], str) else ", ".join(st["target_modules"])
             last = lambda curve: f"{curve[-1][1]:.3f}" if curve else "–"  # noqa: E731
             label = name + (f" (seed {log.seed})" if log.seed is not None else "")
             pairs = f"{log.examples}" + (f" (≤{st['phrasings']} per source)" if st.get("phrasings") else "")
-            lines.append(f"| {label} | {targets} | {st['rank']} | {st['epochs']:g} | {pairs} | {log.seconds} "
+            settings = [st.get("train_on", "pairs"), setting_text(st["target_modules"]), *(
+                setting_text(st.get(key, "–")) for key in ("rank", "alpha", "dropout", "learning_rate", "epochs",
+                                                       "batch_size", "max_length", "eval_fraction", "dtype"))]
+            lines.append(f"| {label} | {' | '.join(settings)} | {pairs} | {log.seconds} "
                          f"| {log.examples_per_second} | {last(log.train)} | {last(log.eval)} |")
-    return lines
+    presets = [preset_line(s.name, s.preset) for s in report.spec.systems
+               if s.preset and s.name in report.run.training]
+    return lines + (["", *(f"- {line}" for line in presets)] if presets else [])
 
 
 def _rate(group) -> float | None:

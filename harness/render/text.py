@@ -14,6 +14,21 @@ def real_answers_line(real: RealAnswersSummary) -> str:
             f"largest gap between a system's judged and labelled accuracy {gap}")
 
 
+def setting_text(value) -> str:
+    """A setting as a table cell: 1.0 as 1, a list of modules joined."""
+    return f"{value:g}" if isinstance(value, float) else ", ".join(value) if isinstance(value, list) else str(value)
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def preset_line(name: str, preset: dict) -> str:
+    """What a system's preset sets over suite.yaml's training.lora, said once (SystemInfo.preset)."""
+    return (f"{name}: its preset sets {_and([f'{k} {setting_text(v[0])}' for k, v in preset.items()])} over "
+            f"training.lora's {_and([setting_text(v[1]) for v in preset.values()])}; set them on the system to choose")
+
+
 def _seconds(x: float | None) -> str:
     return "–" if x is None else f"{x:.0f}" if x >= 10 else f"{x:.2g}"
 

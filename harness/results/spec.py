@@ -17,7 +17,8 @@ def system_info(spec: SystemSpec, generation_dtype: str | None = None) -> System
     if generation_dtype is not None and isinstance(options, LoraSettings):
         options = resolve_dtype(options, generation_dtype)
     return SystemInfo(name=spec.name, kind=spec.kind, family=spec.family, retrieves=spec.retrieves,
-                      settings=options.model_dump(mode="json"))
+                      settings=options.model_dump(mode="json"),
+                      preset={key: (value, stated) for key, value, stated in spec.preset} or None)
 
 
 def judge_limits(suite: Suite) -> list[JudgeLimits]:

@@ -17,6 +17,12 @@ class SystemInfo(_Model):
     family: Family
     retrieves: bool
     settings: dict[str, Any]
+    # option -> (the system's value, training.lora's): set by the kind's or built-in's preset over suite.yaml
+    preset: dict[str, tuple[Any, Any]] | None = None
+
+    @model_serializer(mode="wrap")
+    def _serialize(self, handler):
+        return _without_none(handler, self, ("preset",))
 
 
 class CorpusInfo(_Model):
