@@ -37,7 +37,7 @@ from harness.models import embedded_gguf  # noqa: E402
 from harness.models.llamacpp_server import llama_server  # noqa: E402
 from harness.judges.calibration import grade_candidates, load_candidates, split, system_gaps  # noqa: E402
 from harness.judges.match import RULES, MatchJudge  # noqa: E402
-from harness.run import SharedModels, make_run_judge  # noqa: E402
+from harness.contexts import SharedModels, make_run_judge  # noqa: E402
 from harness.suite import load_suite  # noqa: E402
 
 HELD_OUT = ROOT / "tests" / "data" / "judge_heldout.yaml"

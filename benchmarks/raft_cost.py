@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from harness.core.cache import DEFAULT_DIR  # noqa: E402
 from harness.inputs.trainset import cap_phrasings  # noqa: E402
-from harness.run import SharedModels  # noqa: E402
+from harness.contexts import SharedModels  # noqa: E402
 from harness.suite import load_suite  # noqa: E402
 from harness.training.lora import lora_prompt, sft_trainer  # noqa: E402
 from systems.lora import settings_of  # noqa: E402

@@ -10,8 +10,8 @@ The packages read as the data flow, and each imports only the ones before it
 - ``training``: LoRA adapters, training pairs synthesized and decontaminated;
 - then the system kinds (the top-level ``systems`` package) and ``judges`` (judges, human labels
   and reviews);
-- ``suite``: a suite folder loaded into one object; ``run``: one evaluation's shared models and
-  each system's answers;
+- ``suite``: a suite folder loaded into one object; ``contexts``: the models of one process, shared by
+  every system and judge; ``run``: one evaluation, each system's answers and verdicts;
 - ``results``: the records of a run into one typed ``RunReport``, the gate, the statistics;
 - ``render``: the scorecard, report.html and charts, each drawn from a ``RunReport``;
 - ``plugin``, ``cli`` and ``sweep``: the pytest plugin and the command line, glue only.

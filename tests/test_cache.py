@@ -131,7 +131,7 @@ def test_a_damaged_adapter_is_retrained_once(tiny_suite, tiny_lm, tmp_path, noti
     pytest.importorskip("peft")
     import harness.training.adapters
     from harness.core.cache import intact
-    from harness.run import SharedModels
+    from harness.contexts import SharedModels
     from harness.suite import load_suite
 
     suite = load_suite(tiny_suite)

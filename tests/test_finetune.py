@@ -10,7 +10,8 @@ from harness.inputs.trainset import cap_phrasings, resolve_source
 from harness.results.analysis import _seed_verdict, by_prior, first_seed, order_rows, seed_accuracy
 from harness.results.model import PriorGroup, Row
 from harness.results.records import Results
-from harness.run import EvalRun, SharedModels
+from harness.contexts import SharedModels
+from harness.run import EvalRun
 from harness.suite import load_suite
 
 

@@ -9,7 +9,8 @@ import harness.training.adapters  # noqa: E402
 from harness.core.errors import HarnessError, Unavailable  # noqa: E402
 from harness.models.prompts import PromptParts  # noqa: E402
 from harness.retrieval.chunking import chunk_corpus  # noqa: E402
-from harness.run import EvalRun, SharedModels  # noqa: E402
+from harness.contexts import SharedModels  # noqa: E402
+from harness.run import EvalRun  # noqa: E402
 from harness.suite import load_suite  # noqa: E402
 from harness.training.decontam import find_leaks, side_by_side  # noqa: E402
 from harness.training.synth import parse_pairs, synthesize  # noqa: E402

@@ -7,7 +7,8 @@ from harness.core.errors import HarnessError, Unavailable
 from harness.retrieval import RETRIEVERS, make_retriever
 from harness.retrieval.hybrid import rrf
 from harness.retrieval.rerank import CrossEncoderReranker as Reranker
-from harness.run import SharedModels, select_systems
+from harness.contexts import SharedModels
+from harness.run import select_systems
 from harness.suite import load_suite
 
 PLANTED = "The quollball mascot is a purple wombat called Wendel who sleeps under the north stand."

@@ -80,7 +80,7 @@ def test_sweeping_a_system_that_does_not_retrieve_is_one_line(tiny_suite, tmp_pa
 
 
 def test_context_is_counted_with_the_generators_tokenizer_without_its_weights(tiny_suite, tmp_path, tiny_lm):
-    from harness.run import SharedModels
+    from harness.contexts import SharedModels
     from harness.sweep import generator_token_counter
 
     run = SharedModels(load_suite(tiny_suite), str(tiny_lm), tmp_path)

@@ -16,7 +16,7 @@ def writing_arguments(parser: argparse.ArgumentParser) -> None:
 
 def make_writer(args: argparse.Namespace, suite, max_new_tokens: int, stop=()):
     """The generator (any backend, through the registry) and its cached free-text replies."""
-    from harness.run import SharedModels
+    from harness.contexts import SharedModels
     from harness.training.writing import Writer
 
     if args.max_concurrency:

@@ -10,7 +10,7 @@ from harness.core.cache import DEFAULT_DIR
 
 def run(args: argparse.Namespace) -> int:
     from harness.judges.calibration import grade_candidates, load_candidates
-    from harness.run import SharedModels, make_run_judge
+    from harness.contexts import SharedModels, make_run_judge
     from harness.suite import load_suite
 
     suite = load_suite(args.suite)

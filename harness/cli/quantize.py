@@ -18,7 +18,7 @@ def run(args: argparse.Namespace) -> int:
     from harness.models.hf import HFGenerator
     from harness.models.quantize import quantize
     from harness.retrieval.chunking import chunk_corpus
-    from harness.run import SharedModels
+    from harness.contexts import SharedModels
     from harness.suite import load_suite
 
     suite = load_suite(args.suite, questions_required=False)

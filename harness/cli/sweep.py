@@ -11,7 +11,7 @@ from harness.core.cache import DEFAULT_DIR
 def run(args: argparse.Namespace) -> int:
     from harness import sweep
     from harness.core.progress import progress
-    from harness.run import SharedModels
+    from harness.contexts import SharedModels
     from harness.suite import load_suite
 
     suite = load_suite(args.suite)
