@@ -48,8 +48,18 @@ def test_lora_trains_once_caches_and_leaves_the_base_model_alone(tiny_suite, tin
     assert again.system("lora").adapter.key == lora.adapter.key
 
 
-def test_missing_target_module_names_the_linear_layers(tiny_suite, tiny_lm, tmp_path):
+def test_a_missing_target_module_is_refused_when_the_run_starts_and_else_before_training(tiny_suite, tiny_lm,
+                                                                                      tmp_path, monkeypatch):
+    from harness.models import HFGenerator
+    from harness.training.lora import linear_layers
+
     suite = with_lora(tiny_suite, "  - {name: lora-qx, kind: lora, target_modules: [q_proj, qx_proj]}\n")
+    with pytest.raises(HarnessError, match=r"^system lora-qx: LoRA target modules \['qx_proj'\] are not linear "
+                                           r"layers of .*tiny-lm.* \(did you mean 'q_proj'\?\)$"):
+        EvalRun(suite, suite.systems, generator=str(tiny_lm), cache_dir=tmp_path)
+    generator = HFGenerator(str(tiny_lm), suite.config.generation, tmp_path)
+    assert generator.linear_layer_names() == set(linear_layers(generator.fresh_copy()[0]))  # the files say what
+    monkeypatch.setattr(HFGenerator, "linear_layer_names", lambda self: None)  # files that do not name them
     run = EvalRun(suite, suite.systems, generator=str(tiny_lm), cache_dir=tmp_path)
     with pytest.raises(HarnessError, match=r"LoRA target modules \['qx_proj'\] are not linear layers of .*; its "
                                            r"linear layers are: down_proj, gate_proj, k_proj, o_proj, q_proj, "

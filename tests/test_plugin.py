@@ -298,15 +298,16 @@ def test_rag_openai_without_key_or_url_skips_with_one_line(project, monkeypatch)
                                   "OpenAI, or OPENAI_BASE_URL for a compatible server (vLLM, llama.cpp's server)"])
 
 
-def test_bad_lora_settings_fail_in_one_line_before_training(project, tiny_lm):
+def test_bad_lora_settings_fail_in_one_line_before_the_run_starts(project, tiny_lm):
     suite_yaml = project.path / "suite" / "suite.yaml"
     suite_yaml.write_text(suite_yaml.read_text().replace(
-        "  - baseline\n", "  - baseline\n  - {name: lora-bad, kind: lora, target_modules: [no_such_proj]}\n"))
+        "  - baseline\n", "  - baseline\n  - {name: lora-bad, kind: lora, target_modules: [xyz]}\n"))
     outcome = run(project, "-k", "lora-bad and t1", f"--generator={tiny_lm}")  # "=": not a path arg
-    outcome.assert_outcomes(errors=1)
-    outcome.stdout.fnmatch_lines(["LoRA target modules [[]'no_such_proj'[]] are not linear layers of *; its linear "
-                                  "layers are: down_proj, gate_proj, k_proj, o_proj, q_proj, up_proj, v_proj"])
-    assert "Traceback" not in outcome.stdout.str() and "During handling" not in outcome.stdout.str()
+    assert outcome.ret == pytest.ExitCode.USAGE_ERROR
+    outcome.stderr.fnmatch_lines(["ERROR: system lora-bad: LoRA target modules [[]'xyz'[]] are not linear "
+                                  "layers of * (choose from: down_proj, gate_proj, k_proj, o_proj, q_proj, up_proj, "
+                                  "v_proj)"])
+    assert "Traceback" not in outcome.stdout.str() + outcome.stderr.str()
 
 
 def test_seeds_record_each_seed_and_report_accuracy_per_seed(project, tiny_lm):

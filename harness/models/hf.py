@@ -24,6 +24,7 @@ from harness.models.hf_dtype import (contiguous_output_layer, cpu_turn, decide, 
                                      model_shapes, workload)
 from harness.models.hf_gguf import converted_path, embedded_path, embedded_tokenizer
 from harness.models.hub import hub_unavailable_reason
+from harness.models.layers import EMBEDDED_LINEARS, linear_names
 from harness.models.padding import PAD_MULTIPLE, Row, padded_batches, padded_rows
 from harness.models.prompts import (PromptParts, Reply, chat_messages, clean_reply, completion_head,
                                     completion_prompt)
@@ -111,6 +112,18 @@ class HFGenerator:
 
     def _converted_path(self) -> Path:
         return converted_path(self.cache_root)
+
+    def linear_layer_names(self) -> frozenset[str] | None:
+        """The base model's linear layers, from its files alone (models.layers); None where they cannot be read."""
+        if self.model_name == EMBEDDED:
+            return EMBEDDED_LINEARS
+        folder = Path(self.model_name)
+        if not folder.is_dir():
+            from huggingface_hub import try_to_load_from_cache
+
+            config = try_to_load_from_cache(self.model_name, "config.json")
+            folder = Path(config).parent if isinstance(config, str) else None
+        return linear_names(folder) if folder else None
 
     def load_tokenizer(self):
         """The tokenizer alone, without the weights (to count tokens)."""
