@@ -218,8 +218,8 @@ class EvalRun:
         call (answering.Pool). A system that fails here fails again in its own tests, which report it."""
         if system in self._together:
             return
-        asking_now = [at for at in self.wanted if self.together or at[0] == system]
-        self._together.update(name for name, _ in asking_now)
+        asking_now = [at for at in self.wanted if at[0] not in self._together and (self.together or at[0] == system)]
+        self._together.update([system, *(name for name, _ in asking_now)])
         self.pool.deferring = True
         with asking(self.pool):
             for at in asking_now:
