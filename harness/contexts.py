@@ -13,7 +13,8 @@ from pathlib import Path
 from harness.core.cache import DEFAULT_DIR, DiskCache
 from harness.judges import Judge, make_judge
 from harness.judges.replay import ReplayJudge
-from harness.models import Generator, make_generator
+from harness.core.errors import HarnessError, did_you_mean
+from harness.models import Generator, HFGenerator, make_generator
 from harness.models.answering import Answerer
 from harness.retrieval.embedders import Embedder, make_embedder
 from harness.suite import Suite
@@ -100,3 +101,17 @@ def make_run_judge(models: SharedModels, name: str | None = None, replay: str | 
         return ReplayJudge(replay)
     config = models.suite.config.judge
     return make_judge(config.model_copy(update={"name": name}) if name else config, models)
+
+
+def check_lora_targets(models: SharedModels, named: list[tuple[str, object]]) -> None:
+    """LoRA target modules that are no linear layer of the base model stop a run before it starts (where
+    the model's files name them: else training checks them, training.lora check_fits). ``named``: (what, options)."""
+    chosen = [(what, options) for what, options in named
+              if getattr(options, "target_modules", "all-linear") != "all-linear"]
+    generator = models.generator if chosen else None
+    names = generator.linear_layer_names() if isinstance(generator, HFGenerator) else None
+    for what, options in chosen if names else ():
+        missing = sorted(set(options.target_modules) - names)
+        if missing:
+            raise HarnessError(f"{what}: LoRA target modules {missing} are not linear layers of "
+                               f"{generator.model_name}{did_you_mean(missing[0], names)}")

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Iterable, NamedTuple, Sequence
 
-from harness.contexts import SharedModels, change_contexts, make_run_judge
+from harness.contexts import SharedModels, change_contexts, check_lora_targets, make_run_judge
 from harness.core import progress
 from harness.core.cache import DEFAULT_DIR, cache_key
 from harness.core.memory import peak_rss
@@ -21,7 +21,6 @@ from harness.judges.changes import ChangeClass, change_class, question_values
 from harness.judges.calibration import Agreement, Gap, grade_candidates, system_gaps
 from harness.judges.replay import MissingVerdict, ReplayJudge
 from harness.judges.reviews import REVIEWS_FILE, load_reviews
-from harness.models import HFGenerator
 from harness.models.answering import Pool, asking
 from harness.retrieval import Hit
 from harness.suite import Suite
@@ -96,22 +95,10 @@ class EvalRun:
         self.peak_mb: dict[str, float | None] = {}  # system -> peak memory while it built and answered
         # (system, condition) -> seconds to chunk and index the corpus (after the change: the new one), first build
         self.index_seconds: dict[tuple[str, str | None], float] = {}
-        self._check_lora_targets()
+        check_lora_targets(self.models, [(f"system {s.name}", s.options) for s in self.systems])
         self.pool = Pool()  # the answers of the selected systems, generated together (answer_together)
         self.together = True  # False: each system's conditions together, but each system alone (xdist workers)
         self._together: set[str] = set()  # systems whose answers were asked together
-
-    def _check_lora_targets(self) -> None:
-        """LoRA target modules that are no linear layer of the base model stop the run before it starts
-        (where its files name them: else training checks them, models.hf check_fits)."""
-        chosen = [s for s in self.systems if getattr(s.options, "target_modules", "all-linear") != "all-linear"]
-        generator = self.models.generator if chosen else None
-        names = generator.linear_layer_names() if isinstance(generator, HFGenerator) else None
-        for spec in chosen if names else ():
-            missing = sorted(set(spec.options.target_modules) - names)
-            if missing:
-                raise HarnessError(f"system {spec.name}: LoRA target modules {missing} are not linear layers of "
-                                   f"{generator.model_name}{did_you_mean(missing[0], names)}")
 
     def cost(self, name: str) -> dict:
         """What this process measured of a system's cost (results.records.Results reads it)."""

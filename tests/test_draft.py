@@ -130,6 +130,7 @@ def test_training_pairs_come_in_phrasings_and_leaks_are_dropped(suite_dir, capsy
         "When does the front office open on weekdays?", "On weekdays, at what time does the front office open?",
         "Who is allowed to use the south car park?", "Which exit does everyone use during a drill?"]
     assert pairs[0]["source"] == pairs[1]["source"] != pairs[2]["source"]  # phrasings of one fact share its source
+    assert [p["fact"] for p in pairs] == [p["source"] for p in pairs]  # and its fact: the sentence drafted from
     assert all(p["status"] == "draft" for p in pairs)
 
 

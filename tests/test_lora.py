@@ -130,6 +130,7 @@ def test_synth_runs_end_to_end_and_cleans(tiny_suite, tmp_path):
     assert summary.duplicates == 1 + (n - 4) and summary.contaminated == 1
     assert [p.question for p in pairs] == ["Which sound starts a game?", "What does the goalkeeper put on?"]
     assert pairs[0].source.startswith("quollball.md@")
+    assert pairs[0].fact.startswith(pairs[0].source + "~") and pairs[0].fact != pairs[1].fact  # written for review
 
 
 def test_answer_only_loss_equals_trls_loss(tiny_suite, tiny_lm, tmp_path):

@@ -107,7 +107,9 @@ class LoraSettings(Strict):
     max_length: int = Field(64, gt=8)  # prompt + answer tokens; longer pairs are cut
     eval_fraction: float = Field(0.1, ge=0, lt=1)  # held out of training for the eval-loss curve
     seed: int = 0
-    phrasings: int | None = Field(None, ge=1)  # at most this many pairs per source (fact); None: all
+    phrasings: int | None = Field(None, ge=1)  # at most this many pairs per source; None: all
+    # at most this many pairs per fact (harness.training.facts: a pair's fact: id, else clustered); None: all
+    pairs_per_fact: int | None = Field(None, ge=1)
     seeds: list[int] | None = None  # one adapter per seed; None: one adapter, trained with `seed`
     # pairs: question/answer pairs of train.yaml, loss on the answers. corpus: the documents themselves,
     # next-token loss on every token of max_length-token chunks (unsupervised, Ovadia et al. 2024).

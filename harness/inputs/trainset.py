@@ -28,6 +28,7 @@ class TrainPair(Strict):
     question: Text
     answer: Text
     source: Text = ""
+    fact: Text | None = None  # the fact it states (harness.training.facts): pairs of one fact share an id
     drafted: Literal["unchanged", "edited"] | None = None  # set by `harness review --drafts`
 
 

@@ -53,19 +53,24 @@ def loss_chart(path: Path, logs: dict, title: str) -> None:
             suffix = f" seed {log.seed}" if log.seed is not None else ""
             adapters.setdefault(log.adapter or system, ([], log))[0].append(system + suffix)
     fig, ax = plt.subplots(figsize=(7, 4))
+    corpus = False
     for i, (systems, log) in enumerate(adapters.values()):
-        name = ", ".join(systems)
-        colour = f"C{i % 10}"
-        if log.train:
-            ax.plot(*zip(*log.train), color=colour, label=f"{name} train")
-        if log.eval:
-            ax.plot(*zip(*log.eval), color=colour, linestyle="--", marker="o", markersize=3,
-                    label=f"{name} eval (held-out pairs)")
-    ax.set_xlabel("optimizer step")
-    ax.set_ylabel("loss (answer tokens)")
+        corpus = corpus or log.settings.get("train_on") == "corpus"
+        curves(ax, i, ", ".join(systems), log.on_epochs(log.train), log.on_epochs(log.eval))
+    ax.set_xlabel("epochs")
+    ax.set_ylabel("loss per answer token" + (" (lora-docs: per token of its passages)" if corpus else ""))
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8)
     _save(fig, path)
+
+
+def curves(ax, i: int, name: str, train, held) -> None:
+    """One run's train loss (solid) and eval loss on held-out examples (dashed), in the i-th colour."""
+    colour = f"C{i % 10}"
+    if train:
+        ax.plot(*zip(*train), color=colour, label=f"{name}: train")
+    if held:
+        ax.plot(*zip(*held), color=colour, linestyle="--", marker="o", markersize=3, label=f"{name}: eval (held out)")
 
 
 FAMILY_COLOURS = {"none": "#888888", "retrieval": "#4C78A8", "fine-tuning": "#F58518", "both": "#54A24B"}

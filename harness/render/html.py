@@ -206,7 +206,8 @@ section.question{content-visibility:auto;contain-intrinsic-size:auto 20em}
 """
 
 
-def render_html(report: RunReport, charts: Sequence[bytes]) -> str:
+def render_html(report: RunReport, charts: Sequence[bytes], sections: Sequence[str] = ()) -> str:
+    """The page; ``sections``: HTML of other reports on the same suite (a fine-tuning study's), after the summary."""
     name = report.spec.suite
     tags = sorted({t for q in report.spec.questions for t in q.tags})
     systems = list(dict.fromkeys(r.system for r in report.results))
@@ -220,7 +221,7 @@ script-src 'unsafe-inline'">
 <style>{STYLE}</style></head><body>
 <h1>{escape(name)}: every answer</h1>{_verdict(report)}{_header(report)}
 {"".join(f'<p class="warning">warning: {escape(line)}</p>' for line in report.analysis.warnings)}
-<h2>Summary</h2>{_summary(report)}{images}{_comparison(report)}{_changes(report)}
+<h2>Summary</h2>{_summary(report)}{images}{_comparison(report)}{_changes(report)}{"".join(sections)}
 {f"<h2>Skipped systems</h2><ul>{skipped}</ul>" if skipped else ""}
 <h2>Answers</h2>
 <div class="filters"><label><input type="checkbox" id="f-wrong"> only wrong</label>
@@ -242,6 +243,6 @@ they stay out of the corrected accuracy, which needs a random sample (<code>harn
 """
 
 
-def write_html(report: RunReport, path: Path, charts: Sequence[Path]) -> None:
+def write_html(report: RunReport, path: Path, charts: Sequence[Path], sections: Sequence[str] = ()) -> None:
     pngs = [p.read_bytes() for p in charts if p.is_file()]
-    write_atomic(path, render_html(report, pngs))
+    write_atomic(path, render_html(report, pngs, sections))

@@ -3,6 +3,7 @@ report.html, then the gate. The plugin, ``harness merge`` and ``harness report``
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Sequence
 
 from harness.core.cache import write_atomic
 from harness.render.chart import accuracy_chart, cost_chart, loss_chart
@@ -29,11 +30,13 @@ def write_charts(report: RunReport, folder: Path) -> list[Path]:
     return charts
 
 
-def publish(report: RunReport, scorecard: Path, results_json: Path | None = None) -> bool:
-    """Write the run's files (results.json only when a path is given); True when the gate holds."""
+def publish(report: RunReport, scorecard: Path, results_json: Path | None = None, sections: Sequence[str] = ()
+            ) -> bool:
+    """Write the run's files (results.json only when a path is given; ``sections``: more HTML for
+    report.html); True when the gate holds."""
     if results_json is not None:
         write_atomic(results_json, report.to_json())
     charts = write_charts(report, scorecard.parent)
     write_atomic(scorecard, render_scorecard(report))
-    write_html(report, scorecard.parent / HTML, charts)
+    write_html(report, scorecard.parent / HTML, charts, sections)
     return gate_passed(report.analysis.gate)

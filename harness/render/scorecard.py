@@ -130,7 +130,7 @@ def _grid(report: RunReport) -> list[str]:
 def _training(report: RunReport) -> list[str]:
     lines = [f"![train and eval loss]({LOSS_CHART})", "",
              "Pairs: the training pairs used (after the held-out eval pairs), and the cap on pairs per source "
-             "(`phrasings`) where one is set. lr: the learning rate; batch: pairs per step; length: tokens kept "
+             "(`phrasings`) or per fact (`pairs_per_fact`) where one is set. lr: the learning rate; batch: pairs per step; length: tokens kept "
              "per pair (or passage); held out: the share kept for the eval loss.", "",
              "| system | trained on | target modules | rank | alpha | dropout | lr | epochs | batch | length "
              "| held out | dtype | pairs | train time (s) | examples/s | last train loss | last eval loss |",
@@ -140,7 +140,9 @@ def _training(report: RunReport) -> list[str]:
             st = log.settings
             last = lambda curve: f"{curve[-1][1]:.3f}" if curve else "–"  # noqa: E731
             label = name + (f" (seed {log.seed})" if log.seed is not None else "")
-            pairs = f"{log.examples}" + (f" (≤{st['phrasings']} per source)" if st.get("phrasings") else "")
+            caps = [f"≤{st[key]} per {what}" for key, what in (("phrasings", "source"), ("pairs_per_fact", "fact"))
+                    if st.get(key)]
+            pairs = f"{log.examples}" + (f" ({', '.join(caps)})" if caps else "")
             settings = [st.get("train_on", "pairs"), setting_text(st["target_modules"]), *(
                 setting_text(st.get(key, "–")) for key in ("rank", "alpha", "dropout", "learning_rate", "epochs",
                                                        "batch_size", "max_length", "eval_fraction", "dtype"))]

@@ -326,7 +326,9 @@ def _question_entry(d: dict) -> dict:
 
 
 def _pair_entry(d: dict) -> dict:
-    entry = {"question": d["question"], "answer": d["answer"], "source": d["source"], "status": "draft"}
+    # drafted from one sentence of the corpus, its phrasings state one fact (harness.training.facts)
+    entry = {"question": d["question"], "answer": d["answer"], "source": d["source"], "fact": d["source"],
+             "status": "draft"}
     return {**entry, "uncertain": True} if d["uncertain"] else entry
 
 
@@ -358,7 +360,7 @@ def load_drafts(path: Path) -> list[dict]:
 def accepted(entry: dict, gold: str | None, taken: set[str]) -> dict:
     """The entry for questions.yaml (a draft with an id) or train.yaml (one without), validated, with
     ``drafted`` saying whether its gold was edited; a question id already in ``taken`` is renumbered."""
-    fields = {k: v for k, v in entry.items() if k in ("id", "question", "answer", "evidence", "source")}
+    fields = {k: v for k, v in entry.items() if k in ("id", "question", "answer", "evidence", "source", "fact")}
     fields |= {"answer": gold or entry["answer"], "drafted": "edited" if gold else "unchanged"}
     if "id" not in fields:
         return TrainPair(**fields).model_dump(exclude_none=True)

@@ -42,10 +42,10 @@ Contexts = Sequence[Sequence[str]] | None
 def adapter_key(base_identity: str, pairs: Sequence[TrainPair], settings: LoraSettings,
                 plan: str | None = None) -> str:
     """The adapter's cache key; ``plan``: what RAFT's training contexts depend on (RaftPlanner.identity)."""
-    # phrasings acts through `pairs` and seeds through `seed`, and the defaults of train_on and dtype add
+    # phrasings and pairs_per_fact act through `pairs` and seeds through `seed`, and the defaults of train_on and dtype add
     # nothing: left out, a plain lora key is unchanged. ``settings.dtype`` is resolved (resolve_dtype).
     parts = ["adapter", TRAIN_VERSION, base_identity, [p.model_dump(exclude_none=True) for p in pairs],
-             settings.model_dump(exclude={"phrasings", "seeds", "train_on", "dtype"}),
+             settings.model_dump(exclude={"phrasings", "pairs_per_fact", "seeds", "train_on", "dtype"}),
              {lib: version(lib) for lib in LIBRARIES}]
     parts += [value for value, default in ((settings.train_on, "pairs"), (settings.dtype, "float32"))
               if value != default]
@@ -173,9 +173,10 @@ def answer_only_loss(model, inputs):
 
 def sft_trainer(model, tokenizer, pairs: Sequence[TrainPair], settings: LoraSettings, output_dir: Path,
                 answer_only: bool = True, contexts: Contexts = None, phase: str = "training",
-                start: Path | None = None):
+                start: Path | None = None, checkpoints: Sequence[int] | None = None):
     """TRL's SFTTrainer with a PEFT LoRA adapter (a new one, or the one at ``start`` trained further);
-    loss on the answer tokens only."""
+    loss on the answer tokens only. With ``checkpoints`` (a study's run), loss is logged about 10 times an
+    epoch (eval loss 4 times and at each epoch's end) and the adapter saved after each of those epochs."""
     import torch
     from datasets import Dataset
     from peft import LoraConfig
@@ -193,6 +194,11 @@ def sft_trainer(model, tokenizer, pairs: Sequence[TrainPair], settings: LoraSett
     steps = max(1, int(len(train_rows) * settings.epochs / settings.batch_size))
     every = max(1, -(-steps // 10))  # at most 10 train-loss points
     every_eval = max(1, -(-steps // 5))  # and 5 eval-loss points: each costs a pass over the held-out rows
+    callbacks = [progress_callback(phase)]
+    if checkpoints is not None:  # a study's run: curves to draw, and adapters saved at some epochs on the way
+        per_epoch = -(-len(train_rows) // settings.batch_size)
+        every, every_eval = max(1, per_epoch // 10), max(1, per_epoch // 4)
+        callbacks.append(checkpoint_saver(checkpoints, output_dir.parent / CHECKPOINTS))
     config = SFTConfig(
         output_dir=str(output_dir), num_train_epochs=settings.epochs, learning_rate=settings.learning_rate,
         per_device_train_batch_size=settings.batch_size, per_device_eval_batch_size=settings.batch_size,
@@ -213,13 +219,54 @@ def sft_trainer(model, tokenizer, pairs: Sequence[TrainPair], settings: LoraSett
     held = tokenized(eval_rows, tokenizer, settings.max_length)
     built = trainer(model=model, args=config, train_dataset=Dataset.from_list(train),
                     eval_dataset=Dataset.from_list(held) if held else None,
-                    processing_class=tokenizer, peft_config=lora, callbacks=[progress_callback(phase)])
+                    processing_class=tokenizer, peft_config=lora, callbacks=callbacks)
+    from transformers.trainer_callback import PrinterCallback
+
+    built.remove_callback(PrinterCallback)  # it prints each log as a dict; progress_callback says it in a line
     return built, len(train)  # rows whose answer max_length cut off entirely are not trained on
 
 
+CHECKPOINTS = "checkpoints"  # an adapter's folder holds the adapters saved on the way here, one per epoch
+
+
+def checkpoint_saver(epochs: Sequence[int], folder: Path):
+    """A TrainerCallback that saves the adapter after each of ``epochs`` (with the seconds trained so far),
+    and takes the eval loss at every epoch's end: a checkpoint's last eval loss is its own."""
+    from transformers import TrainerCallback
+
+    class CheckpointSaver(TrainerCallback):
+        def on_train_begin(self, args, state, control, **kwargs):
+            self.began = time.perf_counter()
+
+        def on_epoch_end(self, args, state, control, model=None, **kwargs):
+            epoch = round(state.epoch)
+            if abs(state.epoch - epoch) < 1e-6 and epoch in epochs:
+                model.save_pretrained(folder / f"epoch-{epoch}")
+                (folder / f"epoch-{epoch}" / "seconds").write_text(f"{time.perf_counter() - self.began:.1f}")
+            if not any(h.get("step") == state.global_step and "eval_loss" in h for h in state.log_history):
+                control.should_evaluate = True
+            return control
+
+    return CheckpointSaver()
+
+
+def checkpoint(adapter: Adapter, epochs: int) -> Adapter:
+    """The adapter saved after ``epochs`` on the way to ``adapter``, its log cut there."""
+    path = adapter.path / CHECKPOINTS / f"epoch-{epochs}"
+    log = dict(adapter.log)
+    per_epoch = log["steps_per_epoch"]
+    log.update(train=[p for p in log["train"] if p[0] <= epochs * per_epoch + 1e-9],
+               eval=[p for p in log["eval"] if p[0] <= epochs * per_epoch + 1e-9],
+               seconds=float((path / "seconds").read_text()), checkpoint_of=adapter.key[:16],
+               settings={**log["settings"], "epochs": epochs})
+    return Adapter(path, f"{adapter.key}@{epochs}", log)
+
+
 def train_adapter(generator, pairs: Sequence[TrainPair], settings: LoraSettings, target: Path,
-                  key: str, contexts: Contexts = None, start: Adapter | None = None) -> Adapter:
-    """A LoRA adapter trained on ``pairs`` into ``target`` (atomically); from ``start``'s weights when given."""
+                  key: str, contexts: Contexts = None, start: Adapter | None = None,
+                  checkpoints: Sequence[int] | None = None) -> Adapter:
+    """A LoRA adapter trained on ``pairs`` into ``target`` (atomically); from ``start``'s weights when given;
+    with ``checkpoints``, the adapters after those epochs saved beside it (a study's run)."""
     tmp = target.with_name(f"{target.name}.tmp{os.getpid()}")
     with progress(f"preparing to train LoRA adapter {key[:8]} (a copy of the base model, tokenized pairs)"):
         model, tokenizer = generator.fresh_copy()
@@ -228,7 +275,7 @@ def train_adapter(generator, pairs: Sequence[TrainPair], settings: LoraSettings,
         phase = (f"updating LoRA adapter {start.key[:8]} on {len(pairs)} changed {what}" if start else
                  f"training LoRA adapter {key[:8]} on {len(pairs)} {what}")
         trainer, n_train = sft_trainer(model, tokenizer, pairs, settings, tmp / "trainer", contexts=contexts,
-                                       phase=phase, start=start.path if start else None)
+                                       phase=phase, start=start.path if start else None, checkpoints=checkpoints)
     began = time.perf_counter()
     trainer.train()
     history = trainer.state.log_history
@@ -239,6 +286,7 @@ def train_adapter(generator, pairs: Sequence[TrainPair], settings: LoraSettings,
     log = {"train": [[h["step"], h["loss"]] for h in history if "loss" in h],
            "eval": [[h["step"], h["eval_loss"]] for h in history if "eval_loss" in h],
            "seconds": round(seconds, 1), "examples": n_train,
+           "steps_per_epoch": -(-n_train // settings.batch_size),
            "examples_per_second": round(n_train * settings.epochs / seconds, 3),
            "settings": settings.model_dump()}
     if start is not None:
@@ -252,3 +300,34 @@ def train_adapter(generator, pairs: Sequence[TrainPair], settings: LoraSettings,
     except OSError:  # another worker finished the same adapter first
         shutil.rmtree(tmp, ignore_errors=True)
     return load_adapter(target, key)
+
+
+def training_rate(generator, pairs: Sequence[TrainPair], settings: LoraSettings, contexts: Contexts = None,
+                  steps: int = 3) -> float:
+    """Examples trained per second with these settings, timed over ``steps`` steps after a first one (which
+    warms up), on a fresh copy of the base model: what a study's estimate multiplies."""
+    import tempfile
+
+    from transformers import TrainerCallback
+
+    class Clock(TrainerCallback):
+        ticks: list[float] = []
+
+        def on_step_end(self, args, state, control, **kwargs):
+            self.ticks.append(time.perf_counter())
+
+    n = settings.batch_size * (steps + 1)
+    probe = settings.model_copy(update={"epochs": 1, "eval_fraction": 0.0})
+    model, tokenizer = generator.fresh_copy()
+    with tempfile.TemporaryDirectory() as tmp:
+        trainer, trained = sft_trainer(model, tokenizer, list(pairs[:n]), probe, Path(tmp),
+                                       contexts=list(contexts[:n]) if contexts is not None else None,
+                                       phase="timing a few training steps for the estimate")
+        clock = Clock()
+        clock.ticks = []
+        trainer.add_callback(clock)
+        trainer.train()
+    timed = len(clock.ticks) - 1
+    if timed < 1:
+        raise HarnessError(f"too few training pairs ({trained}) to time two steps of {settings.batch_size}")
+    return settings.batch_size * timed / (clock.ticks[-1] - clock.ticks[0])

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from harness.inputs.trainset import TrainPair
+from harness.training.facts import group_facts
 from harness.retrieval.chunking import chunk_corpus
 from harness.training.decontam import find_leaks
 from harness.training.writing import Asked, SuiteFiles, Writer, ask, unique_indices
@@ -83,7 +84,14 @@ def synthesize(suite: SuiteFiles, writer: Writer, embedder, pairs_per_chunk: int
                        max_ngram_jaccard=limits.max_ngram_jaccard,
                        max_cosine=limits.max_cosine) if unique and suite.questions else []
     leaked = {leak.train for leak in leaks}
-    kept = [p for p in unique if p.question not in leaked]
+    kept = with_facts([p for p in unique if p.question not in leaked], embedder.embed)
     summary.contaminated = len(unique) - len(kept)
     summary.kept = len(kept)
     return kept, summary
+
+
+def with_facts(pairs: list[TrainPair], embed) -> list[TrainPair]:
+    """Each pair with its fact id: the pairs one chunk gave, clustered (harness.training.facts), written
+    out so that a reviewer can correct them."""
+    facts = group_facts(pairs, embed)
+    return [p.model_copy(update={"fact": fact}) for p, fact in zip(pairs, facts.ids)]

@@ -87,6 +87,11 @@ class TrainingLog(BaseModel):
     def runs(self) -> list[TrainingLog]:
         return self.seeds or [self]
 
+    def on_epochs(self, points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        """(step, loss) points on an axis of epochs, so that runs of other batch or data sizes line up."""
+        per_epoch = getattr(self, "steps_per_epoch", None) or -(-self.examples // self.settings["batch_size"])
+        return [(step / per_epoch, loss) for step, loss in points]
+
 
 class SystemCost(_Model):
     """What the run measured about a system's cost, beyond its answers' seconds."""
