@@ -6,7 +6,7 @@ into cells, each a complete, validated set of the system's options.
       target_modules: [all-linear, [q_proj, k_proj]]
       epochs: [1, 2, 4, 6]
     seeds: [0]                        # default: the system's own seed
-    replicate: {best: 2, seeds: [0, 1, 2]}   # then the best settings again with these seeds
+    replicate: {best: 2, seeds: [0, 1, 2]}   # then the best settings, and the reference, with these seeds
     reference: false                  # leave out the system's own settings (default: a cell, the reference)
 """
 from __future__ import annotations
@@ -152,7 +152,8 @@ def cells_of(spec: SystemSpec, settings, seeds, path: Path, line: int | None = N
 
 def replicates(spec: SystemSpec, grid: StudyGrid, path: Path, cells: list[Cell], accuracy: dict[str, float]
                ) -> list[Cell]:
-    """The best ``replicate.best`` settings (mean accuracy over the seeds run) again, with the replicate seeds."""
+    """The best ``replicate.best`` settings (mean accuracy over the seeds run), and the system's own settings
+    (the verdict's reference), again with the replicate seeds."""
     if grid.replicate is None:
         return []
     by_label: dict[str, list[float]] = {}
@@ -161,5 +162,7 @@ def replicates(spec: SystemSpec, grid: StudyGrid, path: Path, cells: list[Cell],
         by_label.setdefault(cell.label, []).append(accuracy[cell.id])
         settings[cell.label] = cell.setting
     ranked = sorted(by_label, key=lambda label: -sum(by_label[label]) / len(by_label[label]))
-    return cells_of(spec, [settings[label] for label in ranked[:grid.replicate.best]], grid.replicate.seeds, path,
-                    taken=cells)
+    chosen = ranked[:grid.replicate.best]
+    if REFERENCE in by_label and REFERENCE not in chosen:  # the verdict's reference, on the same seeds
+        chosen.append(REFERENCE)
+    return cells_of(spec, [settings[label] for label in chosen], grid.replicate.seeds, path, taken=cells)

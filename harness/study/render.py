@@ -46,6 +46,14 @@ def series_lines(study: StudyResult) -> list[str]:
     return lines
 
 
+def cost_line(study: StudyResult) -> str:
+    """What the study cost: its runs' own training seconds (a resumed study's earlier work included), and
+    the time of the invocation that finished it, against its estimate."""
+    runs = {c.adapter: c.train_seconds for c in study.cells if c.checkpoint_of is None}
+    return (f"Training: {len(runs)} runs, {sum(runs.values()) / 60:.0f} min in all; the invocation that finished "
+            f"the study took {study.seconds / 60:.1f} min, estimated at {study.estimate_seconds / 60:.1f} min.")
+
+
 def _md_table(rows: list[list[str]]) -> str:
     return "\n".join(["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
                      + ["| " + " | ".join(r) + " |" for r in rows[1:]])
@@ -72,8 +80,7 @@ def markdown(study: StudyResult) -> str:
             _md_table(cell_table(study)), "",
             f"{len(study.cells)} cells, {len(study.questions)} questions each, judge {study.judge}, generator "
             f"{study.generator}. train s: the run's training seconds up to the cell's epochs (*: from the cache, "
-            f"or trained by another cell). Study time {study.seconds / 60:.1f} min, estimated "
-            f"{study.estimate_seconds / 60:.1f} min before it started.", ""]
+            f"or trained by another cell). {cost_line(study)}", ""]
     if study.facts:
         out += [f"Facts: {study.facts}.", ""]
     out += [f"Note: {note}." for note in study.notes]
@@ -95,13 +102,13 @@ def loss_chart(study: StudyResult, path: Path) -> None:
         run = c.adapter.partition("@")[0]
         if run not in runs or len(c.curve_train) > len(runs[run].curve_train):
             runs[run] = c
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = plt.subplots(figsize=(11, 4.5))
     for i, c in enumerate(runs.values()):
         curves(ax, i, f"{c.label}, seed {c.seed}", c.curve_train, c.curve_eval)
     ax.set_xlabel("epochs (runs of other batch sizes and data sizes line up)")
     ax.set_ylabel("loss per answer token" if study.trained_on == "pairs" else "loss per token of the passages")
     ax.set_title(f"{study.system}: loss of every run", fontsize=10)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1))  # beside the curves, not over them
     _save(fig, path)
 
 

@@ -25,6 +25,7 @@ from harness.study.grid import Cell
 from harness.study.model import CellResult
 from harness.training.adapters import Checkpointed, run_group
 from systems import KINDS, SystemSpec
+from systems.base import retriever_of
 from systems.lora import settings_of
 
 
@@ -90,7 +91,6 @@ class Planned:
 class Estimate:
     train_seconds: float
     answer_seconds: float
-    runs: int  # training runs still to do
     cells: int  # cells whose answers are to be generated
     rates: dict[str, float]  # training shape -> examples per second measured
     fresh: set[str]  # the keys of the runs to train
@@ -102,7 +102,7 @@ class Estimate:
 
     def line(self) -> str:
         rates = ", ".join(f"{r:.1f} examples/s ({shape})" for shape, r in self.rates.items())
-        return (f"estimate: {self.seconds / 60:.1f} min: {self.runs} training runs {self.train_seconds / 60:.1f} min"
+        return (f"estimate: {self.seconds / 60:.1f} min: {len(self.fresh)} training runs {self.train_seconds / 60:.1f} min"
                 + (f" at {rates}" if rates else "") + f", answers of {self.cells} cells {self.answer_seconds / 60:.1f} min")
 
 
@@ -117,11 +117,10 @@ def _answer_rate(models: SharedModels, systems: dict, spec: SystemSpec, question
     """Seconds per answer: one batch of the suite's questions, asked of the base model as the cells ask
     (their retrieved chunks too), timed after the model is loaded."""
     batch = [q.question for q in questions[:models.suite.config.generation.batch_size]]
-    retriever = getattr(next(iter(systems.values())), "retriever", None)
+    retriever = retriever_of(next(iter(systems.values())))
     contexts = [[h.text for h in hits] for hits in retriever.retrieve(batch)] if retriever else [None] * len(batch)
-    trained_on_corpus = getattr(spec.options, "train_on", "pairs") == "corpus"
     cfg = models.suite.config
-    prompt = (cfg.instructions, tuple(cfg.examples)) if trained_on_corpus else ("", ())
+    prompt = (cfg.instructions, tuple(cfg.examples)) if spec.options.train_on == "corpus" else ("", ())
     generator = models.generator
     generator.generate([PromptParts(*prompt, None, batch[0])])  # loads the model
     began = time.perf_counter()
@@ -150,8 +149,8 @@ def estimate(models: SharedModels, spec: SystemSpec, cells: Sequence[Cell], plan
     per_answer = _answer_rate(models, systems, spec, questions) if answering else 0.0
     per_cell = {cell.id: sum(seconds[k] for k in trains[cell.id]) + per_answer * len(questions) * (cell.id in answering)
                 for cell in cells}
-    return Estimate(sum(seconds.values()), per_answer * len(questions) * len(answering), len(todo), len(answering),
-                    rates, set(todo), per_cell)
+    return Estimate(sum(seconds.values()), per_answer * len(questions) * len(answering), len(answering), rates,
+                    set(todo), per_cell)
 
 
 def run_cell(models: SharedModels, spec: SystemSpec, cell: Cell, adapters, judge, questions,
