@@ -131,6 +131,9 @@ def test_a_study_over_budget_is_refused_in_one_line_before_training(tiny_suite, 
 
 
 @pytest.mark.parametrize("grid, message", [
+    ("", r"grid\.yaml: missing field 'system'"),
+    ("system: lora\ngrid: {epochs: 3}\n", r"grid\.yaml:2: field 'grid\.0\.epochs': Input should be a valid list"),
+    ("- epochs: [1]\n", r"grid\.yaml(:1)?: expected a mapping, got list"),
     ("system: lora\ngrid: {epoch: [1, 2]}\n",
      r"grid\.yaml:2: grid dimension 'epoch': not a setting of lora \(did you mean 'epochs'\?\)"),
     ("system: lora\ngrid: {seed: [1, 2]}\n", r"grid dimension 'seed': seeds: sets the seeds"),

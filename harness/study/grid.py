@@ -36,15 +36,20 @@ class Replicate(Strict):
 
 class StudyGrid(Strict):
     system: str
-    grid: dict[str, list[Any]] | list[dict[str, list[Any]]]
+    grid: list[dict[str, list[Any]]]  # one mapping is a list of one
     seeds: list[int] | None = None
     replicate: Replicate | None = None
     reference: bool = True  # the system's own settings as a cell, the verdict's reference (else: the runner-up)
 
+    @field_validator("grid", mode="before")
+    @classmethod
+    def _one_or_many(cls, grid):
+        return [grid] if isinstance(grid, dict) else grid
+
     @field_validator("grid")
     @classmethod
     def _values(cls, grid):
-        for part in grid if isinstance(grid, list) else [grid]:
+        for part in grid:
             empty = [name for name, values in part.items() if not values]
             if empty or not part:
                 raise ValueError(f"dimension {empty[0]!r} has no values" if empty else "an empty grid")
@@ -52,7 +57,7 @@ class StudyGrid(Strict):
 
     @property
     def parts(self) -> list[dict[str, list[Any]]]:
-        return self.grid if isinstance(self.grid, list) else [self.grid]
+        return self.grid
 
 
 @dataclass(frozen=True)
@@ -82,7 +87,10 @@ def setting_label(setting) -> str:
 
 def load_grid(path: Path) -> tuple[StudyGrid, Any]:
     raw = load_yaml(path)
-    return validate(StudyGrid, raw if raw is not None else LineDict(), path), raw
+    if raw is None:  # an empty file
+        raw = LineDict()
+        raw.line, raw.key_lines = None, {}
+    return validate(StudyGrid, raw, path), raw
 
 
 def study_system(suite, grid: StudyGrid, path: Path, raw: Any) -> SystemSpec:
