@@ -45,12 +45,14 @@ class Adapters:
         """
         base, settings = self._base(settings)
         pairs = self._pairs(base, settings)
-        return self._made_once(base, self.key(settings, contexts, checkpoints), pairs, settings,
+        return self._made_once(base, self._key(base, settings, pairs, contexts, checkpoints), pairs, settings,
                                self._drawn(contexts, pairs, settings.seed), checkpoints=checkpoints)
 
     def key(self, settings: LoraSettings, contexts=None, checkpoints: tuple[int, ...] | None = None) -> str:
         base, settings = self._base(settings)
-        pairs = self._pairs(base, settings)
+        return self._key(base, settings, self._pairs(base, settings), contexts, checkpoints)
+
+    def _key(self, base: HFGenerator, settings: LoraSettings, pairs, contexts, checkpoints) -> str:
         plan = contexts.identity(pairs, settings.seed, self.material) if contexts else None
         key = adapter_key(base.weights_identity, pairs, settings, plan)
         # a study's run logs more often and saves checkpoints: its own adapter, though its weights are the same

@@ -311,7 +311,8 @@ def training_rate(generator, pairs: Sequence[TrainPair], settings: LoraSettings,
     from transformers import TrainerCallback
 
     class Clock(TrainerCallback):
-        ticks: list[float] = []
+        def __init__(self):
+            self.ticks: list[float] = []
 
         def on_step_end(self, args, state, control, **kwargs):
             self.ticks.append(time.perf_counter())
@@ -324,7 +325,6 @@ def training_rate(generator, pairs: Sequence[TrainPair], settings: LoraSettings,
                                        contexts=list(contexts[:n]) if contexts is not None else None,
                                        phase="timing a few training steps for the estimate")
         clock = Clock()
-        clock.ticks = []
         trainer.add_callback(clock)
         trainer.train()
     timed = len(clock.ticks) - 1
