@@ -23,7 +23,8 @@ def _suite(project, tiny_lm, questions: int = 14) -> None:
     """The tiny suite with the tiny model in bfloat16, more questions of many lengths, small batches."""
     suite = project.path / "suite"
     config = yaml.safe_load((suite / "suite.yaml").read_text())
-    config.update(generator=str(tiny_lm), generation={"dtype": "bfloat16", "batch_size": 3, "max_new_tokens": 6})
+    config.update(generator=str(tiny_lm), generation={"dtype": "bfloat16", "batch_size": 3, "decode_rows": 4,
+                                                            "max_new_tokens": 6})
     config["thresholds"] = {}
     (suite / "suite.yaml").write_text(yaml.safe_dump(config))
     rng = random.Random(7)
@@ -67,7 +68,7 @@ def _first_logits(generator) -> dict[tuple, set[bytes]]:
 def test_an_answer_depends_on_its_prompt_alone(wide_lm, tmp_path):
     """Any subset, in any order, from any state of the cache: the same arithmetic for the same prompt,
     hence the same answer."""
-    settings = Generation(dtype="bfloat16", batch_size=3, max_new_tokens=6)
+    settings = Generation(dtype="bfloat16", batch_size=3, decode_rows=4, max_new_tokens=6)
     generator = make_generator(str(wide_lm), settings, tmp_path)
     logits = _first_logits(generator)
     answerer = Answerer(lambda: generator, "wide", settings, "Answer briefly.", (), DiskCache(tmp_path / "cache"))

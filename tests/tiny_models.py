@@ -15,23 +15,35 @@ def tokenizer(special):
     return tok, len(vocab)
 
 
-def build_lm(path, **shape):
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+def build_lm(path, family: str = "llama", **shape):
+    from transformers import (Gemma3ForCausalLM, Gemma3TextConfig, LlamaConfig, LlamaForCausalLM,
+                              PreTrainedTokenizerFast)
 
     tok, size = tokenizer(["<pad>", "<bos>", "<eos>", "<unk>"])
     PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", bos_token="<bos>", eos_token="<eos>",
                             unk_token="<unk>").save_pretrained(path)
     torch.manual_seed(0)
-    config = LlamaConfig(**{"vocab_size": size, "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
+    config_class, model_class = {"llama": (LlamaConfig, LlamaForCausalLM),
+                                 "gemma3": (Gemma3TextConfig, Gemma3ForCausalLM)}[family]
+    config = config_class(**{"vocab_size": size, "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
                             "num_attention_heads": 4, "num_key_value_heads": 2, "pad_token_id": 0, "bos_token_id": 1,
                             "eos_token_id": 2, "max_position_embeddings": 256, **shape})
-    LlamaForCausalLM(config).save_pretrained(path)
+    model_class(config).save_pretrained(path)
     return path
 
 
 @pytest.fixture(scope="session")
 def tiny_lm(tmp_path_factory):
     return build_lm(tmp_path_factory.mktemp("tiny-lm"))
+
+
+@pytest.fixture(scope="session")
+def sliding_lm(tmp_path_factory):
+    """A tiny Gemma 3, as the default model is built: local layers that keep the last 8 positions' keys and
+    values beside a global one, so a reply of a long prompt runs past the window while it decodes."""
+    return build_lm(tmp_path_factory.mktemp("sliding-lm"), family="gemma3", num_hidden_layers=3, head_dim=8,
+                    num_key_value_heads=1, sliding_window=8,
+                    layer_types=["sliding_attention", "sliding_attention", "full_attention"])
 
 
 @pytest.fixture(scope="session")

@@ -59,7 +59,10 @@ class Chunking(Strict):
 
 class Generation(Strict):
     max_new_tokens: int = Field(24, gt=0)
-    batch_size: int = Field(8, gt=0)
+    batch_size: int = Field(8, gt=0)  # prompts prefilled together (transformers backend)
+    # Rows decoded together, one token each per step (transformers backend): a step reads every weight
+    # whatever its rows, so more rows cost less each (harness/models/decoding.py).
+    decode_rows: int = Field(32, gt=0)
     prompt_style: Literal["auto", "completion", "chat"] = "auto"
     # Weights of a local transformers generator while answering (training always uses float32).
     # auto: bfloat16 on a GPU that supports it; on a CPU, bfloat16 where it measured at least 1.25x

@@ -100,10 +100,12 @@ class Answerer:
     def _key(self, parts: PromptParts) -> str:
         # STOP_RULE: where a reply stops changes the answer (a reply that opened with a line break was empty).
         # batch_size: the transformers backend pads every batch to batch_size rows (hf.HFGenerator._batches),
-        # and bfloat16 arithmetic rounds with the batch's shape: another batch size may give other answers.
+        # and decodes decode_rows rows a step (hf.decoding): arithmetic rounds with the shape, so another
+        # size may give other answers.
         return cache_key("answer", self.identity, self.settings.max_new_tokens, self.settings.prompt_style,
                          PROMPT_VERSION, parts.instructions, [e.model_dump() for e in parts.examples],
-                         parts.context, parts.question, f"stop/{STOP_RULE}", self.settings.batch_size)
+                         parts.context, parts.question, f"stop/{STOP_RULE}", self.settings.batch_size,
+                         self.settings.decode_rows)
 
     def answer(self, questions: Sequence[str], contexts: Sequence[Sequence[str]] | None = None) -> list[Generated]:
         parts = [PromptParts(self.instructions, self.examples,

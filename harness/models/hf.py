@@ -25,7 +25,8 @@ from harness.models.hf_dtype import (contiguous_output_layer, cpu_turn, decide, 
 from harness.models.hf_gguf import converted_path, embedded_path, embedded_tokenizer
 from harness.models.hub import hub_unavailable_reason
 from harness.models.layers import EMBEDDED_LINEARS, linear_names
-from harness.models.padding import PAD_MULTIPLE, Row, padded_batches, padded_rows
+from harness.models.decoding import Prefilled, decode
+from harness.models.padding import PAD_MULTIPLE, Row, cache_length, decode_waves, padded_batches, padded_rows
 from harness.models.prompts import (PromptParts, Reply, chat_messages, clean_reply, completion_head,
                                     completion_prompt)
 from harness.models.quantize import quantization_config, require_runtime
@@ -34,6 +35,7 @@ from harness.models.stopping import first_line_criteria, line_tokens
 __all__ = ["HEAD_CACHE", "PAD_MULTIPLE", "HFGenerator", "cpu_turn", "model_shapes", "quantization_config"]
 
 HEAD_CACHE = "head-kv/1"  # in the identity: answers computed on the shared head's cached keys and values
+WAVE_BYTES = 2 << 30  # the cache one wave of rows may hold while decoding together
 
 
 @BACKENDS.register("hf")
@@ -250,14 +252,27 @@ class HFGenerator:
         rows = [self._split(t, h) for t, h in zip(texts, heads or [None] * len(texts))]
         out: list[Reply] = [Reply("")] * len(texts)
         with progress("generating", total=len(texts), unit="answers") as bar:
-            for batch in self._batches(rows):
-                answers = self._run_batch([rows[i] for i in batch], max_new_tokens)
-                for i, answer in zip(batch, answers):
+            for wave in decode_waves(rows, self._batches(rows), self._wave_rows(rows)):
+                members = [i for batch in wave for i in batch]
+                answers = self._run_wave(rows, wave, max_new_tokens)
+                for i, answer in zip(members, answers):
                     out[i] = answer
                 if done:
-                    done(batch, answers)
-                bar.update(len(batch))
+                    done(members, answers)
+                bar.update(len(members))
         return out
+
+    def _wave_rows(self, rows: Sequence[Row]) -> int:
+        """How many rows decode in one wave: as many as WAVE_BYTES of cache hold at the longest prompt
+        (a row's keys and values at every layer), never fewer than a prefill batch."""
+        config = self.model.config
+        config = getattr(config, "text_config", None) or config
+        heads = config.num_attention_heads
+        head_dim = getattr(config, "head_dim", None) or config.hidden_size // heads
+        per_token = 2 * config.num_hidden_layers * getattr(config, "num_key_value_heads", heads) * head_dim * \
+            self.model.dtype.itemsize
+        longest = max(cache_length(row) for row in rows) + self.settings.max_new_tokens
+        return max(self.settings.batch_size, WAVE_BYTES // (per_token * longest))
 
     def _split(self, text: str, head: str | None) -> Row:
         """A prompt's tokens as (its shared head, the rest); the head is () where there is none, or
@@ -295,28 +310,42 @@ class HFGenerator:
         import torch
 
         key = (self._active, head)
-        if key not in self._heads:
-            with self._cpu_turn():
-                self._heads[key] = self.model(input_ids=torch.tensor([head], device=self.model.device),
-                                              use_cache=True).past_key_values
+        if key not in self._heads:  # inside the caller's turn on the CPU (_run_wave)
+            self._heads[key] = self.model(input_ids=torch.tensor([head], device=self.model.device),
+                                          use_cache=True).past_key_values
         cache = copy.deepcopy(self._heads[key])
         cache.batch_repeat_interleave(self.settings.batch_size)
         return cache
 
-    def _run_batch(self, rows: list[Row], max_new_tokens: int) -> list[Reply]:
-        """One batch of (head, rest) rows: [head | left padding | rest], the head's part from its cache."""
+    def _prefill(self, rows: list[Row], members: list[int]) -> Prefilled:
+        """One batch of (head, rest) rows, [head | left padding | rest], the head's part from its cache:
+        its cache, mask and first tokens (the output layer on the last position alone)."""
         import torch
-        from transformers import StoppingCriteriaList
 
-        n, head, pad = len(rows), rows[0][0], self.tokenizer.pad_token_id
-        ids, mask = (torch.tensor(t, device=self.model.device)
-                     for t in padded_rows(rows, self.settings.batch_size, pad))
-        with torch.inference_mode():
-            cache = self._head_cache(head) if head else None
-            with self._cpu_turn():
-                generated = self.model.generate(
-                    input_ids=ids, attention_mask=mask, past_key_values=cache, max_new_tokens=max_new_tokens,
-                    do_sample=False, eos_token_id=self.tokenizer.eos_token_id, pad_token_id=pad,
-                    stopping_criteria=StoppingCriteriaList([self._first_line(ids.shape[1])]))
-        return [clean_reply(self.tokenizer.decode(out, skip_special_tokens=True))
-                for out in generated[:n, ids.shape[1]:]]
+        head, pad, device = rows[0][0], self.tokenizer.pad_token_id, self.model.device
+        ids, mask = (torch.tensor(t, device=device) for t in padded_rows(rows, self.settings.batch_size, pad))
+        positions = (mask.cumsum(-1) - 1).masked_fill(mask == 0, 0)  # as generate() numbers left-padded rows
+        out = self.model(input_ids=ids[:, len(head):], attention_mask=mask, position_ids=positions[:, len(head):],
+                         cache_position=torch.arange(len(head), ids.shape[1], device=device),
+                         past_key_values=self._head_cache(head) if head else None, use_cache=True,
+                         **self._last_position_only)
+        return Prefilled(out.past_key_values, mask, out.logits[:, -1].argmax(-1)[:len(members)], members)
+
+    @cached_property
+    def _last_position_only(self) -> dict:
+        """Prefill needs the next token after the last position: the output layer on the others is waste."""
+        import inspect
+
+        return {"logits_to_keep": 1} if "logits_to_keep" in inspect.signature(self.model.forward).parameters else {}
+
+    def _run_wave(self, rows: Sequence[Row], wave: list[list[int]], max_new_tokens: int) -> list[Reply]:
+        """The prefill batches of one wave, then their rows decoded together (decoding.decode)."""
+        import torch
+
+        members = [i for batch in wave for i in batch]
+        stop = self._first_line(0)
+        with torch.inference_mode(), self._cpu_turn():
+            prefilled = [self._prefill([rows[i] for i in batch], batch) for batch in wave]
+            replies = decode(self.model, prefilled, self.settings.decode_rows, max_new_tokens,
+                             lambda tokens: stop(tokens, None), self.tokenizer.eos_token_id)
+        return [clean_reply(self.tokenizer.decode(replies[i], skip_special_tokens=True)) for i in members]

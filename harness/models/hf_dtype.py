@@ -17,19 +17,19 @@ from harness.inputs.config import Generation
 from harness.models.padding import PAD_MULTIPLE
 
 
-def model_shapes(config, batch_size: int, max_new_tokens: int) -> list[Shape]:
+def model_shapes(config, batch_size: int, max_new_tokens: int, decode_rows: int) -> list[Shape]:
     """The linears of one batch of answers, per layer (the layer count scales both dtypes alike):
     the prefill of one padded block (batch_size x PAD_MULTIPLE tokens), then ``max_new_tokens``
-    decoding steps of batch_size rows each, and the output layer on batch_size rows at every step."""
+    decoding steps of decode_rows rows each, and the output layer on those rows at every step."""
     config = getattr(config, "text_config", None) or config
     hidden, inner = config.hidden_size, config.intermediate_size
     heads = config.num_attention_heads
     head_dim = getattr(config, "head_dim", None) or hidden // heads
     attn, kv = heads * head_dim, getattr(config, "num_key_value_heads", heads) * head_dim
     layer = [(hidden, inner, 2), (inner, hidden, 1), (hidden, attn, 1), (attn, hidden, 1), (hidden, kv, 2)]
-    steps = [(batch_size * PAD_MULTIPLE, 1), (batch_size, max_new_tokens)]
+    steps = [(batch_size * PAD_MULTIPLE, 1), (decode_rows, max_new_tokens)]
     return [Shape(rows, n_in, n_out, count * times) for rows, times in steps for n_in, n_out, count in layer] + [
-        Shape(batch_size, hidden, config.vocab_size, max_new_tokens + 1)]
+        Shape(batch_size, hidden, config.vocab_size, 1), Shape(decode_rows, hidden, config.vocab_size, max_new_tokens)]
 
 
 @contextmanager
@@ -68,7 +68,7 @@ def contiguous_output_layer(model) -> None:
 
 def workload(weights_identity: str, settings: Generation) -> str:
     """What the dtype probe measures: this model's shapes at this batch size and answer length."""
-    return f"{weights_identity}|batch {settings.batch_size}|new {settings.max_new_tokens}"
+    return f"{weights_identity}|batch {settings.batch_size}|decode {settings.decode_rows}|new {settings.max_new_tokens}"
 
 
 def kept_decision(settings: Generation, cache_root: Path, workload: Callable[[], str]) -> str | None:
@@ -102,7 +102,8 @@ def decide(settings: Generation, cache_root: Path, workload: Callable[[], str],
         return decision
     from transformers import AutoConfig
 
-    shapes = model_shapes(AutoConfig.from_pretrained(weights_path()), settings.batch_size, settings.max_new_tokens)
+    shapes = model_shapes(AutoConfig.from_pretrained(weights_path()), settings.batch_size, settings.max_new_tokens,
+                          settings.decode_rows)
     with cpu_turn(cache_root):  # one process measures, alone on the CPU; the others read its choice
         decision = cached_decision(cache_root, key)
         if decision is None:

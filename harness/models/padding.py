@@ -39,3 +39,27 @@ def padded_rows(rows: list[Row], size: int, pad: int) -> tuple[list[list[int]], 
     ids = [[*head, *[pad] * (width - len(rest)), *rest] for _, rest in rows]
     mask = [[1] * len(head) + [0] * (width - len(rest)) + [1] * len(rest) for _, rest in rows]
     return ids, mask
+
+
+def cache_length(row: Row) -> int:
+    """The columns of a row's cache after its prefill: its head and its padded rest."""
+    head, rest = row
+    return len(head) + padded_length(len(rest))
+
+
+def decode_waves(rows: Sequence[Row], batches: list[list[int]], most: int) -> list[list[list[int]]]:
+    """The prefill ``batches`` of ``rows`` in waves that decode together (decoding.decode): batches
+    whose caches have one length, at most ``most`` rows a wave (a wave's caches are held at once)."""
+    by_length: dict[int, list[list[int]]] = {}
+    for batch in batches:
+        by_length.setdefault(cache_length(rows[batch[0]]), []).append(batch)
+    waves: list[list[list[int]]] = []
+    for group in by_length.values():
+        wave: list[list[int]] = []
+        for batch in group:
+            if wave and sum(map(len, wave)) + len(batch) > most:
+                waves.append(wave)
+                wave = []
+            wave.append(batch)
+        waves.append(wave)
+    return waves
