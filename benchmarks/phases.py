@@ -32,7 +32,7 @@ from benchmarks.interleave import Summary, interleave  # noqa: E402
 from harness.core.cache import DEFAULT_DIR  # noqa: E402
 from harness.judges.match import MatchJudge  # noqa: E402
 from harness.models.hf_gguf import embedded_path  # noqa: E402
-from harness.models.padding import padded_batches, padded_length  # noqa: E402
+from harness.models.padding import decode_waves, padded_length  # noqa: E402
 from harness.models.prompts import completion_head  # noqa: E402
 from harness.run import EvalRun  # noqa: E402
 from harness.suite import load_suite  # noqa: E402
@@ -64,19 +64,22 @@ class Weights:
 
 
 def generation_work(hf, parts, answers, weights: Weights) -> tuple[Work, Work]:
-    """(prefill, decode): prompts' own tokens and their answers' against the fixed-shape batches run."""
+    """(prefill, decode): prompts' own tokens and their answers' against the fixed-shape steps run.
+
+    Prefill picks each answer's first token; each later token is one decode forward of its row. Decode
+    runs ``decode_rows`` rows a step, the live rows of a wave packed into as few steps as hold them
+    (harness/models/decoding.py), so a step's unused rows are copies."""
     rows = [hf._split(hf.render(p), completion_head(p)) for p in parts]
-    batch = hf.settings.batch_size
+    batch, per_step = hf.settings.batch_size, hf.settings.decode_rows
     lengths = [len(hf._tokens(a.text)) + 1 for a in answers]  # + the token that stopped it
     prefill_useful = weights.forward(sum(len(rest) for _, rest in rows), len(rows))
-    decode_useful = weights.forward(sum(lengths), sum(lengths))
-    prefill_computed = decode_computed = 0.0
-    for group in padded_batches(rows, batch):
-        width = padded_length(max(len(rows[i][1]) for i in group))
-        steps = max(lengths[i] for i in group)  # a batch decodes until its last row stops
-        prefill_computed += weights.forward(batch * width, batch)
-        decode_computed += weights.forward(batch * steps, batch * steps)
-    return Work(prefill_useful, prefill_computed), Work(decode_useful, decode_computed)
+    decode_useful = weights.forward(sum(lengths) - len(rows), sum(lengths) - len(rows))
+    batches = hf._batches(rows)
+    prefill_computed = sum(weights.forward(batch * padded_length(max(len(rows[i][1]) for i in group)), batch)
+                           for group in batches)
+    stepped = sum(-(-sum(lengths[i] > s for b in wave for i in b) // per_step) * per_step
+                  for wave in decode_waves(rows, batches, hf._wave_rows(rows)) for s in range(1, max(lengths)))
+    return Work(prefill_useful, prefill_computed), Work(decode_useful, weights.forward(stepped, stepped))
 
 
 def training_work(trainer, weights: Weights) -> tuple[Work, Work]:

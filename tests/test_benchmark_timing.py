@@ -36,12 +36,19 @@ def test_phase_flops_count_the_padding_rows_and_columns_of_fixed_shape_batches()
     from types import SimpleNamespace
 
     from benchmarks.phases import Weights, generation_work
+    from harness.models.padding import padded_batches
     from harness.models.prompts import PromptParts, Reply
 
     weights = SimpleNamespace(body=10, head=100, forward=lambda t, p: Weights.forward(weights, t, p))
 
-    class Generator:  # prompts of 10, 70 and 20 tokens; batches of 2 rows, padded to 64-token multiples
-        settings = SimpleNamespace(batch_size=2)
+    class Generator:  # prompts of 10, 70 and 20 tokens; prefill batches of 2 rows, padded to 64-token multiples;
+        settings = SimpleNamespace(batch_size=2, decode_rows=2)  # decode steps of 2 rows
+
+        def _batches(self, rows):
+            return padded_batches(rows, 2)
+
+        def _wave_rows(self, rows):
+            return 8
 
         def render(self, parts):
             return parts.question
@@ -56,5 +63,6 @@ def test_phase_flops_count_the_padding_rows_and_columns_of_fixed_shape_batches()
     prefill, decode = generation_work(Generator(), parts, [Reply("ab"), Reply("a"), Reply("abc")], weights)
     # prefill: 100 prompt tokens and 3 picks, of 2x64 + 2x128 rows run with 4 picks
     assert (prefill.useful, prefill.computed) == (2 * 10 * 100 + 2 * 100 * 3, 2 * 10 * 384 + 2 * 100 * 4)
-    # decode: 3 + 2 + 4 tokens (each answer's and its stop); a batch runs until its longest row stops: 2x4 + 2x2
-    assert (decode.useful, decode.computed) == (2 * 10 * 9 + 2 * 100 * 9, 2 * 10 * 12 + 2 * 100 * 12)
+    # decode: 3 + 2 + 4 tokens (each answer's and its stop), the first of each from prefill: 6 forwards; in steps
+    # of 2 rows: 3 live rows take 2 steps, then 2 rows 1 step, then 1 row (and a copy) 1 step: 8 rows run
+    assert (decode.useful, decode.computed) == (2 * 10 * 6 + 2 * 100 * 6, 2 * 10 * 8 + 2 * 100 * 8)
