@@ -40,17 +40,22 @@ class _Step:
     slots: list[int]
 
 
-def gather(caches: Sequence[Any], index) -> Any:
-    """A cache of the rows ``index`` (over the caches' rows, one after another), all of one length."""
+def _gathered(caches: Sequence[Any], indexes: Sequence[Any]) -> list[Any]:
+    """A cache per index tensor, of those rows (over the caches' rows, one after another), all of one
+    length: each layer's rows are joined once, then picked for every cache."""
     import torch
 
-    out = copy.copy(caches[0])
-    out.layers = []
-    for layers in zip(*(c.layers for c in caches)):
-        layer = copy.copy(layers[0])
-        layer.keys = torch.cat([one.keys for one in layers])[index]
-        layer.values = torch.cat([one.values for one in layers])[index]
-        out.layers.append(layer)
+    joined = [(torch.cat([one.keys for one in layers]), torch.cat([one.values for one in layers]))
+              for layers in zip(*(c.layers for c in caches))]
+    out = []
+    for index in indexes:
+        cache = copy.copy(caches[0])
+        cache.layers = []
+        for template, (keys, values) in zip(caches[0].layers, joined):
+            layer = copy.copy(template)
+            layer.keys, layer.values = keys[index], values[index]
+            cache.layers.append(layer)
+        out.append(cache)
     return out
 
 
@@ -62,13 +67,11 @@ def _pack(steps: Sequence[_Step], live: list[int], rows: int) -> list[_Step]:
     for offset, slot in enumerate(r for step in steps for r in step.slots):
         place.setdefault(slot, offset)
     masks = torch.cat([step.mask for step in steps])
-    packed = []
-    for start in range(0, len(live), rows):
-        members = live[start:start + rows]
-        slots = members + members[-1:] * (rows - len(members))
-        index = torch.tensor([place[r] for r in slots], device=masks.device)
-        packed.append(_Step(gather([step.cache for step in steps], index), masks[index], slots))
-    return packed
+    slots = [live[start:start + rows] for start in range(0, len(live), rows)]
+    slots = [members + members[-1:] * (rows - len(members)) for members in slots]
+    indexes = [torch.tensor([place[r] for r in chunk], device=masks.device) for chunk in slots]
+    caches = _gathered([step.cache for step in steps], indexes)
+    return [_Step(cache, masks[index], chunk) for cache, index, chunk in zip(caches, indexes, slots)]
 
 
 def _live(tokens: dict[int, list[int]], rows: list[int], stopped: Callable[[Any], Any], eos: int | None) -> list[int]:
@@ -111,8 +114,9 @@ def decode(model, batches: Sequence[Prefilled], rows: int, max_new_tokens: int,
     for _ in range(max_new_tokens - 1):
         if not live:
             break
+        going = set(live)
         for step in steps:
-            _advance(model, step, tokens, set(live))
+            _advance(model, step, tokens, going)
         live = _live(tokens, live, stopped, eos)
         if -(-len(live) // rows) < len(steps):
             steps = _pack(steps, live, rows)
