@@ -61,6 +61,20 @@ def test_every_step_has_one_shape_rows_that_stop_leave_and_a_row_decodes_as_it_w
                 assert _decode_alone(generator, rows, batch, stopped, 12) == {i: replies[i] for i in batch}
 
 
+def test_a_decode_step_writes_its_column_into_the_cache_in_place(tiny_lm, tmp_path):
+    """Packed rows' caches have room for the tokens to come: a step adds its keys and values where they
+    were, instead of a new concatenation of every layer's whole cache."""
+    generator = make_generator(str(tiny_lm), Generation(batch_size=2, decode_rows=ROWS, dtype="float32"), tmp_path)
+    rows = [generator._split(generator.render(p), completion_head(p)) for p in _prompts(2)]
+    storages = []
+    generator.model.register_forward_hook(
+        lambda m, a, kw, out: storages.append([layer.keys.untyped_storage().data_ptr() for layer in out.past_key_values.layers])
+        if kw["input_ids"].shape[1] == 1 else None, with_kwargs=True)
+    with torch.inference_mode():
+        decode(generator.model, [generator._prefill(rows, [0, 1])], ROWS, 6, lambda replies: replies[:, 0] < 0, None)
+    assert len(storages) == 5 and all(step == storages[0] for step in storages)
+
+
 def test_decoding_past_the_sliding_window_answers_as_generate_does(sliding_lm, tmp_path):
     """A Gemma 3 whose local layers keep 8 positions: the rows' caches, gathered and packed again, still
     answer as transformers' own generate() does for each prompt alone."""

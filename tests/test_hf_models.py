@@ -10,6 +10,7 @@ from tiny_models import tokenizer as _tokenizer  # noqa: E402
 from harness.inputs.config import Generation  # noqa: E402
 from harness.models import HFGenerator, make_generator  # noqa: E402
 from harness.models.hf import HEAD_CACHE  # noqa: E402
+from harness.models.hf_dtype import WEIGHT_MAJOR  # noqa: E402
 from harness.models.prompts import PromptParts, Reply, completion_head  # noqa: E402
 from harness.retrieval.embedders import GeneratorInputEmbedder, SentenceTransformerEmbedder  # noqa: E402
 
@@ -178,7 +179,23 @@ def test_bfloat16_answers_are_keyed_apart_and_training_stays_float32(tiny_lm, tm
     assert bf16.model.dtype == torch.bfloat16 and fp32.model.dtype == torch.float32
     assert bf16.table_identity == f"{fp32.table_identity}|bfloat16" and bf16.weights_identity == fp32.weights_identity
     assert bf16.identity == f"{bf16.table_identity}|{HEAD_CACHE}" != fp32.identity
+    assert fp32.identity == f"{fp32.table_identity}|{HEAD_CACHE}|{WEIGHT_MAJOR}"  # its output layer's product
     assert GeneratorInputEmbedder(bf16).identity != GeneratorInputEmbedder(fp32).identity
     model, _ = bf16.fresh_copy()
     assert model.dtype == torch.float32
     assert all(isinstance(r.text, str) for r in bf16.generate(PROMPTS))
+
+
+def test_a_float32_output_layer_computes_weight_major_what_f_linear_computes(tiny_lm, tmp_path):
+    """The weight @ hidden.T product (hf_dtype.weight_major_output_layer): the logits F.linear gives,
+    laid out as that product's transpose; a bfloat16 model keeps F.linear's own product."""
+    fp32 = make_generator(str(tiny_lm), Generation(dtype="float32"), tmp_path)
+    bf16 = make_generator(str(tiny_lm), Generation(dtype="bfloat16"), tmp_path)
+    for generator, weight_major in ((fp32, True), (bf16, False)):
+        head = generator.model.get_output_embeddings()
+        hidden = torch.randn(3, 5, head.in_features, dtype=head.weight.dtype)
+        with torch.inference_mode():
+            logits = head(hidden)
+        assert logits.shape == (3, 5, head.out_features)
+        assert torch.allclose(logits.float(), torch.nn.functional.linear(hidden, head.weight).float(), atol=1e-2)
+        assert (logits.stride(-1) != 1) is weight_major  # the vocabulary runs down the product's rows

@@ -20,8 +20,8 @@ from harness.core.progress import progress
 from harness.inputs.config import Generation
 from harness.models.base import BACKENDS, Done
 from harness.models.embedded import EMBEDDED, embedded_sha
-from harness.models.hf_dtype import (contiguous_output_layer, cpu_turn, decide, device_turn, kept_decision,
-                                     model_shapes, workload)
+from harness.models.hf_dtype import (WEIGHT_MAJOR, contiguous_output_layer, cpu_turn, decide, device_turn,
+                                     kept_decision, model_shapes, weight_major_output_layer, workload)
 from harness.models.hf_gguf import converted_path, embedded_path, embedded_tokenizer
 from harness.models.hub import hub_unavailable_reason
 from harness.models.layers import EMBEDDED_LINEARS, linear_names
@@ -97,7 +97,7 @@ class HFGenerator:
     def identity(self) -> str:
         # answers are computed on the shared head's cached keys and values, which round differently
         # from one prefill of the whole prompt: answers computed without it are keyed apart
-        return f"{self.table_identity}|{HEAD_CACHE}"
+        return f"{self.table_identity}|{HEAD_CACHE}" + (f"|{WEIGHT_MAJOR}" if self.dtype == "float32" else "")
 
     def check_available(self) -> None:
         if self.model_name == EMBEDDED:
@@ -156,6 +156,8 @@ class HFGenerator:
         model.eval()
         if self.dtype == "bfloat16" and model.device.type == "cpu":
             contiguous_output_layer(model)
+        if self.dtype == "float32":
+            weight_major_output_layer(model)
         self._adapters: set[str] = set()
         self._active: str | None = None  # the adapter switched on: the head's keys and values depend on it
         self._heads: dict = {}
