@@ -7,8 +7,10 @@ useful FLOPs (what the answers or the loss need), the FLOPs computed (with the p
 columns of the batches, and outputs nobody reads), and the useful FLOP/s as a share of the peak.
 
 FLOPs count the weights: 2 per weight per token through the body, and 2 per output-layer weight per
-position that picks a token or carries loss (attention over the context is left out: under 5% at
-these lengths). Training's backward pass through frozen weights costs what the forward did (the
+position that picks a token or carries loss; and prefill's attention, 4 per query-key pair per unit of
+attention width (heads x head_dim, every layer): for Gemma 3 270M's RAG prompts a sixth of prefill's
+arithmetic, since its attention is wider (4 x 256) than its hidden size (640). Decode's and training's
+attention are left out (one query a row, and training's 30-token rows). Training's backward pass through frozen weights costs what the forward did (the
 input gradients alone; LoRA's own are negligible).
 
     .venv/bin/python benchmarks/phases.py [--prompts 16] [--pairs 64] [--rounds 3] [--conversion]
@@ -50,7 +52,8 @@ class Work:
 
 
 class Weights:
-    """The generator's weight counts: the body's, and the output layer's (the vocabulary head)."""
+    """The generator's weight counts: the body's, and the output layer's (the vocabulary head); and the
+    width of its attention over all layers."""
 
     def __init__(self, model):
         embedding = model.get_input_embeddings().weight
@@ -58,9 +61,16 @@ class Weights:
         self.head = head.numel()
         self.body = sum(p.numel() for p in model.parameters()) - embedding.numel() - (
             0 if head is embedding else head.numel())
+        config = getattr(model.config, "text_config", None) or model.config
+        head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
+        self.attention_width = config.num_hidden_layers * config.num_attention_heads * head_dim
 
     def forward(self, tokens: float, picked: float) -> float:
         return 2 * self.body * tokens + 2 * self.head * picked
+
+    def attention(self, pairs: float) -> float:
+        """Scores and weighted values over ``pairs`` query-key pairs."""
+        return 4 * self.attention_width * pairs
 
 
 def generation_work(hf, parts, answers, weights: Weights) -> tuple[Work, Work]:
@@ -72,11 +82,15 @@ def generation_work(hf, parts, answers, weights: Weights) -> tuple[Work, Work]:
     rows = [hf._split(hf.render(p), completion_head(p)) for p in parts]
     batch, per_step = hf.settings.batch_size, hf.settings.decode_rows
     lengths = [len(hf._tokens(a.text)) + 1 for a in answers]  # + the token that stopped it
-    prefill_useful = weights.forward(sum(len(rest) for _, rest in rows), len(rows))
+    # a prompt's own query-key pairs: each token of its rest sees the head and the rest up to itself;
+    # a batch computes every padded row's queries against all its columns (padding is masked, not skipped)
+    pairs = sum(len(rest) * len(head) + len(rest) * (len(rest) + 1) // 2 for head, rest in rows)
+    prefill_useful = weights.forward(sum(len(rest) for _, rest in rows), len(rows)) + weights.attention(pairs)
     decode_useful = weights.forward(sum(lengths) - len(rows), sum(lengths) - len(rows))
     batches = hf._batches(rows)
-    prefill_computed = sum(weights.forward(batch * padded_length(max(len(rows[i][1]) for i in group)), batch)
-                           for group in batches)
+    widths = [(len(rows[group[0]][0]), padded_length(max(len(rows[i][1]) for i in group))) for group in batches]
+    prefill_computed = sum(weights.forward(batch * width, batch) + weights.attention(batch * width * (head + width))
+                           for head, width in widths)
     stepped = sum(-(-sum(lengths[i] > s for b in wave for i in b) // per_step) * per_step
                   for wave in decode_waves(rows, batches, hf._wave_rows(rows)) for s in range(1, max(lengths)))
     return Work(prefill_useful, prefill_computed), Work(decode_useful, weights.forward(stepped, stepped))

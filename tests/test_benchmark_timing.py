@@ -39,7 +39,8 @@ def test_phase_flops_count_the_padding_rows_and_columns_of_fixed_shape_batches()
     from harness.models.padding import padded_batches
     from harness.models.prompts import PromptParts, Reply
 
-    weights = SimpleNamespace(body=10, head=100, forward=lambda t, p: Weights.forward(weights, t, p))
+    weights = SimpleNamespace(body=10, head=100, attention_width=1, forward=lambda t, p: Weights.forward(weights, t, p),
+                              attention=lambda pairs: Weights.attention(weights, pairs))
 
     class Generator:  # prompts of 10, 70 and 20 tokens; prefill batches of 2 rows, padded to 64-token multiples;
         settings = SimpleNamespace(batch_size=2, decode_rows=2)  # decode steps of 2 rows
@@ -61,8 +62,10 @@ def test_phase_flops_count_the_padding_rows_and_columns_of_fixed_shape_batches()
 
     parts = [PromptParts("", (), None, n) for n in ("10", "70", "20")]
     prefill, decode = generation_work(Generator(), parts, [Reply("ab"), Reply("a"), Reply("abc")], weights)
-    # prefill: 100 prompt tokens and 3 picks, of 2x64 + 2x128 rows run with 4 picks
-    assert (prefill.useful, prefill.computed) == (2 * 10 * 100 + 2 * 100 * 3, 2 * 10 * 384 + 2 * 100 * 4)
+    # prefill: 100 prompt tokens and 3 picks, of 2x64 + 2x128 rows run with 4 picks; attention over each
+    # prompt's causal pairs (55 + 2485 + 210), of every padded row against every column (2x64x64 + 2x128x128)
+    assert (prefill.useful, prefill.computed) == (2 * 10 * 100 + 2 * 100 * 3 + 4 * 2750,
+                                                  2 * 10 * 384 + 2 * 100 * 4 + 4 * (2 * 64 * 64 + 2 * 128 * 128))
     # decode: 3 + 2 + 4 tokens (each answer's and its stop), the first of each from prefill: 6 forwards; in steps
     # of 2 rows: 3 live rows take 2 steps, then 2 rows 1 step, then 1 row (and a copy) 1 step: 8 rows run
     assert (decode.useful, decode.computed) == (2 * 10 * 6 + 2 * 100 * 6, 2 * 10 * 8 + 2 * 100 * 8)
