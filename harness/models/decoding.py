@@ -78,38 +78,37 @@ def _in_place_kinds() -> dict[type, type]:
             InPlaceLayer: InPlaceLayer, InPlaceSlidingLayer: InPlaceSlidingLayer}
 
 
-def _layer(template, keys, values, room: int):
-    """A copy of cache layer ``template`` holding ``keys`` and ``values``; a kind transformers grows by
-    concatenation gets room for ``room`` more positions, appended in place (_in_place_kinds)."""
+def _layer(template, rows: Sequence[tuple[Any, int]], room: int):
+    """A layer like ``template`` holding ``rows`` ((a source layer, a row of it) per row), each copied
+    straight into place; a kind transformers grows by concatenation gets room for ``room`` more
+    positions, appended in place (_in_place_kinds)."""
     kind = _in_place_kinds().get(type(template))
-    if kind is None or getattr(template, "record_past", False):
-        layer = copy.copy(template)
-        layer.keys, layer.values = keys, values
-        return layer
+    grows = kind is not None and not getattr(template, "record_past", False)
+    kind = kind if grows else type(template)
     layer = kind.__new__(kind)
     layer.__dict__.update(template.__dict__)
+    keys, values = template.keys, template.values
     length = keys.shape[-2]
-    layer._key_buffer = keys.new_empty((*keys.shape[:-2], length + room, keys.shape[-1]))
-    layer._value_buffer = values.new_empty((*values.shape[:-2], length + room, values.shape[-1]))
-    layer._key_buffer[:, :, :length], layer._value_buffer[:, :, :length] = keys, values
-    layer.keys, layer.values = layer._key_buffer[:, :, :length], layer._value_buffer[:, :, :length]
-    layer._end = length
+    shape = (len(rows), *keys.shape[1:-2], length + (room if grows else 0), keys.shape[-1])
+    key_buffer, value_buffer = keys.new_empty(shape), values.new_empty(shape)
+    for slot, (source, row) in enumerate(rows):
+        key_buffer[slot, ..., :length, :], value_buffer[slot, ..., :length, :] = source.keys[row], source.values[row]
+    layer.keys, layer.values = key_buffer[..., :length, :], value_buffer[..., :length, :]
+    if grows:
+        layer._key_buffer, layer._value_buffer, layer._end = key_buffer, value_buffer, length
     return layer
 
 
-def _gathered(caches: Sequence[Any], indexes: Sequence[Any], room: int) -> list[Any]:
-    """A cache per index tensor, of those rows (over the caches' rows, one after another), all of one
-    length, with room for ``room`` more positions: each layer's rows are joined once, then picked for
-    every cache."""
-    import torch
-
-    joined = [(torch.cat([one.keys for one in layers]), torch.cat([one.values for one in layers]))
-              for layers in zip(*(c.layers for c in caches))]
+def _gathered(caches: Sequence[Any], slots: Sequence[Sequence[int]], room: int) -> list[Any]:
+    """A cache per list of ``slots``, rows over the caches' rows one after another, all of one length,
+    with room for ``room`` more positions. Each row is copied from its cache into place: joining every
+    cache's rows first held a third copy of a wave's caches (up to WAVE_BYTES) at once."""
+    sources = [(cache, row) for cache in caches for row in range(cache.layers[0].keys.shape[0])]
     out = []
-    for index in indexes:
+    for members in slots:
         cache = copy.copy(caches[0])
-        cache.layers = [_layer(template, keys[index], values[index], room)
-                        for template, (keys, values) in zip(caches[0].layers, joined)]
+        cache.layers = [_layer(template, [(sources[i][0].layers[at], sources[i][1]) for i in members], room)
+                        for at, template in enumerate(caches[0].layers)]
         out.append(cache)
     return out
 
@@ -125,9 +124,9 @@ def _pack(steps: Sequence[_Step], live: list[int], rows: int, room: int) -> list
     masks = torch.cat([step.mask for step in steps])
     slots = [live[start:start + rows] for start in range(0, len(live), rows)]
     slots = [members + members[-1:] * (rows - len(members)) for members in slots]
-    indexes = [torch.tensor([place[r] for r in chunk], device=masks.device) for chunk in slots]
-    caches = _gathered([step.cache for step in steps], indexes, room)
-    return [_Step(cache, masks[index], chunk) for cache, index, chunk in zip(caches, indexes, slots)]
+    offsets = [[place[r] for r in chunk] for chunk in slots]
+    caches = _gathered([step.cache for step in steps], offsets, room)
+    return [_Step(cache, masks[chunk], members) for cache, chunk, members in zip(caches, offsets, slots)]
 
 
 def _live(tokens: dict[int, list[int]], rows: list[int], stopped: Callable[[Any], Any], eos: int | None) -> list[int]:
