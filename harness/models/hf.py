@@ -313,8 +313,8 @@ class HFGenerator:
 
         key = (self._active, head)
         if key not in self._heads:  # inside the caller's turn on the CPU (_run_wave)
-            self._heads[key] = self.model(input_ids=torch.tensor([head], device=self.model.device),
-                                          use_cache=True).past_key_values
+            self._heads[key] = self.model(input_ids=torch.tensor([head], device=self.model.device), use_cache=True,
+                                          **self._last_position_only).past_key_values  # its logits go unread
         cache = copy.deepcopy(self._heads[key])
         cache.batch_repeat_interleave(self.settings.batch_size)
         return cache
