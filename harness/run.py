@@ -60,6 +60,13 @@ def _label(system: str, condition: str | None) -> str:
     return system if condition is None else f"{system}, {condition}"
 
 
+def _scoped(system: str, condition: str | None, err: Exception) -> HarnessError:
+    """``err`` as one line that names the system (and condition) once: some of a system's own checks
+    (RAFT's planner) name the system already."""
+    message = str(err).removeprefix(f"system {system}: ")
+    return HarnessError(f"system {_label(system, condition)}: {message}")
+
+
 def _together_label(askers: Sequence[tuple[str, str | None]]) -> str:
     """"raft (refreshed, control), together": the systems and conditions whose answers one call generates."""
     names = list(dict.fromkeys(name for name, _ in askers))
@@ -189,11 +196,13 @@ class EvalRun:
                                                                             self.contexts[built_in])
             except Unavailable as why:
                 self._built[name, built_in] = why
+            except HarnessError as err:  # one line, the same in every test of the system
+                self._built[name, built_in] = _scoped(name, None, err)
             except Exception as err:  # remembered: built once, its traceback shown once
                 self._built[name, built_in] = err
                 raise
         built = self._built[name, built_in]
-        if isinstance(built, Unavailable):
+        if isinstance(built, (Unavailable, HarnessError)):
             raise built
         if isinstance(built, Exception):
             raise crashed_before(name, built)
@@ -251,7 +260,7 @@ class EvalRun:
             qid = next((q.id for q in questions if q.question == err.question), "?")
             self._answers[at] = HarnessError(f"system {scope}, question {qid}: {err}")
         elif isinstance(err, HarnessError):
-            self._answers[at] = HarnessError(f"system {scope}: {err}")
+            self._answers[at] = _scoped(*at, err)
         else:
             built = (at[0], CONTEXT_OF.get(at[1]))
             if isinstance(self._built.get(built), Exception) and not isinstance(self._built[built], Unavailable):
@@ -342,7 +351,7 @@ class EvalRun:
             self._index(case.system, system, case.condition)
             return retriever.retrieve([case.question.question])[0]
         except HarnessError as err:
-            raise HarnessError(f"system {case.system}: {err}") from None
+            raise _scoped(case.system, None, err) from None
 
     def evidence_rank(self, question: Question, hits: Sequence[Hit], condition: str | None = None) -> int | None:
         evidence = self.suite_of(condition).evidence[question.id]

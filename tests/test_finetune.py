@@ -295,3 +295,14 @@ def test_a_preset_over_a_stated_training_setting_is_said_once_and_a_systems_own_
     assert preset_line("raft", dict((k, (v, s)) for k, v, s in suite.system("raft").preset)) == (
         "raft: its preset sets epochs 1 and max_length 512 over training.lora's 2 and 32; set them on the "
         "system to choose")
+
+
+def test_a_raft_system_that_cannot_plan_is_named_once_in_its_failure(tiny_suite, tiny_lm, tmp_path):
+    suite = add_systems(tiny_suite, "  - {name: raft, kind: raft, retriever: rag-bow, distractors: 40}\n")
+    run = EvalRun(suite, [suite.system("raft")], generator=str(tiny_lm), cache_dir=tmp_path)
+    cases = [c for c in run.cases(False) if c.system == "raft"][:2]
+    for ask, case in [(run.retrieve, cases[0]), (run.retrieve, cases[1]), (run.answer, cases[1])]:
+        with pytest.raises(HarnessError) as failed:  # built once: the first test, and the later ones
+            ask(case)
+        assert re.fullmatch(r"system raft: distractors 40 but the corpus has \d+ chunks with rag-bow's chunking; "
+                            r"at most \d+", str(failed.value))
