@@ -22,6 +22,7 @@ from harness.results.migrate import read_results_file
 from harness.results.model import RunReport
 from harness.results.records import Results, assemble, verdict_fields
 from harness.results.spec import spec_of
+from harness.study.render import sections_beside
 from harness.run import Case, EvalRun, select_systems
 from harness.suite import load_suite
 from harness.shards import QUESTION_OF, shard_of
@@ -384,7 +385,8 @@ class ReportWriter:
                                **self.results.meta())
         if self.previous:
             self.report = with_comparison(self.report, self.previous[1], self.previous[0])
-        passed = publish(self.report, _path(config, "scorecard"), _path(config, "results_json"))
+        scorecard = _path(config, "scorecard")
+        passed = publish(self.report, scorecard, _path(config, "results_json"), sections_beside(scorecard.parent))
         gated = self.report.run.gate_enabled and shard_of(config) is None  # a shard's part is gated by `harness merge`
         if gated and not passed and session.exitstatus == 0:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -251,6 +251,26 @@ def test_report_rerenders_from_results_json_without_models(project):
     assert (reports / "accuracy.png").stat().st_size > 1000
 
 
+def test_a_study_beside_the_results_stays_a_section_of_report_html_when_the_main_job_runs_again(project):
+    from harness.study.model import CellResult, StudyResult, Verdict
+
+    cell = CellResult(id="c1", label="suite settings", coordinates={"epochs": 1}, seed=0, adapter="0" * 16, pairs=4,
+                      outcomes={"q1": True}, correct=1, n=1, accuracy=1.0, interval=None, train_loss=None,
+                      eval_loss=None, curve_train=[], curve_eval=[], train_seconds=1.0, trained_now=True)
+    verdict = Verdict(best="c1", best_label="suite settings", reference="c1", margin=0.0, margin_ci=None,
+                      p_value=None, seeds=[0], holds_in_every_seed=None, headline="one setting, nothing to compare",
+                      lines=[])
+    study = StudyResult(suite="tiny", system="lora", kind="lora", trained_on="pairs", generator="g", judge="j",
+                        created="2026-12-07", grid={}, dimensions=["epochs"], questions=["q1"], cells=[cell],
+                        series=[], loss_vs_accuracy=[], correlation={}, verdict=verdict, estimate_seconds=1.0,
+                        seconds=1.0, notes=[])
+    (project.path / "reports" / "study").mkdir(parents=True)
+    study.write(project.path / "reports" / "study" / "study.json")
+    assert "passed" in run(project).parseoutcomes()
+    page = (project.path / "reports" / "report.html").read_text()
+    assert "Fine-tuning study: lora (lora)" in page and "one setting, nothing to compare" in page
+
+
 def test_a_leaked_evaluation_question_fails_decontamination(project):
     train = project.path / "suite" / "train.yaml"
     train.write_text(train.read_text() + '- {question: "How long does a quollball match last for?", '

@@ -9,11 +9,12 @@ def run(args: argparse.Namespace) -> int:
     from harness.render.publish import publish
     from harness.results.merge import merge_parts
     from harness.results.migrate import read_results_file
+    from harness.study.render import sections_beside
 
     parts = [(Path(p), read_results_file(Path(p))) for p in args.parts]
     report = merge_parts(parts)
     out = Path(args.out)
-    passed = publish(report, out / "scorecard.md", out / "results.json")
+    passed = publish(report, out / "scorecard.md", out / "results.json", sections_beside(out))
     print(f"merged {len(parts)} parts, {len(report.results)} answers: {out / 'results.json'}, {out / 'scorecard.md'}, "
           f"{out / 'report.html'}; gate {'passes' if passed else 'fails'}\nverdict: {report.analysis.verdict.headline}")
     return 0 if passed else 1
