@@ -260,11 +260,12 @@ def test_review_accepts_edits_and_rejects_drafts_into_the_suite(suite_dir, capsy
     assert len(yaml.safe_load((suite_dir / "questions.draft.yaml").read_text())) == 3
     (suite_dir / "train.draft.yaml").write_text(yaml.safe_dump([
         {"question": q, "answer": "In the north car park.", "source": "manual.md@143-204", "status": "draft"}
-        for q in ("Where is parking?", "Where do staff members park?", "Where do staff members leave their cars?")]))
+        for q in ("Where is parking?", "Where do staff members park?", "Where do staff members leave their cars?",
+                  "Where are staff cars parked?")]))  # "all" at the second pair accepts the two after it too
     replies = iter(["y", "e At 8 a.m.", "skip", "n", "all"])
     monkeypatch.setattr("builtins.input", lambda prompt: next(replies))
     assert cli.main(["review", "--drafts", "--suite", str(suite_dir)]) == 0
-    assert "3 accepted as drafted, 1 accepted with the gold edited, 1 rejected" in capsys.readouterr().out
+    assert "4 accepted as drafted, 1 accepted with the gold edited, 1 rejected" in capsys.readouterr().out
     suite = load_suite(suite_dir)
     assert [(q.id, q.answer, q.drafted) for q in suite.questions] == [("d001", "At eight.", "unchanged"),
                                                                       ("d002", "At 8 a.m.", "edited")]
@@ -272,7 +273,8 @@ def test_review_accepts_edits_and_rejects_drafts_into_the_suite(suite_dir, capsy
     statuses = [d["status"] for d in yaml.safe_load((suite_dir / "questions.draft.yaml").read_text())]
     assert statuses == ["accepted", "edited", "draft"]  # the skipped one waits for the next review
     assert [(p.question, p.drafted) for p in suite.train_pairs] == [
-        ("Where do staff members park?", "unchanged"), ("Where do staff members leave their cars?", "unchanged")]
+        ("Where do staff members park?", "unchanged"), ("Where do staff members leave their cars?", "unchanged"),
+        ("Where are staff cars parked?", "unchanged")]
 
     replies = iter(["y"])  # a second review asks only what is still pending, then ends at end of input
     monkeypatch.setattr("builtins.input", lambda prompt: next(replies))

@@ -117,7 +117,7 @@ def _review_entries(entries: list[dict], name: str, keep, save, counts: dict, as
         word, gold = word.lower(), gold.strip()
         if word in ("q", "quit"):
             return False
-        accept_rest = word == "all"
+        accept_rest = accept_rest or word == "all"
         if word in ("y", "yes", "all") or (word == "e" and gold):
             if not keep(entry, gold if word == "e" else None):
                 continue
