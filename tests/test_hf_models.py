@@ -128,7 +128,8 @@ def test_auto_dtype_is_measured_once_per_machine_and_kept(tiny_lm, tmp_path, mon
     assert auto.table_identity.endswith("|bfloat16")
     assert {d for d, _ in calls} == {"float32", "bfloat16"}
     hidden = auto.model.config.hidden_size
-    assert any(s.n_in == hidden and s.n_out == auto.model.config.vocab_size for _, s in calls)  # its own shapes
+    heads = {s for _, s in calls if s.n_in == hidden and s.n_out == auto.model.config.vocab_size}  # its own shapes
+    assert heads and all(s.weight_major for s in heads)  # the output layer timed as float32 generation takes it
     kept = list((tmp_path / "dtype").glob("*.json"))
     assert len(kept) == 1 and json.loads(kept[0].read_text())["dtype"] == "bfloat16"
 
@@ -184,6 +185,14 @@ def test_bfloat16_answers_are_keyed_apart_and_training_stays_float32(tiny_lm, tm
     model, _ = bf16.fresh_copy()
     assert model.dtype == torch.float32
     assert all(isinstance(r.text, str) for r in bf16.generate(PROMPTS))
+
+
+def test_the_dtype_probe_times_a_weight_major_shape_weight_major_in_float32_alone():
+    from harness.core.dtype import Shape, product
+
+    head, body = Shape(3, 8, 40, weight_major=True), Shape(3, 8, 40)
+    assert product("float32", head)().shape == (40, 3)  # weight @ x.T, as generation's float32 output layer
+    assert product("bfloat16", head)().shape == product("float32", body)().shape == (3, 40)  # F.linear
 
 
 def test_a_float32_output_layer_computes_weight_major_what_f_linear_computes(tiny_lm, tmp_path):

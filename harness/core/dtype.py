@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 from harness.core.cache import cache_key, write_atomic
 from harness.core.threads import generation_threads
@@ -41,6 +41,7 @@ class Shape:
     n_in: int
     n_out: int
     count: int = 1
+    weight_major: bool = False  # in float32, taken as weight @ x.T, as generation takes its output layer
 
     @property
     def flops(self) -> int:
@@ -87,7 +88,7 @@ def cpu_model() -> str:
 
 
 def _key(workload: str) -> str:
-    return cache_key("dtype-decision/1", cpu_model(), os.cpu_count(), generation_threads(),
+    return cache_key("dtype-decision/2", cpu_model(), os.cpu_count(), generation_threads(),
                      metadata.version("torch"), workload)
 
 
@@ -104,17 +105,25 @@ def cached_decision(cache_root: Path, workload: str) -> Decision | None:
         return None
 
 
-def seconds(dtype: str, shape: Shape) -> float:
-    """One timed ``F.linear`` of ``shape`` in ``dtype`` (after one untimed warm-up)."""
+def product(dtype: str, shape: Shape) -> Callable[[], Any]:
+    """``shape``'s matrix product in ``dtype``, as generation computes it (hf_dtype.weight_major_output_layer)."""
     import torch
     import torch.nn.functional as F
 
     kind = getattr(torch, dtype)
     x = torch.full((shape.rows, shape.n_in), 0.01, dtype=kind)  # constants: no denormals, no RNG cost
     w = torch.full((shape.n_out, shape.n_in), 0.01, dtype=kind)
-    F.linear(x, w)
+    if shape.weight_major and dtype == "float32":
+        return lambda: w @ x.T
+    return lambda: F.linear(x, w)
+
+
+def seconds(dtype: str, shape: Shape) -> float:
+    """One timed product of ``shape`` in ``dtype`` (after one untimed warm-up)."""
+    run = product(dtype, shape)
+    run()
     start = time.perf_counter()
-    F.linear(x, w)
+    run()
     return time.perf_counter() - start
 
 

@@ -29,7 +29,8 @@ def model_shapes(config, batch_size: int, max_new_tokens: int, decode_rows: int)
     layer = [(hidden, inner, 2), (inner, hidden, 1), (hidden, attn, 1), (attn, hidden, 1), (hidden, kv, 2)]
     steps = [(batch_size * PAD_MULTIPLE, 1), (decode_rows, max_new_tokens)]
     return [Shape(rows, n_in, n_out, count * times) for rows, times in steps for n_in, n_out, count in layer] + [
-        Shape(batch_size, hidden, config.vocab_size, 1), Shape(decode_rows, hidden, config.vocab_size, max_new_tokens)]
+        Shape(batch_size, hidden, config.vocab_size, 1, weight_major=True),
+        Shape(decode_rows, hidden, config.vocab_size, max_new_tokens, weight_major=True)]
 
 
 @contextmanager
