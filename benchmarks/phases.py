@@ -109,7 +109,9 @@ def training_work(trainer, weights: Weights) -> tuple[Work, Work]:
 
 
 def training_phases(run: EvalRun, pairs, weights: Weights) -> tuple[dict, dict]:
-    """A forward-only pass and a training epoch over the same pairs, each on a fresh copy of the model."""
+    """Making a fresh copy of the model and its trainer (each adapter's start), then a forward-only pass
+    and a training epoch over the same pairs, each on a copy of its own made beforehand: the epoch
+    trains one adapter further each round, the same work as its first epoch."""
     import torch
 
     settings = run.suite.config.training.lora.model_copy(update={"epochs": 1, "eval_fraction": 0.0})
@@ -124,10 +126,11 @@ def training_phases(run: EvalRun, pairs, weights: Weights) -> tuple[dict, dict]:
             for batch in built.get_train_dataloader():
                 built.compute_loss(built.model, batch)
 
-    built = trainer()
+    built, trained = trainer(), trainer()
     forward, backward = training_work(built, weights)
-    phases = {"training: forward alone": lambda: forward_only(built),
-              "training: forward and backward": lambda: trainer().train()}
+    phases = {"training: a model copy and its trainer": trainer,
+              "training: forward alone": lambda: forward_only(built),
+              "training: forward and backward": trained.train}
     return phases, {"training: forward alone": forward, "training: forward and backward":
                     Work(forward.useful + backward.useful, forward.computed + backward.computed)}
 
