@@ -79,6 +79,22 @@ def test_answer_time_leaves_the_model_load_out(tmp_path, monkeypatch):
     assert [a.seconds for a in answers] == [5, 5]  # 10 s on the clock, shared by the two answers
 
 
+def test_a_prompt_another_worker_answered_just_before_this_one_claims_it_is_read_not_generated(tmp_path, monkeypatch):
+    """The other worker read, claimed, answered and let go of q2 between this worker's read and its claim."""
+    other, mine, real_claim = Counting(), Counting(), DiskCache.claim
+    meanwhile = [lambda: answerer(tmp_path, other).answer(["q2"])]
+
+    def claim(cache, namespace, keys):
+        if meanwhile:
+            meanwhile.pop()()
+        return real_claim(cache, namespace, keys)
+
+    monkeypatch.setattr(DiskCache, "claim", claim)
+    answers = answerer(tmp_path, mine).answer(["q1", "q2", "q3"])
+    assert [p.question for p in other.prompts] == ["q2"]
+    assert [p.question for p in mine.prompts] == ["q1", "q3"] and answers[1].text == "answer 0"
+
+
 def test_workers_sharing_a_cache_generate_each_prompt_once(tmp_path, monkeypatch):
     """Two workers (threads here; processes under -n) ask for the same prompts at the same time."""
     import threading

@@ -128,7 +128,9 @@ class Answerer:
         if not missing:
             return
         with self.cache.claim("answer", missing) as mine:
-            self._generate([k for k, got in zip(missing, mine) if got], prompt_of, results)
+            claimed = [k for k, got in zip(missing, mine) if got]
+            self._read(claimed, results)  # a worker that held a claim until just now has written its answer
+            self._generate([k for k in claimed if k not in results], prompt_of, results)
         for key in missing:  # claimed by another worker: wait for it, or generate it if that one died
             if key not in results:
                 self.cache.wait("answer", key)
