@@ -15,19 +15,14 @@ import pytest
 from harness.core import environment, progress
 from harness.core.cache import DEFAULT_DIR
 from harness.core.errors import HarnessError, Unavailable
-from harness.render.publish import publish
-from harness.render.terminal import summary_lines
-from harness.results.compare import with_comparison
 from harness.results.migrate import read_results_file
-from harness.results.model import RunReport
-from harness.results.records import Results, assemble, verdict_fields
-from harness.results.spec import spec_of
-from harness.study.render import sections_beside
+from harness.results.records import verdict_fields
 from harness.run import Case, EvalRun, select_systems
 from harness.suite import load_suite
 from harness.shards import QUESTION_OF, shard_of
 from harness.workers import SYSTEM_OF
 from harness.models.base import ChoosesDtype
+from harness.plugin.writer import RECORD, SYSTEM, WRONG, ReportWriter, option_path
 from systems.base import Trained
 
 # The plugin's parts (harness.workers: under -n, a system's tests on one worker, cores shared out;
@@ -35,9 +30,6 @@ from systems.base import Trained
 # as pytest-xdist's are (pyproject.toml): pytest loads each once, before any of them is imported.
 
 RUN = pytest.StashKey[EvalRun]()
-RECORD = "harness"  # user_properties key carrying one record
-SYSTEM = "harness-system"  # user_properties key naming the system a test exercises
-WRONG = "harness-wrong"  # user_properties key: this test failed on a wrong result, not a crash
 CASE_ARGS = ("answer_case", "retrieval_case", "change_case")
 
 
@@ -62,11 +54,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="compare with an earlier run's results.json; a significant drop fails the gate")
 
 
-def _path(config: pytest.Config, option: str) -> Path:
-    path = Path(config.getoption(option))
-    return path if path.is_absolute() else Path(config.rootpath) / path
-
-
 def start_eval_run(config: pytest.Config) -> None:
     """Load and validate the suite; called by evals/conftest.py so `pytest tests` never loads it."""
     if RUN in config.stash:
@@ -77,13 +64,13 @@ def start_eval_run(config: pytest.Config) -> None:
     try:
         previous = config.getoption("compare_to")
         previous = (previous, read_results_file(Path(previous))) if previous else None
-        suite = load_suite(_path(config, "suite"))
+        suite = load_suite(option_path(config, "suite"))
         if config.getoption("max_concurrency"):
             suite = suite.with_generation(max_concurrency=config.getoption("max_concurrency"))
         systems = select_systems(suite, config.getoption("systems"))
         replay = config.getoption("judge_replay")
         config.stash[RUN] = EvalRun(suite, systems, generator=config.getoption("generator"),
-                                    judge=config.getoption("judge"), cache_dir=_path(config, "cache_dir"),
+                                    judge=config.getoption("judge"), cache_dir=option_path(config, "cache_dir"),
                                     judge_replay=Path(replay).resolve() if replay else None,
                                     no_train=config.getoption("no_train"), shard=shard_of(config) is not None)
     except HarnessError as err:
@@ -120,26 +107,6 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     plugin = config.pluginmanager.get_plugin("logging-plugin")
     if RUN in config.stash and plugin is not None and not asked:
         config.pluginmanager.unregister(plugin)
-
-
-def _indexed_teardown_reports(reporter) -> None:
-    """pytest's failure summary finds each failed test's teardown report by scanning every report
-    (TerminalReporter._get_teardown_reports): quadratic, 80 of 132 s at 10,000 answers with 8,000
-    wrong. One index, built when the summary first asks, gives the same reports."""
-    if not hasattr(reporter, "_get_teardown_reports"):
-        return
-    index: dict[str, list] | None = None
-
-    def lookup(node_id: str) -> list:
-        nonlocal index
-        if index is None:
-            index = {}
-            for report in reporter.getreports(""):
-                if report.when == "teardown":
-                    index.setdefault(report.nodeid, []).append(report)
-        return index.get(node_id, [])
-
-    reporter._get_teardown_reports = lookup
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -333,70 +300,3 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
 def _is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
-
-
-class ReportWriter:
-    """Collects records from test reports (its own or xdist workers') and writes the reports once."""
-
-    def __init__(self, config: pytest.Config, run: EvalRun, previous: tuple[str, RunReport] | None = None):
-        self.config = config
-        self.run = run
-        self.previous = previous  # (label, report) of --compare-to
-        self.results = Results()
-        self.cached = {True: 0, False: 0}
-        self.report = None
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.failed and report.when != "teardown":
-            self._record_failure(report)
-        if report.when != "teardown":  # every phase's report repeats the item's properties
-            return
-        for key, value in report.user_properties:
-            if key == RECORD:
-                self.results.add(value)
-                if "cached" in value:
-                    self.cached[value["cached"]] += 1
-
-    def _record_failure(self, report: pytest.TestReport) -> None:
-        """A system whose test errored or failed outright (not a wrong answer: that is xfail under
-        --gate) is a crashed system: the gate must not pass on what it did not measure."""
-        properties = dict(report.user_properties)
-        system = properties.get(SYSTEM)
-        if system is not None and not properties.get(WRONG):
-            crash = getattr(report.longrepr, "reprcrash", None)  # the exception line, when there is one
-            reason = crash.message if crash else next(
-                (line.strip() for line in report.longreprtext.splitlines() if line.strip()), "failed")
-            self.results.failed.setdefault(system, f"{reason} ({report.nodeid})")
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
-            _indexed_teardown_reports(reporter)
-        if not self.results:
-            return
-        run, config = self.run, self.config
-        generator = run.models.generator
-        dtype, why = generator.chosen_dtype() if isinstance(generator, ChoosesDtype) else (None, None)
-        spec = spec_of(run.suite, run.systems, generator=generator.identity, judge=run.judge.identity,
-                       judge_model=run.judge.model, self_grading=run.self_grading, generation=why,
-                       generation_dtype=dtype)
-        self.report = assemble(spec, self.results.rows(), run.reviews, gate_enabled=config.getoption("gate"),
-                               **self.results.meta())
-        if self.previous:
-            self.report = with_comparison(self.report, self.previous[1], self.previous[0])
-        scorecard = _path(config, "scorecard")
-        passed = publish(self.report, scorecard, _path(config, "results_json"), sections_beside(scorecard.parent))
-        gated = self.report.run.gate_enabled and shard_of(config) is None  # a shard's part is gated by `harness merge`
-        if gated and not passed and session.exitstatus == 0:
-            session.exitstatus = pytest.ExitCode.TESTS_FAILED
-
-    def pytest_terminal_summary(self, terminalreporter) -> None:
-        if self.report is None:
-            return
-        terminalreporter.section("harness")
-        for line in summary_lines(self.report, self.cached):
-            terminalreporter.write_line(line)
-        config = self.config
-        terminalreporter.write_line(f"scorecard: {config.getoption('scorecard')}   "
-                                    f"results: {config.getoption('results_json')}")
